@@ -1,0 +1,3 @@
+module github.com/maxrouter/maxrouter
+
+go 1.26.8
