@@ -1,0 +1,134 @@
+package control
+
+import (
+	"time"
+
+	"github.com/maxrouter/maxrouter/core/config"
+	"github.com/maxrouter/maxrouter/core/event"
+)
+
+// Account states, as reported in Account.State.
+const (
+	StateAvailable  = "available"
+	StateCooling    = "cooling"
+	StateNeedsLogin = "needs_login"
+	StateError      = "error"
+	StateDisabled   = "disabled"
+)
+
+// Account is a snapshot of one account, as served by GET accounts (and the
+// seed-compatible GET /v1/accounts).
+type Account struct {
+	Name  string `json:"name"`
+	Dir   string `json:"dir"`
+	State string `json:"state"`
+	// CooldownUntil is when a cooling account comes back (null otherwise).
+	CooldownUntil *time.Time `json:"cooldown_until"`
+	// Reason says why the account is not available, in words for a person
+	// ("5-hour limit", "refresh token rejected: log in again").
+	Reason    string `json:"reason"`
+	LastError string `json:"last_error"`
+	// Requests counts requests sent upstream on this account since start.
+	Requests int64  `json:"requests"`
+	FiveHour Window `json:"five_hour"`
+	SevenDay Window `json:"seven_day"`
+	// TokenExpiresAt is when the current access token expires (null for
+	// long-lived tokens or when unknown).
+	TokenExpiresAt *time.Time `json:"token_expires_at"`
+	// Subscription is the plan read from the credentials ("max", "pro"),
+	// RateLimitTier the tier ("default_claude_max_20x"); empty when unknown.
+	Subscription  string `json:"subscription,omitempty"`
+	RateLimitTier string `json:"rate_limit_tier,omitempty"`
+	// ModelCooldowns lists model families blocked while the account is
+	// otherwise available (the per-model 7-day bucket).
+	ModelCooldowns map[string]time.Time `json:"model_cooldowns,omitempty"`
+}
+
+// Window is the state of one rate-limit window, learnt from response headers.
+type Window struct {
+	// Utilization is a fraction of the window used (may exceed 1).
+	Utilization float64 `json:"utilization"`
+	// ResetsAt is when the window resets (null when not yet known).
+	ResetsAt *time.Time `json:"resets_at"`
+}
+
+// Accounts is the body of GET accounts and GET /v1/accounts.
+type Accounts struct {
+	Accounts []Account `json:"accounts"`
+}
+
+// Status is the body of GET status: who is answering and where.
+type Status struct {
+	Version   string    `json:"version"`
+	Listen    string    `json:"listen"`
+	PID       int       `json:"pid"`
+	StartedAt time.Time `json:"started_at"`
+	Config    string    `json:"config"` // path of the config file the daemon owns
+}
+
+// Token describes a client token; the secret itself is never part of it.
+type Token struct {
+	ID        string     `json:"id"`
+	Label     string     `json:"label"`
+	Prefix    string     `json:"prefix"` // first characters, for recognising a token ("la_sk_3f9a…")
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at"` // null = never
+	RevokedAt *time.Time `json:"revoked_at"` // null = active
+}
+
+// Tokens is the body of GET tokens.
+type Tokens struct {
+	Tokens []Token `json:"tokens"`
+}
+
+// IssueRequest is the body of POST tokens. TTL is a Go duration string; ""
+// means the token does not expire.
+type IssueRequest struct {
+	Label string `json:"label"`
+	TTL   string `json:"ttl,omitempty"`
+}
+
+// Issued is the answer to POST tokens: the only time the secret is shown.
+type Issued struct {
+	Token
+	Secret string `json:"token"`
+}
+
+// DirCheck is the answer to POST accounts/check: what a credential
+// directory holds, for the settings window's "Add account" dialog.
+type DirCheck struct {
+	Dir           string     `json:"dir"`
+	Found         bool       `json:"found"`          // a credential file with a token was found
+	File          string     `json:"file,omitempty"` // which file
+	Subscription  string     `json:"subscription,omitempty"`
+	RateLimitTier string     `json:"rate_limit_tier,omitempty"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
+	CanRefresh    bool       `json:"can_refresh"`
+	Problem       string     `json:"problem,omitempty"` // why not usable, for a person
+}
+
+// Event is one change on the event stream (GET events, `event: account`).
+type Event = event.Event
+
+// Config is the body of GET/PUT config.
+type Config = config.Config
+
+// FieldError names one invalid configuration value, for inline display.
+type FieldError struct {
+	Field   string `json:"field"` // "strategy", "listen", "accounts[1].dir"
+	Message string `json:"message"`
+}
+
+// ErrorBody is the shape of every error answer (Anthropic's error shape,
+// plus the fields that failed validation on PUT config).
+type ErrorBody struct {
+	Type  string       `json:"type"` // always "error"
+	Error ErrorDetail  `json:"error"`
+	Field []FieldError `json:"fields,omitempty"`
+}
+
+// ErrorDetail is the inner object of ErrorBody.
+type ErrorDetail struct {
+	Type    string `json:"type"`
+	Message string `json:"message"`
+}
