@@ -109,3 +109,10 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	*d = Duration(v)
 	return nil
 }
+
+// FieldError names one invalid configuration value, for inline display in
+// the settings window and in CLI messages.
+type FieldError struct {
+	Field   string `json:"field"` // "strategy", "listen", "accounts[1].dir"
+	Message string `json:"message"`
+}

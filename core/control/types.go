@@ -114,10 +114,7 @@ type Event = event.Event
 type Config = config.Config
 
 // FieldError names one invalid configuration value, for inline display.
-type FieldError struct {
-	Field   string `json:"field"` // "strategy", "listen", "accounts[1].dir"
-	Message string `json:"message"`
-}
+type FieldError = config.FieldError
 
 // ErrorBody is the shape of every error answer (Anthropic's error shape,
 // plus the fields that failed validation on PUT config).
