@@ -72,10 +72,10 @@ type Window struct {
 // Info is everything the rate-limit headers of one response say.
 type Info struct {
 	// Present reports whether any unified rate-limit header was sent.
-	Present bool
-	Status  string    // the binding (unified) status
-	Reset   time.Time // when the binding window resets
-	Claim   string    // which window binds: "five_hour" or "seven_day"
+	Present                        bool
+	Status                         string    // the binding (unified) status
+	Reset                          time.Time // when the binding window resets
+	Claim                          string    // which window binds: "five_hour" or "seven_day"
 	FiveHour, SevenDay, SevenDayOI Window
 	// OverageInUse reports that the request was billed to paid extra usage.
 	OverageInUse bool
