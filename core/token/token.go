@@ -1,0 +1,400 @@
+// Package token keeps the client tokens (la_sk_…) that clients such as
+// Claude Code present to the proxy.
+//
+// A secret is "la_sk_" followed by 32 bytes from crypto/rand encoded as
+// unpadded base64url (43 characters, 49 in all): base64url is shorter than
+// hex for the same entropy and uses only characters that are safe in HTTP
+// headers, shells and URLs. The store keeps only the SHA-256 of each secret,
+// in a JSON file written atomically (created with mode 0600); the secret is shown once,
+// by Issue, and never again.
+//
+// Check, called for every proxied request, reads an immutable snapshot
+// through an atomic pointer and never takes a lock; Issue, Revoke and Reload
+// serialize on a mutex, write the file first and publish a new snapshot only
+// once the file holds it.
+package token
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/store"
+)
+
+// Errors returned by Check, Revoke and Issue, for callers to branch on.
+var (
+	// ErrUnknown means the presented string is not a token of this store.
+	ErrUnknown = errors.New("unknown client token")
+	// ErrExpired means the token is known but its expiry has passed.
+	ErrExpired = errors.New("client token expired")
+	// ErrRevoked means the token is known but was revoked.
+	ErrRevoked = errors.New("client token revoked")
+	// ErrNotFound means no token has the given ID.
+	ErrNotFound = errors.New("no such client token")
+	// ErrInvalid means Issue was given a bad label or TTL.
+	ErrInvalid = errors.New("invalid client token request")
+)
+
+// Info describes a client token; the secret is never part of it.
+type Info = control.Token
+
+const (
+	// SecretPrefix starts every client token secret.
+	SecretPrefix = "la_sk_"
+	// MaxLabel is the longest label Issue accepts, in characters.
+	MaxLabel = 64
+
+	secretBytes  = 32
+	idBytes      = 8
+	prefixLen    = 10 // characters of the secret kept for display
+	maxSecretLen = 256
+	fileVersion  = 1
+	fileMode     = 0o600
+)
+
+// Store is the set of client tokens, backed by one JSON file. Its methods
+// are safe for concurrent use.
+type Store struct {
+	path string
+	now  func() time.Time
+
+	mu sync.Mutex // serializes Issue, Revoke and Reload
+	// broken is the error of the last Reload when the file could not be
+	// read; while set, Issue and Revoke refuse to overwrite the file.
+	broken error
+
+	snap atomic.Pointer[snapshot]
+}
+
+// snapshot is an immutable view of the store. A new one replaces it on
+// every change; nothing in it is modified after publication.
+type snapshot struct {
+	entries []*entry            // sorted by CreatedAt, then ID
+	byHash  map[[32]byte]*entry // secret hash → entry
+}
+
+type entry struct {
+	info Info
+	hash [32]byte
+}
+
+// Open loads the store kept at path (normally <data_dir>/tokens.json). A
+// missing file is an empty store; the file is created by the first Issue.
+// A file that cannot be parsed is an error naming it and is left as it is.
+// now is the clock used for creation and expiry times (time.Now when nil);
+// it must be safe to call concurrently.
+func Open(path string, now func() time.Time) (*Store, error) {
+	if now == nil {
+		now = time.Now
+	}
+	s := &Store{path: path, now: now}
+	snap, err := load(path)
+	if err != nil {
+		return nil, err
+	}
+	s.snap.Store(snap)
+	return s, nil
+}
+
+// Path returns the file the store is kept in.
+func (s *Store) Path() string { return s.path }
+
+// Issue creates a token labelled label that expires ttl from now (never when
+// ttl is 0), writes it to the file and returns its secret, which is not
+// kept anywhere. The label is trimmed and must hold 1 to MaxLabel characters
+// with no control characters; a bad label or a negative ttl is ErrInvalid.
+// If the file cannot be written the store is unchanged.
+func (s *Store) Issue(label string, ttl time.Duration) (secret string, info Info, err error) {
+	label, err = cleanLabel(label)
+	if err != nil {
+		return "", Info{}, err
+	}
+	if ttl < 0 {
+		return "", Info{}, fmt.Errorf("%w: negative ttl %v", ErrInvalid, ttl)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.broken != nil {
+		return "", Info{}, fmt.Errorf("not issuing a token: %w", s.broken)
+	}
+	old := s.snap.Load()
+
+	raw := make([]byte, secretBytes)
+	rand.Read(raw) // never fails (crypto/rand since Go 1.24)
+	secret = SecretPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	e := &entry{hash: sha256.Sum256([]byte(secret))}
+	if _, dup := old.byHash[e.hash]; dup {
+		// 256 random bits do not collide; a clash means a broken generator.
+		return "", Info{}, errors.New("issuing token: generated secret already exists")
+	}
+	created := s.now().Round(0)
+	e.info = Info{
+		ID:        newID(old),
+		Label:     label,
+		Prefix:    secret[:prefixLen] + "…",
+		CreatedAt: created,
+	}
+	if ttl > 0 {
+		exp := created.Add(ttl)
+		e.info.ExpiresAt = &exp
+	}
+
+	entries := append(slices.Clip(old.entries), e)
+	next := newSnapshot(entries)
+	if err := save(s.path, next); err != nil {
+		return "", Info{}, err
+	}
+	s.snap.Store(next)
+	return secret, clone(e.info), nil
+}
+
+// Revoke marks the token with the given ID as revoked from now on and
+// writes the file. The entry is kept, with RevokedAt set. Revoking a revoked
+// token does nothing and is not an error; an unknown ID is ErrNotFound. If
+// the file cannot be written the store is unchanged.
+func (s *Store) Revoke(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.snap.Load()
+	i := slices.IndexFunc(old.entries, func(e *entry) bool { return e.info.ID == id })
+	if i < 0 {
+		return fmt.Errorf("revoking %q: %w", id, ErrNotFound)
+	}
+	if old.entries[i].info.RevokedAt != nil {
+		return nil
+	}
+	if s.broken != nil {
+		return fmt.Errorf("not revoking %q: %w", id, s.broken)
+	}
+	revoked := &entry{info: old.entries[i].info, hash: old.entries[i].hash}
+	at := s.now().Round(0)
+	revoked.info.RevokedAt = &at
+
+	entries := slices.Clone(old.entries)
+	entries[i] = revoked
+	next := newSnapshot(entries)
+	if err := save(s.path, next); err != nil {
+		return err
+	}
+	s.snap.Store(next)
+	return nil
+}
+
+// List returns every token, revoked and expired ones included, sorted by
+// creation time. The result is the caller's to modify.
+func (s *Store) List() []Info {
+	snap := s.snap.Load()
+	out := make([]Info, len(snap.entries))
+	for i, e := range snap.entries {
+		out[i] = clone(e.info)
+	}
+	return out
+}
+
+// Check reports whether secret is a usable token and returns its Info. A
+// string that is not shaped like a token, or that no token matches, is
+// ErrUnknown; a revoked token is ErrRevoked (with its Info), an expired one
+// (now at or past ExpiresAt) ErrExpired (with its Info). Check takes no lock
+// and is meant to be called for every request.
+func (s *Store) Check(secret string) (Info, error) {
+	if !strings.HasPrefix(secret, SecretPrefix) || len(secret) > maxSecretLen {
+		return Info{}, ErrUnknown
+	}
+	var buf [maxSecretLen]byte // on the stack: hashing allocates nothing
+	sum := sha256.Sum256(buf[:copy(buf[:], secret)])
+	e, ok := s.snap.Load().byHash[sum]
+	if !ok || subtle.ConstantTimeCompare(e.hash[:], sum[:]) != 1 {
+		return Info{}, ErrUnknown
+	}
+	switch {
+	case e.info.RevokedAt != nil:
+		return clone(e.info), ErrRevoked
+	case e.info.ExpiresAt != nil && !s.now().Before(*e.info.ExpiresAt):
+		return clone(e.info), ErrExpired
+	}
+	return clone(e.info), nil
+}
+
+// Reload reads the file again, for when another process (the CLI while the
+// daemon was down) changed it. On error the store keeps what it had, and
+// until a later Reload succeeds, Issue and Revoke refuse to overwrite a file
+// they could not read. A missing file is an empty store.
+func (s *Store) Reload() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap, err := load(s.path)
+	if err != nil {
+		s.broken = err
+		return err
+	}
+	s.broken = nil
+	s.snap.Store(snap)
+	return nil
+}
+
+// cleanLabel trims label and checks it is fit to show in a list.
+func cleanLabel(label string) (string, error) {
+	label = strings.TrimSpace(label)
+	switch {
+	case label == "":
+		return "", fmt.Errorf("%w: label is required", ErrInvalid)
+	case !utf8.ValidString(label):
+		return "", fmt.Errorf("%w: label is not valid UTF-8", ErrInvalid)
+	case utf8.RuneCountInString(label) > MaxLabel:
+		return "", fmt.Errorf("%w: label is longer than %d characters", ErrInvalid, MaxLabel)
+	case strings.ContainsFunc(label, unicode.IsControl):
+		return "", fmt.Errorf("%w: label contains control characters", ErrInvalid)
+	}
+	return label, nil
+}
+
+// newID returns a random hex ID that no entry of snap uses.
+func newID(snap *snapshot) string {
+	b := make([]byte, idBytes)
+	for {
+		rand.Read(b)
+		id := hex.EncodeToString(b)
+		if !slices.ContainsFunc(snap.entries, func(e *entry) bool { return e.info.ID == id }) {
+			return id
+		}
+	}
+}
+
+// clone returns a copy of info that shares no pointer with the store, so a
+// caller cannot change a published snapshot through it.
+func clone(info Info) Info {
+	if info.ExpiresAt != nil {
+		t := *info.ExpiresAt
+		info.ExpiresAt = &t
+	}
+	if info.RevokedAt != nil {
+		t := *info.RevokedAt
+		info.RevokedAt = &t
+	}
+	return info
+}
+
+func newSnapshot(entries []*entry) *snapshot {
+	slices.SortStableFunc(entries, func(a, b *entry) int {
+		if c := a.info.CreatedAt.Compare(b.info.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.info.ID, b.info.ID)
+	})
+	byHash := make(map[[32]byte]*entry, len(entries))
+	for _, e := range entries {
+		byHash[e.hash] = e
+	}
+	return &snapshot{entries: entries, byHash: byHash}
+}
+
+// file is the on-disk form of the store.
+type file struct {
+	Version int         `json:"version"`
+	Tokens  []fileToken `json:"tokens"`
+}
+
+type fileToken struct {
+	ID        string     `json:"id"`
+	Label     string     `json:"label"`
+	Prefix    string     `json:"prefix"`
+	Hash      string     `json:"hash"` // hex SHA-256 of the secret
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+}
+
+// load reads the store file; a missing file is an empty store.
+func load(path string) (*snapshot, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return newSnapshot(nil), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	var f file
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if f.Version != fileVersion {
+		return nil, fmt.Errorf("reading %s: unsupported version %d (want %d)", path, f.Version, fileVersion)
+	}
+	entries := make([]*entry, 0, len(f.Tokens))
+	ids := make(map[string]bool, len(f.Tokens))
+	hashes := make(map[[32]byte]bool, len(f.Tokens))
+	for i, t := range f.Tokens {
+		e := &entry{info: Info{
+			ID:        t.ID,
+			Label:     t.Label,
+			Prefix:    t.Prefix,
+			CreatedAt: t.CreatedAt,
+			ExpiresAt: t.ExpiresAt,
+			RevokedAt: t.RevokedAt,
+		}}
+		switch {
+		case t.ID == "":
+			return nil, fmt.Errorf("reading %s: token %d has no id", path, i)
+		case ids[t.ID]:
+			return nil, fmt.Errorf("reading %s: token id %q appears twice", path, t.ID)
+		case !decodeHash(e.hash[:], t.Hash):
+			return nil, fmt.Errorf("reading %s: token %q: hash is not a hex SHA-256", path, t.ID)
+		case hashes[e.hash]:
+			return nil, fmt.Errorf("reading %s: token %q: hash appears twice", path, t.ID)
+		}
+		ids[t.ID] = true
+		hashes[e.hash] = true
+		entries = append(entries, e)
+	}
+	return newSnapshot(entries), nil
+}
+
+// decodeHash decodes the hex hash s into dst and reports whether s was
+// exactly len(dst) bytes of hex.
+func decodeHash(dst []byte, s string) bool {
+	if len(s) != hex.EncodedLen(len(dst)) {
+		return false
+	}
+	_, err := hex.Decode(dst, []byte(s))
+	return err == nil
+}
+
+// save writes snap to path atomically, mode 0600 for a new file.
+func save(path string, snap *snapshot) error {
+	f := file{Version: fileVersion, Tokens: make([]fileToken, len(snap.entries))}
+	for i, e := range snap.entries {
+		f.Tokens[i] = fileToken{
+			ID:        e.info.ID,
+			Label:     e.info.Label,
+			Prefix:    e.info.Prefix,
+			Hash:      hex.EncodeToString(e.hash[:]),
+			CreatedAt: e.info.CreatedAt,
+			ExpiresAt: e.info.ExpiresAt,
+			RevokedAt: e.info.RevokedAt,
+		}
+	}
+	// store.WriteFile creates the directory too, but its error would name
+	// the directory only; callers are promised the file's name.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return store.WriteJSON(path, f, fileMode)
+}
