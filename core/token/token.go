@@ -5,8 +5,8 @@
 // unpadded base64url (43 characters, 49 in all): base64url is shorter than
 // hex for the same entropy and uses only characters that are safe in HTTP
 // headers, shells and URLs. The store keeps only the SHA-256 of each secret,
-// in a JSON file written atomically (created with mode 0600); the secret is shown once,
-// by Issue, and never again.
+// in a JSON file written atomically (created with mode 0600); the secret is
+// shown once, by Issue, and never again.
 //
 // Check, called for every proxied request, reads an immutable snapshot
 // through an atomic pointer and never takes a lock; Issue, Revoke and Reload
