@@ -1,0 +1,476 @@
+package account
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/event"
+	"github.com/maxrouter/maxrouter/core/ratelimit"
+)
+
+// ErrUnknown is returned for an account name the pool does not hold.
+var ErrUnknown = errors.New("no such account")
+
+// ExhaustedError is returned by Pick when no account can take the request.
+type ExhaustedError struct {
+	// Until is the soonest time an account comes back by itself; zero when
+	// none will (every account needs a login, is broken or disabled).
+	Until time.Time
+	// Account is the account that comes back first.
+	Account string
+	// Accounts counts the accounts in the pool.
+	Accounts int
+}
+
+func (e *ExhaustedError) Error() string {
+	switch {
+	case e.Accounts == 0:
+		return "no accounts configured"
+	case e.Until.IsZero():
+		return "no account can take requests (all need a login, are disabled or failing)"
+	}
+	return fmt.Sprintf("every account is at its limit; %s comes back at %s", e.Account, e.Until.Format(time.RFC3339))
+}
+
+// Options configure a Pool.
+type Options struct {
+	// Strategy is a configuration strategy name; "" means round-robin.
+	Strategy string
+	// Affinity keeps a session on one account while it is available.
+	Affinity bool
+	// Bus receives account events; nil drops them.
+	Bus *event.Bus
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Pool holds the accounts and picks one per request. Pick and Observe are
+// safe for concurrent use and hold no lock across I/O.
+type Pool struct {
+	now      func() time.Time
+	bus      *event.Bus
+	log      *slog.Logger
+	accounts atomic.Pointer[[]*Account]
+	policy   atomic.Pointer[policyBox]
+	affinity atomic.Bool
+	sessions sessions
+
+	mu        sync.Mutex // guards the fields below
+	timer     *time.Timer
+	timerAt   time.Time
+	exhausted bool
+	closed    bool
+}
+
+type policyBox struct {
+	name string
+	p    Policy
+}
+
+// NewPool returns an empty pool.
+func NewPool(o Options) (*Pool, error) {
+	p := &Pool{now: o.Now, bus: o.Bus, log: o.Logger}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.bus == nil {
+		p.bus = new(event.Bus)
+	}
+	if p.log == nil {
+		p.log = slog.Default()
+	}
+	p.log = p.log.With("component", "account")
+	if err := p.SetStrategy(o.Strategy); err != nil {
+		return nil, err
+	}
+	p.affinity.Store(o.Affinity)
+	p.accounts.Store(new([]*Account))
+	return p, nil
+}
+
+// SetStrategy switches the selection policy; requests in flight keep the
+// account they have.
+func (p *Pool) SetStrategy(name string) error {
+	pol, err := NewPolicy(name)
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		name = "round-robin"
+	}
+	p.policy.Store(&policyBox{name, pol})
+	return nil
+}
+
+// Strategy names the current selection policy.
+func (p *Pool) Strategy() string { return p.policy.Load().name }
+
+// SetAffinity turns session affinity on or off.
+func (p *Pool) SetAffinity(on bool) {
+	p.affinity.Store(on)
+	if !on {
+		p.sessions.clear()
+	}
+}
+
+// SetAccounts replaces the accounts, in priority order. Callers pass the
+// same *Account for an account that stays, so its state survives.
+func (p *Pool) SetAccounts(accounts []*Account) {
+	cp := append([]*Account(nil), accounts...)
+	p.accounts.Store(&cp)
+	p.sessions.clear()
+	now := p.now()
+	p.mu.Lock()
+	p.exhausted = len(cp) > 0 && p.exhaustedLocked(now)
+	p.mu.Unlock()
+	for _, a := range cp {
+		p.arm(a.nextEnd())
+	}
+}
+
+// Accounts returns the accounts in priority order.
+func (p *Pool) Accounts() []*Account { return *p.accounts.Load() }
+
+// Lookup returns the named account, or nil.
+func (p *Pool) Lookup(name string) *Account {
+	for _, a := range p.Accounts() {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// Request says what Pick must respect.
+type Request struct {
+	// Family is the model family of the request ("opus"), for model-scoped
+	// cooldowns; "" matches any.
+	Family string
+	// Session is the client's session id, for affinity; "" for none.
+	Session string
+	// Tried lists accounts this request already failed on.
+	Tried []*Account
+}
+
+func (r *Request) tried(a *Account) bool {
+	for _, t := range r.Tried {
+		if t == a {
+			return true
+		}
+	}
+	return false
+}
+
+// Pick chooses an account for r. When none is available it returns an
+// *ExhaustedError saying when the first comes back.
+func (p *Pool) Pick(r *Request) (*Account, error) {
+	now := p.now()
+	accounts := p.Accounts()
+	ok := func(a *Account) bool { return a.AvailableFor(now, r.Family) && !r.tried(a) }
+	sticky := r.Session != "" && p.affinity.Load()
+	if sticky {
+		if a := p.sessions.get(r.Session, accounts, now); a != nil && ok(a) {
+			return a, nil
+		}
+	}
+	if a := p.policy.Load().p.Select(accounts, ok, now); a != nil {
+		if sticky {
+			p.sessions.put(r.Session, a, now)
+		}
+		return a, nil
+	}
+	p.checkExhausted(now)
+	return nil, p.exhaustion(now, r.Family, accounts)
+}
+
+// exhaustion describes why nothing is available for family.
+func (p *Pool) exhaustion(now time.Time, family string, accounts []*Account) *ExhaustedError {
+	e := &ExhaustedError{Accounts: len(accounts)}
+	for _, a := range accounts {
+		if a.disabled.Load() || a.broken.Load() != okState {
+			continue
+		}
+		back, _ := a.restingUntil(now)
+		if family != "" {
+			a.mu.Lock()
+			if end, ok := a.models[family]; ok && end.After(back) {
+				back = end
+			}
+			a.mu.Unlock()
+		}
+		if back.IsZero() {
+			back = now // available, merely tried already
+		}
+		if e.Until.IsZero() || back.Before(e.Until) {
+			e.Until, e.Account = back, a.Name
+		}
+	}
+	return e
+}
+
+// Observe records an upstream answer on a: the windows its headers report
+// and, when the verdict says so, a cooldown or pause. family is the
+// request's model family.
+func (p *Pool) Observe(a *Account, in ratelimit.Info, v ratelimit.Verdict, family string) {
+	a.observe(in)
+	switch v.Kind {
+	case ratelimit.Spent, ratelimit.ModelSpent, ratelimit.Throttled, ratelimit.Overloaded:
+	default:
+		return
+	}
+	now := p.now()
+	announce := a.rest(v, family, now)
+	p.arm(v.Until)
+	if announce {
+		until := v.Until
+		e := event.Event{Type: event.CooldownStarted, Account: a.Name, Until: &until, Reason: v.Reason, Window: v.Window, At: now}
+		if v.Kind == ratelimit.ModelSpent {
+			e.Model = family
+		}
+		p.log.Info("cooldown started", "account", a.Name, "until", until.Format(time.RFC3339), "reason", v.Reason)
+		p.bus.Publish(e)
+	} else if v.Kind != ratelimit.ModelSpent {
+		p.log.Debug("account paused", "account", a.Name, "until", v.Until.Format(time.RFC3339), "reason", v.Reason)
+	}
+	p.checkExhausted(now)
+}
+
+// NeedsLogin marks a as needing a new login, for reason.
+func (p *Pool) NeedsLogin(a *Account, reason string) {
+	a.mu.Lock()
+	a.reason, a.lastError = reason, reason
+	a.mu.Unlock()
+	if a.broken.Swap(needsLoginState) == needsLoginState {
+		return
+	}
+	now := p.now()
+	p.log.Warn("account needs a new login", "account", a.Name, "reason", reason)
+	p.bus.Publish(event.Event{Type: event.NeedsLogin, Account: a.Name, Reason: reason, At: now})
+	p.checkExhausted(now)
+}
+
+// Failed records that a could not be used (unreadable credentials, a
+// failing refresh). With broken set the account leaves rotation until
+// SetCredential gives it working credentials again.
+func (p *Pool) Failed(a *Account, err error, broken bool) {
+	a.mu.Lock()
+	a.lastError = err.Error()
+	a.mu.Unlock()
+	if broken && a.broken.Swap(errorState) != errorState {
+		p.log.Warn("account failing", "account", a.Name, "err", err)
+		p.checkExhausted(p.now())
+	}
+}
+
+// SetCredential gives a (new or re-read) working credentials and puts it
+// back into rotation if it needed a login or was failing.
+func (p *Pool) SetCredential(a *Account, cred Credential) {
+	a.mu.Lock()
+	a.cred = cred
+	a.lastError = ""
+	if a.broken.Load() == needsLoginState {
+		a.reason = ""
+	}
+	a.mu.Unlock()
+	if a.broken.Swap(okState) != okState {
+		p.log.Info("account usable again", "account", a.Name)
+		p.checkExhausted(p.now())
+	}
+}
+
+// Refreshed announces that a's access token was refreshed.
+func (p *Pool) Refreshed(a *Account) {
+	p.bus.Publish(event.Event{Type: event.Refreshed, Account: a.Name, At: p.now()})
+}
+
+// Reset ends the named account's cooldowns and pauses now.
+func (p *Pool) Reset(name string) error {
+	a := p.Lookup(name)
+	if a == nil {
+		return fmt.Errorf("%w: %q", ErrUnknown, name)
+	}
+	now := p.now()
+	a.mu.Lock()
+	announced := a.announced && now.Before(a.until)
+	a.until, a.announced, a.reason, a.window = time.Time{}, false, "", ""
+	a.models, a.modelsAnn = nil, nil
+	a.hasModels.Store(false)
+	a.notBefore.Store(0)
+	a.mu.Unlock()
+	if announced {
+		p.bus.Publish(event.Event{Type: event.CooldownEnded, Account: a.Name, Reason: "reset by hand", At: now})
+	}
+	p.checkExhausted(now)
+	return nil
+}
+
+// Snapshots describes every account, in priority order.
+func (p *Pool) Snapshots() []control.Account {
+	now := p.now()
+	accounts := p.Accounts()
+	out := make([]control.Account, len(accounts))
+	for i, a := range accounts {
+		out[i] = a.Snapshot(now)
+	}
+	return out
+}
+
+// Close stops the cooldown timer.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+}
+
+// arm makes sure the timer fires no later than at. One timer serves every
+// account: it fires at the earliest end and re-arms for the next.
+func (p *Pool) arm(at time.Time) {
+	if at.IsZero() {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || (p.timer != nil && !p.timerAt.IsZero() && !at.Before(p.timerAt)) {
+		return
+	}
+	d := at.Sub(p.now())
+	p.timerAt = at
+	if p.timer == nil {
+		p.timer = time.AfterFunc(d, p.tick)
+	} else {
+		p.timer.Reset(d)
+	}
+}
+
+// tick ends the rests that are over, announces them, and re-arms.
+func (p *Pool) tick() {
+	now := p.now()
+	p.mu.Lock()
+	p.timerAt = time.Time{}
+	p.mu.Unlock()
+	var next time.Time
+	for _, a := range p.Accounts() {
+		acct, models := a.ended(now)
+		if acct {
+			p.log.Info("cooldown ended", "account", a.Name)
+			p.bus.Publish(event.Event{Type: event.CooldownEnded, Account: a.Name, At: now})
+		}
+		for _, m := range models {
+			p.bus.Publish(event.Event{Type: event.CooldownEnded, Account: a.Name, Model: m, At: now})
+		}
+		if end := a.nextEnd(); !end.IsZero() && (next.IsZero() || end.Before(next)) {
+			next = end
+		}
+	}
+	p.checkExhausted(now)
+	p.arm(next)
+}
+
+// checkExhausted announces the pool running dry or recovering.
+func (p *Pool) checkExhausted(now time.Time) {
+	p.mu.Lock()
+	was := p.exhausted
+	is := len(p.Accounts()) > 0 && p.exhaustedLocked(now)
+	p.exhausted = is
+	p.mu.Unlock()
+	switch {
+	case is && !was:
+		e := p.exhaustion(now, "", p.Accounts())
+		ev := event.Event{Type: event.AllExhausted, Account: e.Account, Reason: e.Error(), At: now}
+		if !e.Until.IsZero() {
+			ev.Until = &e.Until
+		}
+		p.log.Warn("all accounts exhausted", "first_back", e.Account)
+		p.bus.Publish(ev)
+	case was && !is:
+		p.log.Info("pool recovered")
+		p.bus.Publish(event.Event{Type: event.Recovered, At: now})
+	}
+}
+
+// exhaustedLocked reports whether no account can take requests now or
+// within a short pause. Model-scoped cooldowns do not count: other models
+// still work.
+func (p *Pool) exhaustedLocked(now time.Time) bool {
+	for _, a := range p.Accounts() {
+		if a.Available(now) {
+			return false
+		}
+		if a.disabled.Load() || a.broken.Load() != okState {
+			continue
+		}
+		if _, cooling := a.restingUntil(now); !cooling {
+			return false // only briefly paused
+		}
+	}
+	return true
+}
+
+// sessions remembers which account a client session used.
+type sessions struct {
+	mu sync.Mutex
+	m  map[string]sessionEntry
+}
+
+type sessionEntry struct {
+	name string
+	last time.Time
+}
+
+const (
+	maxSessions = 4096
+	sessionTTL  = 2 * time.Hour
+)
+
+func (s *sessions) get(id string, accounts []*Account, now time.Time) *Account {
+	s.mu.Lock()
+	e, ok := s.m[id]
+	if ok {
+		s.m[id] = sessionEntry{e.name, now}
+	}
+	s.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	for _, a := range accounts {
+		if a.Name == e.name {
+			return a
+		}
+	}
+	return nil
+}
+
+func (s *sessions) put(id string, a *Account, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = make(map[string]sessionEntry)
+	}
+	if len(s.m) >= maxSessions {
+		for k, e := range s.m {
+			if now.Sub(e.last) > sessionTTL {
+				delete(s.m, k)
+			}
+		}
+		if len(s.m) >= maxSessions {
+			clear(s.m)
+		}
+	}
+	s.m[id] = sessionEntry{a.Name, now}
+}
+
+func (s *sessions) clear() {
+	s.mu.Lock()
+	clear(s.m)
+	s.mu.Unlock()
+}

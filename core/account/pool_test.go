@@ -1,0 +1,384 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/credential"
+	"github.com/maxrouter/maxrouter/core/event"
+	"github.com/maxrouter/maxrouter/core/ratelimit"
+)
+
+type fakeCred struct{ tok string }
+
+func (f fakeCred) Token(context.Context) (credential.Token, error) {
+	return credential.Token{Access: f.tok}, nil
+}
+func (f fakeCred) Refresh(context.Context, string) (credential.Token, error) {
+	return credential.Token{Access: f.tok}, nil
+}
+func (f fakeCred) Info() credential.Info { return credential.Info{Subscription: "max"} }
+
+func newPool(t *testing.T, strategy string, names ...string) (*Pool, *event.Bus, []*Account) {
+	t.Helper()
+	bus := new(event.Bus)
+	p, err := NewPool(Options{Strategy: strategy, Bus: bus})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	var accts []*Account
+	for _, n := range names {
+		accts = append(accts, New(n, "~/.claude-"+n, fakeCred{"sk-ant-oat01-test-" + n}, nil))
+	}
+	p.SetAccounts(accts)
+	return p, bus, accts
+}
+
+func pickNames(t *testing.T, p *Pool, r *Request, n int) []string {
+	t.Helper()
+	var got []string
+	for range n {
+		a, err := p.Pick(r)
+		if err != nil {
+			t.Fatalf("Pick: %v", err)
+		}
+		got = append(got, a.Name)
+	}
+	return got
+}
+
+func spent(until time.Time) ratelimit.Verdict {
+	return ratelimit.Verdict{Kind: ratelimit.Spent, Until: until, Window: ratelimit.FiveHour, Reason: "5-hour limit"}
+}
+
+func TestStrategies(t *testing.T) {
+	tests := []struct {
+		strategy string
+		setup    func(accts []*Account)
+		want     []string
+	}{
+		{"round-robin", nil, []string{"a", "b", "c", "a", "b", "c"}},
+		{"priority", nil, []string{"a", "a", "a"}},
+		{"priority", func(ac []*Account) { ac[0].SetEnabled(false) }, []string{"b", "b"}},
+		{"least-used", func(ac []*Account) { ac[0].requests.Store(5); ac[1].requests.Store(2); ac[2].requests.Store(9) }, []string{"b"}},
+		{"least-used", func(ac []*Account) { ac[1].inflight.Store(3) }, []string{"a"}},
+		{"headroom", func(ac []*Account) {
+			ac[0].observe(ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: 0.9, HasUtilization: true}})
+			ac[1].observe(ratelimit.Info{Present: true, SevenDay: ratelimit.Window{Utilization: 0.3, HasUtilization: true}})
+			ac[2].observe(ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: 0.5, HasUtilization: true}})
+		}, []string{"b"}},
+		{"headroom", func(ac []*Account) {
+			// a's heavy window has reset: it counts as empty again.
+			ac[0].observe(ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: 0.99, HasUtilization: true, Reset: time.Now().Add(-time.Minute)}})
+			ac[1].observe(ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: 0.2, HasUtilization: true}})
+			ac[2].observe(ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: 0.2, HasUtilization: true}})
+		}, []string{"a"}},
+	}
+	for i, tt := range tests {
+		t.Run(fmt.Sprintf("%d-%s", i, tt.strategy), func(t *testing.T) {
+			p, _, accts := newPool(t, tt.strategy, "a", "b", "c")
+			if tt.setup != nil {
+				tt.setup(accts)
+			}
+			got := pickNames(t, p, &Request{}, len(tt.want))
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("picks = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUnknownStrategy(t *testing.T) {
+	_, err := NewPool(Options{Strategy: "fastest"})
+	if err == nil || !strings.Contains(err.Error(), `"fastest"`) || !strings.Contains(err.Error(), "headroom") {
+		t.Errorf("NewPool(fastest) error = %v, want one naming the strategy and the valid ones", err)
+	}
+}
+
+
+func TestTriedAccountsAreSkipped(t *testing.T) {
+	p, _, accts := newPool(t, "priority", "a", "b")
+	a, err := p.Pick(&Request{Tried: []*Account{accts[0]}})
+	if err != nil || a.Name != "b" {
+		t.Fatalf("Pick with a tried = %v, %v; want b", a, err)
+	}
+	_, err = p.Pick(&Request{Tried: accts})
+	var ex *ExhaustedError
+	if !errors.As(err, &ex) {
+		t.Fatalf("Pick with all tried: err = %v, want *ExhaustedError", err)
+	}
+}
+
+func TestSessionAffinity(t *testing.T) {
+	p, _, accts := newPool(t, "round-robin", "a", "b", "c")
+	p.SetAffinity(true)
+	first := pickNames(t, p, &Request{Session: "s1"}, 1)[0]
+	for _, got := range pickNames(t, p, &Request{Session: "s1"}, 4) {
+		if got != first {
+			t.Fatalf("session s1 moved from %s to %s while available", first, got)
+		}
+	}
+	// The sticky account goes into cooldown: the session moves on.
+	sticky := p.Lookup(first)
+	p.Observe(sticky, ratelimit.Info{}, spent(time.Now().Add(time.Hour)), "")
+	moved := pickNames(t, p, &Request{Session: "s1"}, 1)[0]
+	if moved == first {
+		t.Fatalf("session stayed on cooling account %s", first)
+	}
+	if again := pickNames(t, p, &Request{Session: "s1"}, 1)[0]; again != moved {
+		t.Errorf("session moved again: %s then %s", moved, again)
+	}
+	_ = accts
+}
+
+func TestCooldownLifecycle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, bus, accts := newPool(t, "priority", "work", "personal")
+		events, cancel := bus.Subscribe(16)
+		defer cancel()
+		start := time.Now()
+		p.Observe(accts[0], ratelimit.Info{}, spent(start.Add(90*time.Minute)), "")
+		if got := pickNames(t, p, &Request{}, 1)[0]; got != "personal" {
+			t.Fatalf("pick while work cools = %s, want personal", got)
+		}
+		e := <-events
+		if e.Type != event.CooldownStarted || e.Account != "work" || !e.Until.Equal(start.Add(90*time.Minute)) || e.Window != ratelimit.FiveHour {
+			t.Errorf("event = %+v, want cooldown_started for work until +90m", e)
+		}
+		snap := p.Snapshots()[0]
+		if snap.State != control.StateCooling || snap.CooldownUntil == nil || snap.Reason != "5-hour limit" {
+			t.Errorf("snapshot = %+v, want cooling with reason", snap)
+		}
+		// Same verdict again: no second event.
+		p.Observe(accts[0], ratelimit.Info{}, spent(start.Add(90*time.Minute)), "")
+		// The timer ends it with no request arriving.
+		time.Sleep(90*time.Minute + time.Millisecond)
+		synctest.Wait()
+		e = <-events
+		if e.Type != event.CooldownEnded || e.Account != "work" {
+			t.Errorf("event = %+v, want cooldown_ended for work", e)
+		}
+		if d := e.At.Sub(start.Add(90 * time.Minute)); d < 0 || d > time.Second {
+			t.Errorf("cooldown_ended %v after the end, want within a second", d)
+		}
+		if got := pickNames(t, p, &Request{}, 1)[0]; got != "work" {
+			t.Errorf("pick after cooldown = %s, want work", got)
+		}
+		select {
+		case e := <-events:
+			t.Errorf("unexpected event %+v", e)
+		default:
+		}
+	})
+}
+
+func TestShortPausesAreQuiet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, bus, accts := newPool(t, "priority", "a", "b")
+		events, cancel := bus.Subscribe(16)
+		defer cancel()
+		now := time.Now()
+		p.Observe(accts[0], ratelimit.Info{}, ratelimit.Verdict{Kind: ratelimit.Throttled, Until: now.Add(5 * time.Second), Reason: "rate limited"}, "")
+		p.Observe(accts[1], ratelimit.Info{}, ratelimit.Verdict{Kind: ratelimit.Overloaded, Until: now.Add(10 * time.Second), Reason: "overloaded"}, "")
+		_, err := p.Pick(&Request{})
+		var ex *ExhaustedError
+		if !errors.As(err, &ex) || ex.Account != "a" || !ex.Until.Equal(now.Add(5*time.Second)) {
+			t.Fatalf("Pick = %v, want exhausted with a back in 5s", err)
+		}
+		time.Sleep(6 * time.Second)
+		synctest.Wait()
+		if got := pickNames(t, p, &Request{}, 1)[0]; got != "a" {
+			t.Errorf("pick after pause = %s, want a", got)
+		}
+		select {
+		case e := <-events:
+			t.Errorf("short pauses sent event %+v, want none", e)
+		default:
+		}
+	})
+}
+
+func TestAllExhaustedAndRecovered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, bus, accts := newPool(t, "round-robin", "a", "b")
+		events, cancel := bus.Subscribe(16)
+		defer cancel()
+		now := time.Now()
+		p.Observe(accts[0], ratelimit.Info{}, spent(now.Add(2*time.Hour)), "")
+		p.Observe(accts[1], ratelimit.Info{}, spent(now.Add(time.Hour)), "")
+		var got []event.Type
+		for range 3 {
+			got = append(got, (<-events).Type)
+		}
+		want := []event.Type{event.CooldownStarted, event.CooldownStarted, event.AllExhausted}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("events = %v, want %v", got, want)
+		}
+		_, err := p.Pick(&Request{})
+		var ex *ExhaustedError
+		if !errors.As(err, &ex) || ex.Account != "b" || !ex.Until.Equal(now.Add(time.Hour)) {
+			t.Fatalf("Pick = %v, want exhausted, b back first in 1h", err)
+		}
+		time.Sleep(time.Hour + time.Millisecond)
+		synctest.Wait()
+		got = nil
+		for range 2 {
+			got = append(got, (<-events).Type)
+		}
+		want = []event.Type{event.CooldownEnded, event.Recovered}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("events = %v, want %v", got, want)
+		}
+	})
+}
+
+func TestModelScopedCooldown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, bus, accts := newPool(t, "priority", "a", "b")
+		events, cancel := bus.Subscribe(16)
+		defer cancel()
+		now := time.Now()
+		v := ratelimit.Verdict{Kind: ratelimit.ModelSpent, Until: now.Add(24 * time.Hour), Window: ratelimit.SevenDayOI, Reason: "weekly limit for this model"}
+		p.Observe(accts[0], ratelimit.Info{}, v, "opus")
+		if got := pickNames(t, p, &Request{Family: "opus"}, 1)[0]; got != "b" {
+			t.Errorf("opus pick = %s, want b", got)
+		}
+		if got := pickNames(t, p, &Request{Family: "sonnet"}, 1)[0]; got != "a" {
+			t.Errorf("sonnet pick = %s, want a (only opus is blocked)", got)
+		}
+		e := <-events
+		if e.Type != event.CooldownStarted || e.Model != "opus" {
+			t.Errorf("event = %+v, want model-scoped cooldown_started", e)
+		}
+		if s := p.Snapshots()[0]; s.State != control.StateAvailable || s.ModelCooldowns["opus"].IsZero() {
+			t.Errorf("snapshot = %+v, want available with an opus cooldown", s)
+		}
+		time.Sleep(24*time.Hour + time.Millisecond)
+		synctest.Wait()
+		if e := <-events; e.Type != event.CooldownEnded || e.Model != "opus" {
+			t.Errorf("event = %+v, want cooldown_ended for opus", e)
+		}
+		if got := pickNames(t, p, &Request{Family: "opus"}, 1)[0]; got != "a" {
+			t.Errorf("opus pick after reset = %s, want a", got)
+		}
+	})
+}
+
+func TestNeedsLoginAndBack(t *testing.T) {
+	p, bus, accts := newPool(t, "priority", "a", "b")
+	events, cancel := bus.Subscribe(16)
+	defer cancel()
+	p.NeedsLogin(accts[0], "refresh token rejected")
+	p.NeedsLogin(accts[0], "refresh token rejected") // once only
+	if got := pickNames(t, p, &Request{}, 1)[0]; got != "b" {
+		t.Errorf("pick = %s, want b", got)
+	}
+	if e := <-events; e.Type != event.NeedsLogin || e.Account != "a" {
+		t.Errorf("event = %+v, want needs_login for a", e)
+	}
+	if s := p.Snapshots()[0]; s.State != control.StateNeedsLogin || s.Reason != "refresh token rejected" {
+		t.Errorf("snapshot = %+v", s)
+	}
+	p.SetCredential(accts[0], fakeCred{"sk-ant-oat01-test-new"})
+	if got := pickNames(t, p, &Request{}, 1)[0]; got != "a" {
+		t.Errorf("pick after new login = %s, want a", got)
+	}
+	select {
+	case e := <-events:
+		t.Errorf("unexpected event %+v", e)
+	default:
+	}
+}
+
+func TestReset(t *testing.T) {
+	p, bus, accts := newPool(t, "priority", "a")
+	events, cancel := bus.Subscribe(16)
+	defer cancel()
+	p.Observe(accts[0], ratelimit.Info{}, spent(time.Now().Add(time.Hour)), "")
+	if err := p.Reset("a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Reset("nobody"); !errors.Is(err, ErrUnknown) {
+		t.Errorf("Reset(nobody) = %v, want ErrUnknown", err)
+	}
+	var got []event.Type
+	for range 4 {
+		got = append(got, (<-events).Type)
+	}
+	want := []event.Type{event.CooldownStarted, event.AllExhausted, event.CooldownEnded, event.Recovered}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("events = %v, want %v", got, want)
+	}
+	if _, err := p.Pick(&Request{}); err != nil {
+		t.Errorf("Pick after reset: %v", err)
+	}
+}
+
+func TestConcurrentPickObserve(t *testing.T) {
+	p, _, accts := newPool(t, "headroom", "a", "b", "c", "d")
+	p.SetAffinity(true)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 500 {
+				a, err := p.Pick(&Request{Session: fmt.Sprint(i % 7)})
+				if err != nil {
+					continue
+				}
+				done := a.Begin()
+				in := ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: float64(i%10) / 10, HasUtilization: true}}
+				v := ratelimit.Verdict{}
+				if i%50 == g {
+					v = ratelimit.Verdict{Kind: ratelimit.Throttled, Until: time.Now().Add(time.Millisecond)}
+				}
+				p.Observe(a, in, v, "")
+				done()
+				if i%100 == 0 {
+					p.Snapshots()
+					p.SetAccounts(accts)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var total int64
+	for _, a := range accts {
+		total += a.Requests()
+		if a.inflight.Load() != 0 {
+			t.Errorf("%s inflight = %d, want 0", a.Name, a.inflight.Load())
+		}
+	}
+	if total == 0 {
+		t.Error("no requests counted")
+	}
+}
+
+func BenchmarkPick(b *testing.B) {
+	for _, strategy := range []string{"round-robin", "headroom"} {
+		b.Run(strategy, func(b *testing.B) {
+			p, _ := NewPool(Options{Strategy: strategy})
+			var accts []*Account
+			for i := range 5 {
+				accts = append(accts, New(fmt.Sprint(i), "", fakeCred{}, nil))
+			}
+			p.SetAccounts(accts)
+			r := &Request{}
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					p.Pick(r)
+				}
+			})
+		})
+	}
+}
