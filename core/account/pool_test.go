@@ -103,7 +103,6 @@ func TestUnknownStrategy(t *testing.T) {
 	}
 }
 
-
 func TestTriedAccountsAreSkipped(t *testing.T) {
 	p, _, accts := newPool(t, "priority", "a", "b")
 	a, err := p.Pick(&Request{Tried: []*Account{accts[0]}})
