@@ -1,0 +1,136 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/maxrouter/maxrouter/core/store"
+)
+
+// fileMode is the configuration file's mode: it may hold a long-lived token.
+const fileMode = 0o600
+
+// header opens every file Save writes.
+const header = `# MaxRouter configuration. Edited by the daemon; see README for every key.
+# Comments other than these are not kept when the daemon saves the file.
+
+`
+
+// keyComments explains the top-level keys in the saved file.
+func keyComments() map[string]string {
+	return map[string]string{
+		"listen":           "proxy address; loopback only unless you mean to share it",
+		"upstream":         "Anthropic API base URL",
+		"token_url":        "OAuth endpoint used to refresh access tokens",
+		"strategy":         strings.Join(Strategies, " | "),
+		"cooldown":         "rest for a spent account when no reset time is given",
+		"notify":           "desktop notifications on or off (each kind under [notifications])",
+		"data_dir":         `token store, usage history, control secret; "" = this file's directory`,
+		"session_affinity": "keep a Claude Code session on one account (warm prompt cache)",
+		"max_body_mb":      "largest request body, buffered to retry on another account",
+		"refresh_before":   "refresh an access token this long before it expires",
+	}
+}
+
+const accountsComment = "# Accounts, in priority order. Each has a dir (a Claude Code config directory)\n" +
+	"# or a token (from `claude setup-token`), and optionally enabled = false.\n"
+
+const noAccountsComment = "\n" + accountsComment +
+	"# [[account]]\n# name = \"work\"\n# dir  = \"~/.claude\"\n"
+
+// Save validates c and writes it to path as commented TOML, atomically and
+// with mode 0600 (an existing file readable by others is narrowed to 0600
+// first). Every key is written, defaults included; accounts are
+// [[account]] tables. An invalid c gives a *ValidationError and writes
+// nothing.
+func Save(path string, c Config) error {
+	if err := c.Validate(); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			ve.File = path
+		}
+		return err
+	}
+	data, err := encode(c)
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", path, err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(path, fileMode); err != nil {
+			return fmt.Errorf("restricting %s: %w", path, err)
+		}
+	}
+	return store.WriteFile(path, data, fileMode)
+}
+
+// encode renders c as the commented TOML file Save writes.
+func encode(c Config) ([]byte, error) {
+	body, err := toml.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	comments := keyComments()
+	lines := strings.Split(strings.TrimRight(string(body), "\n"), "\n")
+	// Align the comments of the top-level keys, which come before any table.
+	width := 0
+	top := len(lines)
+	for i, l := range lines {
+		if strings.HasPrefix(l, "[") {
+			top = i
+			break
+		}
+		width = max(width, len(l))
+	}
+	width = min(width, 48)
+
+	var b bytes.Buffer
+	b.WriteString(header)
+	accounts := false
+	for i, l := range lines {
+		key, _, _ := strings.Cut(l, " = ")
+		switch {
+		case i < top && key == "account":
+			continue // "account = []": an empty list would clash with a later [[account]]
+		case i < top && comments[key] != "":
+			fmt.Fprintf(&b, "%-*s  # %s\n", width, l, comments[key])
+			continue
+		case l == "[[account]]" && !accounts:
+			accounts = true
+			b.WriteString(accountsComment)
+		}
+		b.WriteString(l + "\n")
+	}
+	if !accounts {
+		b.WriteString(noAccountsComment)
+	}
+	return b.Bytes(), nil
+}
+
+// LoadOrCreate loads the configuration at path. When the file does not
+// exist it creates it from Default and the accounts Discover finds under
+// home, and reports created. An existing file is never overwritten, even one
+// that does not parse: its error is returned.
+func LoadOrCreate(path, home string, hasCredentials func(string) bool) (c Config, created bool, err error) {
+	c, err = Load(path)
+	if err == nil {
+		return c, false, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return Config{}, false, err
+	}
+	if _, statErr := os.Lstat(path); !errors.Is(statErr, fs.ErrNotExist) {
+		return Config{}, false, err // a dangling link or the like: not ours to replace
+	}
+	c = Default()
+	c.Accounts = Discover(home, hasCredentials)
+	if err := Save(path, c); err != nil {
+		return Config{}, false, fmt.Errorf("creating config: %w", err)
+	}
+	return c, true, nil
+}
