@@ -1,0 +1,325 @@
+package control
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/maxrouter/maxrouter/core/config"
+)
+
+// callTimeout bounds a call other than Events whose context has no deadline.
+const callTimeout = 30 * time.Second
+
+// maxAnswer bounds an answer body the client reads.
+const maxAnswer = 8 << 20
+
+// Client talks to a running daemon's control API. It is safe for
+// concurrent use. Errors wrap ErrUnreachable when the daemon cannot be
+// reached; an error answer is a *config.ValidationError when it lists
+// invalid fields (PutConfig) and an *APIError otherwise.
+type Client struct {
+	base   string // "http://127.0.0.1:8787", no trailing slash
+	host   string // Host header to send, "" for the base URL's
+	secret string
+	hc     *http.Client
+}
+
+// NewClient returns a client for the daemon at baseURL (such as
+// "http://127.0.0.1:8787") authenticating with secret.
+func NewClient(baseURL, secret string) *Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil // the daemon is local; never route through HTTP_PROXY
+	return &Client{
+		base:   strings.TrimRight(baseURL, "/"),
+		secret: secret,
+		hc:     &http.Client{Transport: t},
+	}
+}
+
+// ClientFor returns a client for the daemon that serves cfg, which was read
+// from configPath: the address is cfg.Listen (an unspecified host such as
+// 0.0.0.0 or :: becomes 127.0.0.1) and the secret is read from
+// cfg.DataDirFor(configPath)/control.secret. A missing secret file gives an
+// error wrapping ErrUnreachable: the daemon has not run yet.
+func ClientFor(cfg Config, configPath string) (*Client, error) {
+	host, port, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("control API address from listen %q: %w", cfg.Listen, err)
+	}
+	var hostHeader string
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	} else if !IsLoopbackHost(host) {
+		// The daemon listens on one non-loopback address only; reach it
+		// there but still name localhost, which the server requires.
+		hostHeader = net.JoinHostPort("localhost", port)
+	}
+	secret, err := readSecret(SecretPath(cfg.DataDirFor(configPath)))
+	if err != nil {
+		return nil, err
+	}
+	c := NewClient("http://"+net.JoinHostPort(host, port), secret)
+	c.host = hostHeader
+	return c, nil
+}
+
+// BaseURL returns the daemon's address, such as "http://127.0.0.1:8787".
+func (c *Client) BaseURL() string { return c.base }
+
+// Status returns who is answering: version, listen address, PID, config file.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var st Status
+	err := c.call(ctx, http.MethodGet, "status", nil, http.StatusOK, &st)
+	return st, err
+}
+
+// Accounts returns a snapshot of every account.
+func (c *Client) Accounts(ctx context.Context) ([]Account, error) {
+	var a Accounts
+	err := c.call(ctx, http.MethodGet, "accounts", nil, http.StatusOK, &a)
+	return a.Accounts, err
+}
+
+// Config returns the daemon's configuration, with secrets redacted.
+func (c *Client) Config(ctx context.Context) (Config, error) {
+	var cfg Config
+	err := c.call(ctx, http.MethodGet, "config", nil, http.StatusOK, &cfg)
+	return cfg, err
+}
+
+// PutConfig replaces the daemon's configuration. When the daemon finds
+// invalid values the error is a *config.ValidationError listing them.
+func (c *Client) PutConfig(ctx context.Context, cfg Config) error {
+	return c.call(ctx, http.MethodPut, "config", cfg, http.StatusNoContent, nil)
+}
+
+// ResetAccount clears an account's cooldown and error state. An unknown
+// name gives an error matching ErrNotFound.
+func (c *Client) ResetAccount(ctx context.Context, name string) error {
+	return c.call(ctx, http.MethodPost, "accounts/"+url.PathEscape(name)+"/reset", nil, http.StatusNoContent, nil)
+}
+
+// CheckDir asks the daemon what the credential directory dir holds.
+func (c *Client) CheckDir(ctx context.Context, dir string) (DirCheck, error) {
+	var dc DirCheck
+	err := c.call(ctx, http.MethodPost, "accounts/check", CheckRequest{Dir: dir}, http.StatusOK, &dc)
+	return dc, err
+}
+
+// Tokens lists the client tokens (never their secrets).
+func (c *Client) Tokens(ctx context.Context) ([]Token, error) {
+	var t Tokens
+	err := c.call(ctx, http.MethodGet, "tokens", nil, http.StatusOK, &t)
+	return t.Tokens, err
+}
+
+// IssueToken makes a client token labelled label that expires after ttl (0:
+// never). The answer holds the token's secret, shown this once.
+func (c *Client) IssueToken(ctx context.Context, label string, ttl time.Duration) (Issued, error) {
+	req := IssueRequest{Label: label}
+	if ttl != 0 {
+		req.TTL = ttl.String()
+	}
+	var is Issued
+	err := c.call(ctx, http.MethodPost, "tokens", req, http.StatusCreated, &is)
+	return is, err
+}
+
+// RevokeToken revokes the client token with the given ID. An unknown ID
+// gives an error matching ErrNotFound.
+func (c *Client) RevokeToken(ctx context.Context, id string) error {
+	return c.call(ctx, http.MethodDelete, "tokens/"+url.PathEscape(id), nil, http.StatusNoContent, nil)
+}
+
+// Events follows the daemon's event stream, calling fn for each account
+// event in order, from the goroutine that called Events. It blocks until
+// ctx ends (returning ctx.Err()) or the stream breaks or the daemon ends it
+// (returning an error wrapping ErrUnreachable); an error answer is returned
+// as for the other calls. The caller reconnects, and should re-read
+// Accounts then, since events published in between are lost.
+func (c *Client) Events(ctx context.Context, fn func(Event)) error {
+	req, err := c.newRequest(ctx, http.MethodGet, "events", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return c.unreachable(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return answerError(resp)
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "text/event-stream" {
+		return fmt.Errorf("event stream from %s has content type %q, not text/event-stream", c.base, mt)
+	}
+	err = readEvents(resp.Body, fn)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: event stream from %s ended", ErrUnreachable, c.base)
+}
+
+// readEvents parses Server-Sent Events from r, calling fn for each
+// `account` event; other event types are skipped. It returns nil at the end
+// of the stream, an error wrapping ErrUnreachable when reading fails, and a
+// decoding error for an account event it cannot parse.
+func readEvents(r io.Reader, fn func(Event)) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), maxAnswer)
+	var (
+		typ  string
+		data strings.Builder
+		has  bool // a data line was seen since the last dispatch
+	)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" { // dispatch
+			if has && (typ == "account") {
+				var e Event
+				if err := json.Unmarshal([]byte(strings.TrimSuffix(data.String(), "\n")), &e); err != nil {
+					return fmt.Errorf("decoding account event: %w", err)
+				}
+				fn(e)
+			}
+			typ, has = "", false
+			data.Reset()
+			continue
+		}
+		if strings.HasPrefix(line, ":") {
+			continue // comment, such as the keep-alive ping
+		}
+		field, value, _ := strings.Cut(line, ":")
+		value = strings.TrimPrefix(value, " ")
+		switch field {
+		case "event":
+			typ = value
+		case "data":
+			data.WriteString(value)
+			data.WriteByte('\n')
+			has = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%w: reading event stream: %w", ErrUnreachable, err)
+	}
+	return nil
+}
+
+// call sends a request with an optional JSON body and decodes a JSON answer
+// with status want into out (when out is not nil).
+func (c *Client) call(ctx context.Context, method, path string, body any, want int, out any) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, callTimeout)
+		defer cancel()
+	}
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("encoding %s %s: %w", method, path, err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := c.newRequest(ctx, method, path, rd)
+	if err != nil {
+		return err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s %s: %w", method, path, err)
+		}
+		return c.unreachable(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != want {
+		if resp.StatusCode/100 == 2 {
+			return fmt.Errorf("%s %s: unexpected status %d, want %d", method, path, resp.StatusCode, want)
+		}
+		return answerError(resp)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(out); err != nil {
+		if ctx.Err() == nil && !isSyntaxError(err) {
+			return c.unreachable(err)
+		}
+		return fmt.Errorf("decoding answer to %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// newRequest builds an authenticated request for path under Prefix.
+func (c *Client) newRequest(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+Prefix+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("control API request: %w", err)
+	}
+	if c.host != "" {
+		req.Host = c.host
+	}
+	req.Header.Set("Authorization", "Bearer "+c.secret)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, nil
+}
+
+// unreachable wraps a transport error.
+func (c *Client) unreachable(err error) error {
+	return fmt.Errorf("%w at %s: %w", ErrUnreachable, c.base, err)
+}
+
+// isSyntaxError reports whether err comes from malformed JSON rather than
+// from reading.
+func isSyntaxError(err error) bool {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	return errors.As(err, &se) || errors.As(err, &te)
+}
+
+// answerError turns an error answer into an *APIError, or into a
+// *config.ValidationError when it lists invalid fields.
+func answerError(resp *http.Response) error {
+	ae := &APIError{Status: resp.StatusCode}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var body ErrorBody
+	if err := json.Unmarshal(data, &body); err == nil && body.Type == "error" {
+		ae.Type = body.Error.Type
+		ae.Message = body.Error.Message
+		if len(body.Field) > 0 {
+			return &config.ValidationError{Fields: body.Field}
+		}
+		return ae
+	}
+	// Not our error shape: something else answers on this port.
+	ae.Message = strings.TrimSpace(string(data))
+	if len(ae.Message) > 200 {
+		ae.Message = ae.Message[:200] + "…"
+	}
+	if ae.Message == "" {
+		ae.Message = http.StatusText(resp.StatusCode)
+	}
+	return ae
+}

@@ -1,0 +1,328 @@
+// Package controltest provides an in-memory control.Backend and a test
+// server around it, for tests of code that talks to the daemon through
+// control.Client (the desktop app, the CLI).
+package controltest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/maxrouter/maxrouter/core/control"
+)
+
+// Backend is an in-memory control.Backend. Set its fields before the
+// server starts, or later while holding its lock (b.Lock() … b.Unlock())
+// or through the Set methods. Calls are recorded in PutConfigs, Resets,
+// Checks, Issues and Revokes; read them once the client call returned (or
+// under the lock). The zero value is ready to use.
+type Backend struct {
+	sync.Mutex
+
+	// StatusValue is what Status returns.
+	StatusValue control.Status
+	// AccountList is what Accounts returns; ResetAccount answers
+	// control.ErrNotFound for a name not in it.
+	AccountList []control.Account
+	// ConfigValue is what Config returns; a successful PutConfig replaces it.
+	ConfigValue control.Config
+	// TokenList is what Tokens returns; IssueToken appends to it and
+	// RevokeToken marks its entries revoked.
+	TokenList []control.Token
+	// DirChecks is what CheckDir returns per directory; a directory not in
+	// it has no credentials.
+	DirChecks map[string]control.DirCheck
+
+	// PutConfigErr, when set, is returned by PutConfig (which then keeps
+	// ConfigValue). Use a *config.ValidationError to test field errors.
+	PutConfigErr error
+	// ResetErr, when set, is returned by ResetAccount.
+	ResetErr error
+	// IssueErr, when set, is returned by IssueToken.
+	IssueErr error
+	// Now is the clock for issued tokens; nil means time.Now.
+	Now func() time.Time
+
+	// PutConfigs records every configuration PutConfig received.
+	PutConfigs []control.Config
+	// Resets records every account name ResetAccount received.
+	Resets []string
+	// Checks records every directory CheckDir received.
+	Checks []string
+	// Issues records every IssueToken call.
+	Issues []IssueCall
+	// Revokes records every token ID RevokeToken received.
+	Revokes []string
+
+	subs    map[chan control.Event]struct{}
+	changed chan struct{} // closed and replaced when subs changes
+}
+
+// IssueCall is one recorded IssueToken call.
+type IssueCall struct {
+	Label string
+	TTL   time.Duration
+}
+
+var _ control.Backend = (*Backend)(nil)
+
+// Status returns StatusValue.
+func (b *Backend) Status() control.Status {
+	b.Lock()
+	defer b.Unlock()
+	return b.StatusValue
+}
+
+// Accounts returns a copy of AccountList.
+func (b *Backend) Accounts() []control.Account {
+	b.Lock()
+	defer b.Unlock()
+	return slices.Clone(b.AccountList)
+}
+
+// SetAccounts replaces AccountList.
+func (b *Backend) SetAccounts(accounts []control.Account) {
+	b.Lock()
+	defer b.Unlock()
+	b.AccountList = slices.Clone(accounts)
+}
+
+// Config returns ConfigValue.
+func (b *Backend) Config() control.Config {
+	b.Lock()
+	defer b.Unlock()
+	return b.ConfigValue
+}
+
+// SetConfig replaces ConfigValue.
+func (b *Backend) SetConfig(cfg control.Config) {
+	b.Lock()
+	defer b.Unlock()
+	b.ConfigValue = cfg
+}
+
+// PutConfig records cfg and returns PutConfigErr, or stores cfg as
+// ConfigValue when that is nil.
+func (b *Backend) PutConfig(cfg control.Config) error {
+	b.Lock()
+	defer b.Unlock()
+	b.PutConfigs = append(b.PutConfigs, cfg)
+	if b.PutConfigErr != nil {
+		return b.PutConfigErr
+	}
+	b.ConfigValue = cfg
+	return nil
+}
+
+// ResetAccount records name; it returns ResetErr when set, and
+// control.ErrNotFound for a name not in AccountList.
+func (b *Backend) ResetAccount(name string) error {
+	b.Lock()
+	defer b.Unlock()
+	b.Resets = append(b.Resets, name)
+	if b.ResetErr != nil {
+		return b.ResetErr
+	}
+	for _, a := range b.AccountList {
+		if a.Name == name {
+			return nil
+		}
+	}
+	return fmt.Errorf("no account named %q: %w", name, control.ErrNotFound)
+}
+
+// CheckDir records dir and returns DirChecks[dir], or a DirCheck saying no
+// credentials were found.
+func (b *Backend) CheckDir(dir string) control.DirCheck {
+	b.Lock()
+	defer b.Unlock()
+	b.Checks = append(b.Checks, dir)
+	if dc, ok := b.DirChecks[dir]; ok {
+		return dc
+	}
+	return control.DirCheck{Dir: dir, Problem: "no Claude Code credentials in this directory"}
+}
+
+// Tokens returns a copy of TokenList.
+func (b *Backend) Tokens() []control.Token {
+	b.Lock()
+	defer b.Unlock()
+	return slices.Clone(b.TokenList)
+}
+
+// IssueToken records the call; it returns IssueErr when set, an error
+// wrapping control.ErrInvalid for an empty label, and otherwise appends a
+// token "tok-N" to TokenList and returns it with the secret "la_sk_test-N".
+func (b *Backend) IssueToken(label string, ttl time.Duration) (control.Issued, error) {
+	b.Lock()
+	defer b.Unlock()
+	b.Issues = append(b.Issues, IssueCall{Label: label, TTL: ttl})
+	if b.IssueErr != nil {
+		return control.Issued{}, b.IssueErr
+	}
+	if label == "" {
+		return control.Issued{}, fmt.Errorf("%w: a token needs a label", control.ErrInvalid)
+	}
+	now := time.Now
+	if b.Now != nil {
+		now = b.Now
+	}
+	n := len(b.TokenList) + 1
+	tok := control.Token{
+		ID:        fmt.Sprintf("tok-%d", n),
+		Label:     label,
+		Prefix:    "la_sk_test",
+		CreatedAt: now().UTC(),
+	}
+	if ttl > 0 {
+		exp := tok.CreatedAt.Add(ttl)
+		tok.ExpiresAt = &exp
+	}
+	b.TokenList = append(b.TokenList, tok)
+	return control.Issued{Token: tok, Secret: fmt.Sprintf("la_sk_test-%d", n)}, nil
+}
+
+// RevokeToken records id and marks that token revoked; an ID not in
+// TokenList (or already revoked) gives control.ErrNotFound.
+func (b *Backend) RevokeToken(id string) error {
+	b.Lock()
+	defer b.Unlock()
+	b.Revokes = append(b.Revokes, id)
+	now := time.Now
+	if b.Now != nil {
+		now = b.Now
+	}
+	for i, t := range b.TokenList {
+		if t.ID == id && t.RevokedAt == nil {
+			at := now().UTC()
+			b.TokenList[i].RevokedAt = &at
+			return nil
+		}
+	}
+	return fmt.Errorf("no active token %q: %w", id, control.ErrNotFound)
+}
+
+// Subscribe returns a channel receiving events published from now on (it
+// holds up to 256 pending events; Publish drops events beyond that).
+func (b *Backend) Subscribe() (<-chan control.Event, func()) {
+	ch := make(chan control.Event, 256)
+	b.Lock()
+	if b.subs == nil {
+		b.subs = make(map[chan control.Event]struct{})
+	}
+	b.subs[ch] = struct{}{}
+	b.notifyLocked()
+	b.Unlock()
+	return ch, func() {
+		b.Lock()
+		defer b.Unlock()
+		if _, ok := b.subs[ch]; ok {
+			delete(b.subs, ch)
+			close(ch)
+			b.notifyLocked()
+		}
+	}
+}
+
+// Publish sends e to every current subscriber (every open event stream).
+func (b *Backend) Publish(e control.Event) {
+	b.Lock()
+	defer b.Unlock()
+	for ch := range b.subs {
+		select {
+		case ch <- e:
+		default:
+		}
+	}
+}
+
+// Subscribers returns how many subscriptions (open event streams) exist.
+func (b *Backend) Subscribers() int {
+	b.Lock()
+	defer b.Unlock()
+	return len(b.subs)
+}
+
+// CloseStreams ends every subscription, which ends the open event streams
+// as a daemon does when it stops.
+func (b *Backend) CloseStreams() {
+	b.Lock()
+	defer b.Unlock()
+	for ch := range b.subs {
+		delete(b.subs, ch)
+		close(ch)
+	}
+	b.notifyLocked()
+}
+
+// WaitSubscribers waits until exactly n subscriptions exist, failing t
+// after 10 seconds. Use it after starting Client.Events and before
+// Publish: a stream receives only events published after it subscribed.
+func (b *Backend) WaitSubscribers(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	for {
+		b.Lock()
+		got := len(b.subs)
+		if b.changed == nil {
+			b.changed = make(chan struct{})
+		}
+		changed := b.changed
+		b.Unlock()
+		if got == n {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			t.Fatalf("event subscribers = %d, want %d (after 10s)", got, n)
+		}
+	}
+}
+
+// notifyLocked wakes WaitSubscribers; b is locked.
+func (b *Backend) notifyLocked() {
+	if b.changed != nil {
+		close(b.changed)
+	}
+	b.changed = make(chan struct{})
+}
+
+// NewServer serves b's control API on a loopback httptest server with a
+// random secret and returns a client for it and the server; both are
+// closed when the test ends. Closing the server (srv.Close) ends open event
+// streams first, like a daemon shutting down, so Client.Events returns an
+// error wrapping control.ErrUnreachable.
+func NewServer(t testing.TB, b *Backend) (*control.Client, *httptest.Server) {
+	t.Helper()
+	buf := make([]byte, 16)
+	rand.Read(buf)
+	secret := hex.EncodeToString(buf)
+	srv := control.NewServer(b, secret, slog.New(slog.DiscardHandler))
+	hs := httptest.NewUnstartedServer(srv)
+	hs.Listener = &closeHook{Listener: hs.Listener, onClose: srv.Close}
+	hs.Start()
+	t.Cleanup(hs.Close)
+	return control.NewClient(hs.URL, secret), hs
+}
+
+// closeHook runs onClose when the listener closes (httptest.Server.Close
+// closes it first, then waits for requests; event streams must end).
+type closeHook struct {
+	net.Listener
+	once    sync.Once
+	onClose func()
+}
+
+func (l *closeHook) Close() error {
+	l.once.Do(l.onClose)
+	return l.Listener.Close()
+}
