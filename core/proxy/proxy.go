@@ -1,0 +1,358 @@
+// Package proxy forwards the Anthropic API to the account pool: it admits
+// clients by their client token, buffers the request body, and hands the
+// request to an httputil.ReverseProxy whose Transport picks an account,
+// swaps in its OAuth token, classifies the answer, and replays the body on
+// the next account when one is spent, before the client sees a byte.
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/maxrouter/maxrouter/core/account"
+	"github.com/maxrouter/maxrouter/core/control"
+)
+
+// OAuthBeta is the anthropic-beta flag an OAuth bearer token needs.
+const OAuthBeta = "oauth-2025-04-20"
+
+// DefaultVersion is sent as anthropic-version when the client sent none.
+const DefaultVersion = "2023-06-01"
+
+// SessionHeader carries Claude Code's session id, the key of session affinity.
+const SessionHeader = "X-Claude-Code-Session-Id"
+
+// Tokens checks client tokens; *token.Store implements it.
+type Tokens interface {
+	Check(secret string) (control.Token, error)
+}
+
+// Options configure a Handler.
+type Options struct {
+	Pool   *account.Pool // required
+	Tokens Tokens        // required
+	// Upstream is the Anthropic API base URL (required).
+	Upstream string
+	// Transport reaches the upstream; nil means a transport tuned for one
+	// busy host (see NewTransport).
+	Transport http.RoundTripper
+	// MaxBody bounds a request body in bytes; 0 means 32 MiB.
+	MaxBody int64
+	// Cooldown rests an account the upstream says is spent without saying
+	// until when; 0 means 60s.
+	Cooldown time.Duration
+	// Metrics receives counters; nil means a private set.
+	Metrics *Metrics
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Handler serves /v1/... for clients. Its settings can change while it
+// serves (Set*), without dropping requests in flight.
+type Handler struct {
+	pool     *account.Pool
+	tokens   Tokens
+	metrics  *Metrics
+	log      *slog.Logger
+	now      func() time.Time
+	upstream atomic.Pointer[url.URL]
+	maxBody  atomic.Int64
+	cooldown atomic.Int64
+	rp       *httputil.ReverseProxy
+	rt       *rotator
+}
+
+// New returns a Handler.
+func New(o Options) (*Handler, error) {
+	if o.Pool == nil || o.Tokens == nil {
+		return nil, errors.New("proxy: Pool and Tokens are required")
+	}
+	h := &Handler{pool: o.Pool, tokens: o.Tokens, metrics: o.Metrics, log: o.Logger, now: o.Now}
+	if h.metrics == nil {
+		h.metrics = new(Metrics)
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	h.log = h.log.With("component", "proxy")
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if err := h.SetUpstream(o.Upstream); err != nil {
+		return nil, err
+	}
+	h.SetMaxBody(o.MaxBody)
+	h.SetCooldown(o.Cooldown)
+	base := o.Transport
+	if base == nil {
+		base = NewTransport()
+	}
+	h.rt = &rotator{h: h, base: base}
+	h.rp = &httputil.ReverseProxy{
+		Rewrite:      h.rewrite,
+		Transport:    h.rt,
+		ErrorHandler: h.proxyError,
+		BufferPool:   new(bufferPool),
+		ErrorLog:     slog.NewLogLogger(h.log.Handler(), slog.LevelDebug),
+	}
+	return h, nil
+}
+
+// NewTransport returns the upstream transport: keep-alive connections for
+// many concurrent requests to one host, HTTP/2 when offered, and no
+// transparent decompression (the client's Accept-Encoding passes through).
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+	}
+}
+
+// SetUpstream changes the upstream base URL.
+func (h *Handler) SetUpstream(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("upstream %q is not an http(s) URL", raw)
+	}
+	h.upstream.Store(u)
+	return nil
+}
+
+// SetMaxBody changes the request body bound (0 = 32 MiB).
+func (h *Handler) SetMaxBody(n int64) {
+	if n <= 0 {
+		n = 32 << 20
+	}
+	h.maxBody.Store(n)
+}
+
+// SetCooldown changes the fallback cooldown (0 = 60s).
+func (h *Handler) SetCooldown(d time.Duration) {
+	if d <= 0 {
+		d = 60 * time.Second
+	}
+	h.cooldown.Store(int64(d))
+}
+
+// Metrics returns the handler's counters.
+func (h *Handler) Metrics() *Metrics { return h.metrics }
+
+// request is what the proxy knows about one client request; it travels to
+// the Transport in the context.
+type request struct {
+	body    []byte
+	family  string
+	session string
+}
+
+type ctxKey struct{}
+
+// ServeHTTP admits the client, buffers the body and forwards the request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := h.Authorize(r); err != nil {
+		writeAuthError(w, err)
+		return
+	}
+	st := &request{session: r.Header.Get(SessionHeader)}
+	if r.Body != nil && r.Body != http.NoBody {
+		body, status, err := readBody(r, h.maxBody.Load())
+		if err != nil {
+			h.metrics.routerError(status)
+			WriteError(w, status, errorType(status), err.Error())
+			return
+		}
+		st.body = body
+		if len(body) > 0 && r.Method == http.MethodPost {
+			if !looksJSON(body) {
+				h.metrics.routerError(http.StatusBadRequest)
+				WriteError(w, http.StatusBadRequest, "invalid_request_error", "request body is not JSON: expected a JSON object")
+				return
+			}
+			st.family = family(body)
+		}
+	}
+	h.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
+}
+
+// Authorize checks the client token in Authorization: Bearer or x-api-key.
+// When both are sent, either valid token admits the request.
+func (h *Handler) Authorize(r *http.Request) error {
+	bearer, key := bearerToken(r.Header.Get("Authorization")), r.Header.Get("X-Api-Key")
+	if bearer == "" && key == "" {
+		return errMissingToken
+	}
+	var firstErr error
+	for _, secret := range [2]string{bearer, key} {
+		if secret == "" {
+			continue
+		}
+		_, err := h.tokens.Check(secret)
+		if err == nil {
+			return nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+func bearerToken(v string) string {
+	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
+		return strings.TrimSpace(v[7:])
+	}
+	return ""
+}
+
+// errTooLarge is returned for a body over the bound.
+var errTooLarge = errors.New("request body too large")
+
+func readBody(r *http.Request, max int64) ([]byte, int, error) {
+	tooLarge := func() ([]byte, int, error) {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: the limit is %d MiB (max_body_mb in the config)", errTooLarge, max>>20)
+	}
+	if r.ContentLength > max {
+		return tooLarge()
+	}
+	var body []byte
+	var err error
+	if r.ContentLength > 0 {
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(io.LimitReader(r.Body, max+1))
+		if int64(len(body)) > max {
+			return tooLarge()
+		}
+	}
+	if err != nil {
+		return nil, http.StatusBadRequest, fmt.Errorf("reading request body: %v", err)
+	}
+	return body, 0, nil
+}
+
+func looksJSON(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
+}
+
+// family finds the request's model family without decoding the body: the
+// first "model" key holds it (SDKs and Claude Code put it first).
+func family(body []byte) string {
+	i := bytes.Index(body, []byte(`"model"`))
+	if i < 0 {
+		return ""
+	}
+	rest := bytes.TrimLeft(body[i+7:], " \t\r\n")
+	if len(rest) == 0 || rest[0] != ':' {
+		return ""
+	}
+	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	if len(rest) == 0 || rest[0] != '"' {
+		return ""
+	}
+	end := bytes.IndexByte(rest[1:], '"')
+	if end < 0 || end > 128 {
+		return ""
+	}
+	m := rest[1 : 1+end]
+	for _, f := range [...]string{"opus", "sonnet", "haiku"} {
+		if bytes.Contains(m, []byte(f)) {
+			return f
+		}
+	}
+	return string(m)
+}
+
+// rewrite builds the upstream request: the client's credentials go, the
+// OAuth beta flag is merged in, and everything else passes unchanged.
+func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
+	pr.SetURL(h.upstream.Load())
+	out := pr.Out
+	out.Header.Del("Authorization")
+	out.Header.Del("X-Api-Key")
+	out.Header["Anthropic-Beta"] = mergeBeta(out.Header["Anthropic-Beta"])
+	if out.Header.Get("Anthropic-Version") == "" {
+		out.Header.Set("Anthropic-Version", DefaultVersion)
+	}
+}
+
+// mergeBeta returns the anthropic-beta values with OAuthBeta in them.
+func mergeBeta(values []string) []string {
+	for _, v := range values {
+		for f := range strings.SplitSeq(v, ",") {
+			if strings.TrimSpace(f) == OAuthBeta {
+				return values
+			}
+		}
+	}
+	if len(values) == 0 || strings.TrimSpace(strings.Join(values, "")) == "" {
+		return []string{OAuthBeta}
+	}
+	return []string{strings.Join(values, ",") + "," + OAuthBeta}
+}
+
+// proxyError answers for a request the Transport could not complete.
+func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	var ex *account.ExhaustedError
+	switch {
+	case errors.As(err, &ex):
+		if ex.Until.IsZero() {
+			h.metrics.routerError(http.StatusServiceUnavailable)
+			WriteError(w, http.StatusServiceUnavailable, "api_error", "MaxRouter: "+ex.Error()+" (see `maxrouter accounts`)")
+			return
+		}
+		secs := int64((ex.Until.Sub(h.now()) + time.Second - 1) / time.Second)
+		if secs < 1 {
+			secs = 1
+		}
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		h.metrics.routerError(http.StatusTooManyRequests)
+		WriteError(w, http.StatusTooManyRequests, "rate_limit_error", "MaxRouter: "+ex.Error())
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away; there is nobody to answer.
+		h.metrics.routerError(499)
+	default:
+		h.log.Warn("upstream unreachable", "err", err)
+		h.metrics.routerError(http.StatusBadGateway)
+		WriteError(w, http.StatusBadGateway, "api_error", "MaxRouter: upstream unreachable: "+err.Error())
+	}
+}
+
+// bufferPool lends ReverseProxy its 32 KiB copy buffers.
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte {
+	if v, ok := b.p.Get().(*[32 << 10]byte); ok {
+		return v[:]
+	}
+	return new([32 << 10]byte)[:]
+}
+
+func (b *bufferPool) Put(buf []byte) {
+	if cap(buf) == 32<<10 {
+		b.p.Put((*[32 << 10]byte)(buf[:32<<10]))
+	}
+}
