@@ -506,8 +506,8 @@ func TestFamily(t *testing.T) {
 	for body, want := range map[string]string{
 		`{"model":"claude-opus-4-5","messages":[]}`:      "opus",
 		`{"max_tokens":1, "model" : "claude-3-5-haiku"}`: "haiku",
-		`{"messages":[]}`:                                "",
-		`{"model":42}`:                                   "",
+		`{"messages":[]}`: "",
+		`{"model":42}`:    "",
 	} {
 		if got := family([]byte(body)); got != want {
 			t.Errorf("family(%s) = %q, want %q", body, got, want)
