@@ -1,0 +1,101 @@
+package credential
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// debounce is how long Watch waits after the last change in a directory
+// before reporting it: one rewrite is several events.
+const debounce = 100 * time.Millisecond
+
+// Watch reports changes of credential files in dirs: onChange(dir) is called
+// (from Watch's goroutine, one call at a time) about 100ms after the last
+// change of a credential file in dir, with dir as given. Directories are
+// watched rather than files because Claude Code replaces its file by
+// renaming a new one over it. A directory that does not exist is logged and
+// skipped (it is not picked up if it appears later). Watch returns nil when
+// ctx is done, or an error when it cannot watch at all.
+func Watch(ctx context.Context, dirs []string, onChange func(dir string), log *slog.Logger) error {
+	return watch(ctx, dirs, onChange, log, nil)
+}
+
+// watch is Watch with a hook called once the directories are watched.
+func watch(ctx context.Context, dirs []string, onChange func(dir string), log *slog.Logger, ready func()) error {
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("component", "credential")
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watching credential dirs: %w", err)
+	}
+	defer w.Close()
+
+	given := make(map[string]string, len(dirs)) // cleaned path -> dir as given
+	for _, d := range dirs {
+		clean := filepath.Clean(d)
+		if err := w.Add(clean); err != nil {
+			log.Warn("not watching credential dir", "dir", d, "err", err)
+			continue
+		}
+		given[clean] = d
+	}
+	if ready != nil {
+		ready()
+	}
+
+	pending := make(map[string]time.Time) // dir -> when to report it
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	arm := func() {
+		var next time.Time
+		for _, at := range pending {
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+		}
+		if !next.IsZero() {
+			timer.Reset(time.Until(next))
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.Events:
+			if !ok {
+				return nil
+			}
+			if ev.Op&^fsnotify.Chmod == 0 || !isCredentialName(filepath.Base(ev.Name)) {
+				continue
+			}
+			d, ok := given[filepath.Dir(ev.Name)]
+			if !ok {
+				continue
+			}
+			pending[d] = time.Now().Add(debounce)
+			arm()
+		case err, ok := <-w.Errors:
+			if !ok {
+				return nil
+			}
+			log.Warn("watching credential dirs", "err", err)
+		case <-timer.C:
+			now := time.Now()
+			for d, at := range pending {
+				if !now.Before(at) {
+					delete(pending, d)
+					onChange(d)
+				}
+			}
+			arm()
+		}
+	}
+}
