@@ -13,8 +13,8 @@ import (
 // ApplyEnv returns c with the environment overrides of the original router
 // applied, reading variables with getenv:
 //
-//   - CLAUDE_CODE_HOME: the dir of the first account (an account "default"
-//     is added when there is none).
+//   - CLAUDE_CODE_HOME: the dir of the first account, replacing its token
+//     if it had one (an account "default" is added when there is none).
 //   - ADDITIONAL_ACCOUNT_DIRS: comma-separated dirs appended as accounts
 //     named after their directory (".claude-work" is "work"), unless an
 //     account already uses that dir.
@@ -24,8 +24,10 @@ import (
 //   - UPSTREAM_BASE_URL: the upstream.
 //   - ROUTER_PORT: the port of listen, keeping its host.
 //
-// Empty variables are ignored. Relative dirs are made absolute. A bad value
-// gives an error naming the variable; the result is validated.
+// Empty variables are ignored. Relative dirs are made absolute; dirs are
+// compared with "~" expanded to HOME (as read with getenv, else
+// os.UserHomeDir). A bad value gives an error naming the variable. The result
+// is validated; c itself is not modified.
 func ApplyEnv(c Config, getenv func(string) string) (Config, error) {
 	c.Accounts = cloneAccounts(c.Accounts)
 	env := func(name string) string { return strings.TrimSpace(getenv(name)) }

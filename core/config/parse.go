@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -313,6 +312,3 @@ func lineOf(lines map[string]int, field string) int {
 	}
 	return 0
 }
-
-// itoa is strconv.Itoa, shortened for message building.
-func itoa(n int) string { return strconv.Itoa(n) }

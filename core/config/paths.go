@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -150,7 +151,7 @@ func sanitizeName(s string) string {
 func uniqueName(name string, taken map[string]bool) string {
 	n := name
 	for i := 2; taken[n]; i++ {
-		suffix := "-" + itoa(i)
+		suffix := "-" + strconv.Itoa(i)
 		n = name[:min(len(name), maxNameLen-len(suffix))] + suffix
 	}
 	taken[n] = true

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -28,7 +29,7 @@ func keyComments() map[string]string {
 		"listen":           "proxy address; loopback only unless you mean to share it",
 		"upstream":         "Anthropic API base URL",
 		"token_url":        "OAuth endpoint used to refresh access tokens",
-		"strategy":         strings.Join(Strategies, " | "),
+		"strategy":         "how each request picks an account: " + strings.Join(Strategies, " | "),
 		"cooldown":         "rest for a spent account when no reset time is given",
 		"notify":           "desktop notifications on or off (each kind under [notifications])",
 		"data_dir":         `token store, usage history, control secret; "" = this file's directory`,
@@ -77,17 +78,11 @@ func encode(c Config) ([]byte, error) {
 	}
 	comments := keyComments()
 	lines := strings.Split(strings.TrimRight(string(body), "\n"), "\n")
-	// Align the comments of the top-level keys, which come before any table.
-	width := 0
-	top := len(lines)
-	for i, l := range lines {
-		if strings.HasPrefix(l, "[") {
-			top = i
-			break
-		}
-		width = max(width, len(l))
+	// The top-level keys come before the first table.
+	top := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "[") })
+	if top < 0 {
+		top = len(lines)
 	}
-	width = min(width, 48)
 
 	var b bytes.Buffer
 	b.WriteString(header)
@@ -98,8 +93,7 @@ func encode(c Config) ([]byte, error) {
 		case i < top && key == "account":
 			continue // "account = []": an empty list would clash with a later [[account]]
 		case i < top && comments[key] != "":
-			fmt.Fprintf(&b, "%-*s  # %s\n", width, l, comments[key])
-			continue
+			b.WriteString("# " + comments[key] + "\n")
 		case l == "[[account]]" && !accounts:
 			accounts = true
 			b.WriteString(accountsComment)
