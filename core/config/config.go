@@ -1,6 +1,11 @@
 // Package config defines MaxRouter's configuration: the TOML file the daemon
 // reads and owns, its defaults, validation and the environment overrides of
 // the original router.
+//
+// Load and Parse read the file (errors name the file, line and key), Save
+// writes it atomically with mode 0600, and LoadOrCreate makes the first one
+// from Default and the Claude Code directories Discover finds. Redacted and
+// MergeSecrets keep account tokens out of what the control API serves.
 package config
 
 import (
