@@ -1,0 +1,510 @@
+// Package daemon is the one place that wires MaxRouter's core together: it
+// reads the configuration, opens the token store and the accounts'
+// credentials, builds the pool and the proxy, serves the proxy and the
+// control API on one listener, and applies configuration changes while it
+// runs without dropping requests in flight.
+package daemon
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/maxrouter/maxrouter/core/account"
+	"github.com/maxrouter/maxrouter/core/config"
+	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/credential"
+	"github.com/maxrouter/maxrouter/core/event"
+	"github.com/maxrouter/maxrouter/core/proxy"
+	"github.com/maxrouter/maxrouter/core/token"
+)
+
+// retryInterval is how often accounts whose credentials could not be read
+// are tried again (a directory that does not exist yet cannot be watched).
+const retryInterval = 30 * time.Second
+
+// Options configure a Daemon.
+type Options struct {
+	// ConfigPath is the configuration file; it is created with defaults and
+	// the Claude Code directories found under Home when missing. Required.
+	ConfigPath string
+	// Home expands "~" and is searched for Claude Code directories.
+	// Default: the user's home directory.
+	Home string
+	// Getenv reads the environment overrides of the original router.
+	// Default os.Getenv.
+	Getenv func(string) string
+	// Version is reported by the status endpoint and /health.
+	Version string
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+	// Transport reaches the upstream; nil means proxy.NewTransport().
+	Transport http.RoundTripper
+	// HTTPClient refreshes tokens; nil means the credential default.
+	HTTPClient *http.Client
+	// Listen overrides the configured address (`serve --listen`, tests).
+	Listen string
+}
+
+// Daemon is the running router. Create it with New, bind with Listen, run
+// with Serve.
+type Daemon struct {
+	o       Options
+	log     *slog.Logger
+	bus     *event.Bus
+	pool    *account.Pool
+	proxy   *proxy.Handler
+	tokens  *token.Store
+	secret  string
+	control *control.Server
+	srv     *http.Server
+	created bool
+	started time.Time
+
+	mu       sync.Mutex // serialises configuration changes; guards below
+	file     config.Config
+	eff      config.Config
+	entries  map[string]*entry // by account name
+	ln       net.Listener
+	errc     chan error // failures of the current listener, while serving
+	rewatch  chan struct{}
+}
+
+// entry is an account with the configuration it was built from.
+type entry struct {
+	cfg  config.Account
+	key  string // what must match for the Account to be reused
+	dir  string // expanded directory ("" for a token account)
+	acct *account.Account
+	src  *credential.Source // nil while the credentials cannot be read
+}
+
+// New reads (or creates) the configuration and builds everything it
+// describes. It does not bind the listener.
+func New(o Options) (*Daemon, error) {
+	if o.ConfigPath == "" {
+		return nil, errors.New("no configuration file given")
+	}
+	if o.Home == "" {
+		o.Home, _ = os.UserHomeDir()
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	d := &Daemon{o: o, log: o.Logger.With("component", "daemon"), bus: new(event.Bus), entries: map[string]*entry{}, rewatch: make(chan struct{}, 1)}
+	file, created, err := config.LoadOrCreate(o.ConfigPath, o.Home, hasCredentials(o.Home))
+	if err != nil {
+		return nil, err
+	}
+	d.created = created
+	eff, err := d.effective(file)
+	if err != nil {
+		return nil, fmt.Errorf("environment overrides: %w", err)
+	}
+	dataDir := eff.DataDirFor(o.ConfigPath)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	if d.tokens, err = token.Open(filepath.Join(dataDir, "tokens.json"), nil); err != nil {
+		return nil, err
+	}
+	if d.secret, err = control.LoadOrCreateSecret(dataDir); err != nil {
+		return nil, err
+	}
+	if d.pool, err = account.NewPool(account.Options{Strategy: eff.Strategy, Affinity: eff.SessionAffinity, Bus: d.bus, Logger: o.Logger}); err != nil {
+		return nil, err
+	}
+	d.proxy, err = proxy.New(proxy.Options{
+		Pool: d.pool, Tokens: d.tokens, Upstream: eff.Upstream, Transport: o.Transport,
+		MaxBody: int64(eff.MaxBodyMB) << 20, Cooldown: time.Duration(eff.Cooldown), Logger: o.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.file, d.eff = file, eff
+	d.applyLocked(eff)
+	d.control = control.NewServer(d, d.secret, o.Logger)
+	d.srv = &http.Server{
+		Handler:           d.routes(),
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug),
+	}
+	d.srv.RegisterOnShutdown(d.control.Close)
+	return d, nil
+}
+
+// effective is the file's configuration with the environment overrides and
+// the Listen option applied.
+func (d *Daemon) effective(file config.Config) (config.Config, error) {
+	eff, err := config.ApplyEnv(file, d.o.Getenv)
+	if err != nil {
+		return eff, err
+	}
+	if d.o.Listen != "" {
+		eff.Listen = d.o.Listen
+	}
+	return eff, nil
+}
+
+// hasCredentials tells config discovery which directories hold a login.
+func hasCredentials(home string) func(string) bool {
+	return func(dir string) bool {
+		_, err := credential.Inspect(config.ExpandHome(dir, home))
+		return err == nil
+	}
+}
+
+// Created reports whether New wrote a new configuration file.
+func (d *Daemon) Created() bool { return d.created }
+
+// Listen binds the configured address. It fails with a message naming the
+// address and the config key when the port is taken.
+func (d *Daemon) Listen() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ln, err := listen(d.eff.Listen, d.o.ConfigPath)
+	if err != nil {
+		return err
+	}
+	d.ln = ln
+	return nil
+}
+
+func listen(addr, configPath string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use") {
+			return nil, fmt.Errorf("cannot listen on %s: the port is in use (another MaxRouter running? change \"listen\" in %s)", addr, configPath)
+		}
+		return nil, fmt.Errorf("cannot listen on %s (\"listen\" in %s): %w", addr, configPath, err)
+	}
+	return ln, nil
+}
+
+// Addr is the address the daemon listens on, once Listen succeeded.
+func (d *Daemon) Addr() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ln == nil {
+		return ""
+	}
+	return d.ln.Addr().String()
+}
+
+// Serve answers requests until ctx ends, then shuts down gracefully:
+// requests in flight get up to ten seconds to finish.
+func (d *Daemon) Serve(ctx context.Context) error {
+	d.mu.Lock()
+	if d.ln == nil {
+		d.mu.Unlock()
+		if err := d.Listen(); err != nil {
+			return err
+		}
+		d.mu.Lock()
+	}
+	ln := d.ln
+	errc := make(chan error, 1)
+	d.errc = errc
+	d.mu.Unlock()
+	d.started = time.Now()
+	defer d.pool.Close()
+
+	go d.serveOn(ln, errc)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); d.watch(ctx) }()
+	go func() { defer wg.Done(); d.retry(ctx) }()
+	d.log.Info("serving", "addr", ln.Addr().String(), "accounts", len(d.pool.Accounts()), "strategy", d.pool.Strategy())
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		err = fmt.Errorf("serving: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if serr := d.srv.Shutdown(sctx); serr != nil {
+		d.log.Warn("shutdown did not finish in time", "err", serr)
+	}
+	wg.Wait()
+	d.log.Info("stopped")
+	return err
+}
+
+// serveOn serves ln until it is closed. A failure of the current listener
+// is reported on errc; one closed because the address changed is not.
+func (d *Daemon) serveOn(ln net.Listener, errc chan<- error) {
+	err := d.srv.Serve(ln)
+	d.mu.Lock()
+	current := d.ln == ln
+	d.mu.Unlock()
+	if current && !errors.Is(err, http.ErrServerClosed) {
+		select {
+		case errc <- err:
+		default:
+		}
+	}
+}
+
+// watch follows the credential directories, re-reading an account's
+// credentials when Claude Code rewrote them. It restarts when the set of
+// directories changes.
+func (d *Daemon) watch(ctx context.Context) {
+	for {
+		wctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := credential.Watch(wctx, d.dirs(), d.credentialsChanged, d.o.Logger); err != nil {
+				d.log.Warn("cannot watch credential directories; changes are picked up on the next refresh", "err", err)
+			}
+		}()
+		select {
+		case <-ctx.Done():
+			cancel()
+			<-done
+			return
+		case <-d.rewatch:
+			cancel()
+			<-done
+		}
+	}
+}
+
+func (d *Daemon) dirs() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for _, e := range d.entries {
+		if e.dir != "" && !slices.Contains(out, e.dir) {
+			out = append(out, e.dir)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// credentialsChanged re-reads the credentials of the accounts in dir.
+func (d *Daemon) credentialsChanged(dir string) {
+	d.mu.Lock()
+	var es []*entry
+	for _, e := range d.entries {
+		if e.dir == dir {
+			es = append(es, e)
+		}
+	}
+	d.mu.Unlock()
+	for _, e := range es {
+		d.reload(e, false)
+	}
+}
+
+// reload re-reads e's credentials and puts the account back into rotation
+// when they look new. force puts it back whenever they can be read (a
+// manual reset).
+func (d *Daemon) reload(e *entry, force bool) {
+	d.mu.Lock()
+	src := e.src
+	d.mu.Unlock()
+	if src == nil {
+		s, err := credential.Open(e.dir, d.credOptions())
+		if err != nil {
+			d.pool.Failed(e.acct, err, true)
+			return
+		}
+		d.mu.Lock()
+		e.src = s
+		d.mu.Unlock()
+		d.log.Info("credentials found", "account", e.cfg.Name)
+		d.pool.SetCredential(e.acct, s)
+		return
+	}
+	before := src.Info().ExpiresAt
+	if err := src.Reload(); err != nil {
+		d.log.Warn("credentials changed but cannot be read; keeping the previous token", "account", e.cfg.Name, "err", err)
+		return
+	}
+	state := e.acct.Snapshot(time.Now()).State
+	if force || ((state == control.StateNeedsLogin || state == control.StateError) && !src.Info().ExpiresAt.Equal(before)) {
+		d.pool.SetCredential(e.acct, src)
+	}
+}
+
+// retry tries again, now and then, the accounts whose credentials could
+// not be read at all.
+func (d *Daemon) retry(ctx context.Context) {
+	t := time.NewTicker(retryInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		d.mu.Lock()
+		var es []*entry
+		for _, e := range d.entries {
+			if e.src == nil && e.dir != "" {
+				es = append(es, e)
+			}
+		}
+		d.mu.Unlock()
+		for _, e := range es {
+			d.reload(e, false)
+		}
+	}
+}
+
+func (d *Daemon) credOptions() credential.Options {
+	return credential.Options{
+		TokenURL:      d.eff.TokenURL,
+		HTTPClient:    d.o.HTTPClient,
+		RefreshBefore: time.Duration(d.eff.RefreshBefore),
+		Logger:        d.o.Logger,
+	}
+}
+
+// applyLocked makes the running daemon follow eff. Accounts whose
+// definition did not change keep their state (cooldowns, counters).
+func (d *Daemon) applyLocked(eff config.Config) {
+	prevDirs := d.dirsLocked()
+	d.eff = eff
+	if err := d.pool.SetStrategy(eff.Strategy); err != nil {
+		d.log.Error("strategy", "err", err) // validated before; cannot happen
+	}
+	d.pool.SetAffinity(eff.SessionAffinity)
+	if err := d.proxy.SetUpstream(eff.Upstream); err != nil {
+		d.log.Error("upstream", "err", err)
+	}
+	d.proxy.SetCooldown(time.Duration(eff.Cooldown))
+	d.proxy.SetMaxBody(int64(eff.MaxBodyMB) << 20)
+
+	opts := d.credOptions()
+	next := map[string]*entry{}
+	var accts []*account.Account
+	for _, ac := range eff.Accounts {
+		key := strings.Join([]string{ac.Dir, ac.Token, eff.TokenURL, eff.RefreshBefore.String()}, "\x00")
+		e, ok := d.entries[ac.Name]
+		if !ok || e.key != key {
+			e = d.newEntry(ac, key, opts)
+		}
+		e.cfg = ac
+		e.acct.SetEnabled(ac.IsEnabled())
+		next[ac.Name] = e
+		accts = append(accts, e.acct)
+	}
+	d.entries = next
+	d.pool.SetAccounts(accts)
+	if !slices.Equal(prevDirs, d.dirsLocked()) {
+		select {
+		case d.rewatch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (d *Daemon) dirsLocked() []string {
+	var out []string
+	for _, e := range d.entries {
+		if e.dir != "" {
+			out = append(out, e.dir)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func (d *Daemon) newEntry(ac config.Account, key string, opts credential.Options) *entry {
+	e := &entry{cfg: ac, key: key}
+	if ac.Token != "" {
+		e.src = credential.Static(ac.Token, opts)
+		e.acct = account.New(ac.Name, "(token)", e.src, nil)
+		return e
+	}
+	e.dir = config.ExpandHome(ac.Dir, d.o.Home)
+	src, err := credential.Open(e.dir, opts)
+	if err != nil {
+		d.log.Warn("account unusable until its credentials can be read", "account", ac.Name, "dir", ac.Dir, "err", err)
+		e.acct = account.New(ac.Name, ac.Dir, nil, err)
+		return e
+	}
+	e.src = src
+	e.acct = account.New(ac.Name, ac.Dir, src, nil)
+	return e
+}
+
+// routes is the listener's whole surface.
+func (d *Daemon) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", d.health)
+	mux.HandleFunc("HEAD /{$}", func(w http.ResponseWriter, _ *http.Request) {})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "MaxRouter is running. Point ANTHROPIC_BASE_URL here; see `maxrouter --help`.\n")
+	})
+	mux.HandleFunc("GET /v1/accounts", d.readOnly(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, control.Accounts{Accounts: d.pool.Snapshots()})
+	}))
+	mux.HandleFunc("GET /metrics", d.readOnly(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		d.proxy.Metrics().WriteTo(w, d.pool.Snapshots())
+	}))
+	mux.Handle(control.Prefix, d.control)
+	mux.Handle("/v1/", d.proxy)
+	return mux
+}
+
+// health answers without authentication: it says nothing about accounts
+// beyond how many can take requests.
+func (d *Daemon) health(w http.ResponseWriter, _ *http.Request) {
+	snaps := d.pool.Snapshots()
+	avail := 0
+	for _, s := range snaps {
+		if s.State == control.StateAvailable {
+			avail++
+		}
+	}
+	status := "ok"
+	if avail == 0 {
+		status = "degraded"
+	}
+	writeJSON(w, map[string]any{"status": status, "version": d.o.Version, "accounts": len(snaps), "available": avail})
+}
+
+// readOnly admits a client token or the control secret.
+func (d *Daemon) readOnly(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		if s, ok := strings.CutPrefix(auth, "Bearer "); ok && subtle.ConstantTimeCompare([]byte(s), []byte(d.secret)) == 1 {
+			next(w, r)
+			return
+		}
+		if err := d.proxy.Authorize(r); err != nil {
+			proxy.WriteError(w, http.StatusUnauthorized, "authentication_error", "this endpoint needs a client token or the control secret")
+			return
+		}
+		next(w, r)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}

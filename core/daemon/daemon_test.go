@@ -1,0 +1,495 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/maxrouter/maxrouter/core/anthropictest"
+	"github.com/maxrouter/maxrouter/core/config"
+	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/event"
+)
+
+func tok(name string) string { return "sk-ant-oat01-test-" + name }
+
+// writeCreds writes a Claude Code credentials file (nested layout).
+func writeCreds(t *testing.T, dir, access, refresh string, expires time.Time) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	body := fmt.Sprintf(`{"claudeAiOauth":{"accessToken":%q,"refreshToken":%q,"expiresAt":%d,"scopes":["user:inference"],"subscriptionType":"max","rateLimitTier":"default_claude_max_20x"},"mcpOAuth":{"srv":{"token":"keep-me"}}}`,
+		access, refresh, expires.UnixMilli())
+	if err := os.WriteFile(filepath.Join(dir, ".credentials.json"), []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type harness struct {
+	d      *Daemon
+	home   string
+	cfg    string
+	fake   *anthropictest.Fake
+	up     *httptest.Server
+	client *control.Client
+	base   string
+	cancel func()
+	done   chan error
+}
+
+// start runs a daemon over a temporary home; prepare may write files first.
+func start(t *testing.T, prepare func(h *harness)) *harness {
+	t.Helper()
+	h := &harness{home: t.TempDir()}
+	h.cfg = filepath.Join(h.home, ".config", "maxrouter", "config.toml")
+	h.fake, h.up = anthropictest.New(t)
+	if prepare != nil {
+		prepare(h)
+	}
+	env := map[string]string{"UPSTREAM_BASE_URL": h.up.URL}
+	var err error
+	h.d, err = New(Options{
+		ConfigPath: h.cfg, Home: h.home, Version: "test",
+		Getenv: func(k string) string { return env[k] },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Listen: "127.0.0.1:0",
+	})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if err := h.d.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	h.base = "http://" + h.d.Addr()
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel, h.done = cancel, make(chan error, 1)
+	go func() { h.done <- h.d.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-h.done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	secret, err := os.ReadFile(filepath.Join(filepath.Dir(h.cfg), "control.secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.client = control.NewClient(h.base, strings.TrimSpace(string(secret)))
+	return h
+}
+
+func (h *harness) issue(t *testing.T) string {
+	t.Helper()
+	is, err := h.client.IssueToken(context.Background(), "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return is.Secret
+}
+
+func (h *harness) post(t *testing.T, secret, body string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("POST", h.base+"/v1/messages", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+secret)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+const body = `{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestFirstRun(t *testing.T) {
+	h := start(t, func(h *harness) {
+		writeCreds(t, filepath.Join(h.home, ".claude"), tok("main"), "sk-ant-ort01-test-main", time.Now().Add(8*time.Hour))
+		writeCreds(t, filepath.Join(h.home, ".claude-work"), tok("work"), "sk-ant-ort01-test-work", time.Now().Add(8*time.Hour))
+		os.MkdirAll(filepath.Join(h.home, ".claude-empty"), 0o700) // no login: not an account
+	})
+	if !h.d.Created() {
+		t.Error("Created() = false on first run")
+	}
+	cfg, err := config.Load(h.cfg)
+	if err != nil {
+		t.Fatalf("created config does not load: %v", err)
+	}
+	var names []string
+	for _, a := range cfg.Accounts {
+		names = append(names, a.Name+"="+a.Dir)
+	}
+	if got, want := strings.Join(names, " "), "default=~/.claude work=~/.claude-work"; got != want {
+		t.Errorf("accounts = %q, want %q", got, want)
+	}
+	var out bytes.Buffer
+	h.d.Summary(&out)
+	for _, want := range []string{h.base, "default", "work", "available", "export ANTHROPIC_BASE_URL=" + h.base, "ANTHROPIC_AUTH_TOKEN=$(maxrouter tokens issue"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "sk-ant-") {
+		t.Errorf("summary shows a token:\n%s", out.String())
+	}
+	secret := h.issue(t)
+	for range 2 {
+		if resp := h.post(t, secret, body); resp.StatusCode != 200 {
+			t.Fatalf("status = %d", resp.StatusCode)
+		}
+	}
+	if got, want := fmt.Sprint(h.fake.Tokens()), fmt.Sprint([]string{tok("main"), tok("work")}); got != want {
+		t.Errorf("upstream tokens = %v, want %v (round-robin)", got, want)
+	}
+}
+
+func TestPublicEndpoints(t *testing.T) {
+	h := start(t, func(h *harness) {
+		writeCreds(t, filepath.Join(h.home, ".claude"), tok("main"), "r", time.Now().Add(time.Hour))
+	})
+	for _, c := range []struct {
+		method, path, auth string
+		want               int
+	}{
+		{"HEAD", "/", "", 200},
+		{"GET", "/health", "", 200},
+		{"GET", "/v1/accounts", "", 401},
+		{"GET", "/metrics", "", 401},
+		{"GET", "/v1/accounts", "client", 200},
+		{"GET", "/metrics", "secret", 200},
+		{"GET", "/control/v1/accounts", "", 401},
+	} {
+		req, _ := http.NewRequest(c.method, h.base+c.path, nil)
+		switch c.auth {
+		case "client":
+			req.Header.Set("Authorization", "Bearer "+h.issue(t))
+		case "secret":
+			sec, _ := os.ReadFile(filepath.Join(filepath.Dir(h.cfg), "control.secret"))
+			req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(sec)))
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %s (%s) = %d, want %d: %s", c.method, c.path, c.auth, resp.StatusCode, c.want, b)
+		}
+		if strings.Contains(string(b), tok("main")) {
+			t.Errorf("%s %s leaks the account token", c.method, c.path)
+		}
+	}
+}
+
+func TestBrokenAccountsDoNotStopTheOthers(t *testing.T) {
+	h := start(t, func(h *harness) {
+		writeCreds(t, filepath.Join(h.home, ".claude-good"), tok("good"), "r", time.Now().Add(time.Hour))
+		os.MkdirAll(filepath.Join(h.home, ".claude-corrupt"), 0o700)
+		os.WriteFile(filepath.Join(h.home, ".claude-corrupt", ".credentials.json"), []byte(`{"claudeAiOauth": {`), 0o600)
+		os.MkdirAll(filepath.Dir(h.cfg), 0o700)
+		os.WriteFile(h.cfg, []byte(`strategy = "priority"
+[[account]]
+name = "missing"
+dir = "~/.claude-missing"
+[[account]]
+name = "corrupt"
+dir = "~/.claude-corrupt"
+[[account]]
+name = "good"
+dir = "~/.claude-good"
+`), 0o600)
+	})
+	accts, err := h.client.Accounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]control.Account{}
+	for _, a := range accts {
+		states[a.Name] = a
+	}
+	if a := states["missing"]; a.State != control.StateError || a.Reason == "" {
+		t.Errorf("missing = %+v, want error with a reason", a)
+	}
+	if a := states["corrupt"]; a.State != control.StateError || !strings.Contains(a.Reason, ".credentials.json") {
+		t.Errorf("corrupt = %+v, want error naming the file", a)
+	}
+	if a := states["good"]; a.State != control.StateAvailable {
+		t.Errorf("good = %+v, want available", a)
+	}
+	if resp := h.post(t, h.issue(t), body); resp.StatusCode != 200 {
+		t.Fatalf("status = %d, want 200 from good", resp.StatusCode)
+	}
+	// The corrupt file was not touched.
+	if b, _ := os.ReadFile(filepath.Join(h.home, ".claude-corrupt", ".credentials.json")); string(b) != `{"claudeAiOauth": {` {
+		t.Errorf("corrupt credentials rewritten: %q", b)
+	}
+	// Logging in later (the file appears fixed) brings it back without a restart.
+	writeCreds(t, filepath.Join(h.home, ".claude-corrupt"), tok("corrupt"), "r", time.Now().Add(time.Hour))
+	waitFor(t, "corrupt account to recover", func() bool {
+		a, _ := h.client.Accounts(context.Background())
+		return len(a) == 3 && a[1].State == control.StateAvailable
+	})
+}
+
+func TestCredentialRewriteIsPickedUp(t *testing.T) {
+	dir := ""
+	h := start(t, func(h *harness) {
+		dir = filepath.Join(h.home, ".claude")
+		writeCreds(t, dir, tok("old"), "r", time.Now().Add(time.Hour))
+	})
+	secret := h.issue(t)
+	h.post(t, secret, body)
+	// Claude Code refreshes the token and replaces the file.
+	tmp := filepath.Join(dir, "new")
+	writeCreds(t, tmp, tok("new"), "r2", time.Now().Add(8*time.Hour))
+	os.Rename(filepath.Join(tmp, ".credentials.json"), filepath.Join(dir, ".credentials.json"))
+	waitFor(t, "the new token to be used", func() bool {
+		h.post(t, secret, body)
+		toks := h.fake.Tokens()
+		return toks[len(toks)-1] == tok("new")
+	})
+}
+
+func TestRefreshWritesBackThroughDaemon(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req map[string]string
+		json.NewDecoder(r.Body).Decode(&req)
+		mu.Lock()
+		got = append(got, req["refresh_token"])
+		mu.Unlock()
+		json.NewEncoder(w).Encode(map[string]any{"access_token": tok("fresh"), "refresh_token": "sk-ant-ort01-test-next", "expires_in": 28800})
+	}))
+	t.Cleanup(tokenSrv.Close)
+	dir := ""
+	h := start(t, func(h *harness) {
+		dir = filepath.Join(h.home, ".claude")
+		writeCreds(t, dir, tok("stale"), "sk-ant-ort01-test-first", time.Now().Add(time.Minute)) // inside refresh_before
+		os.MkdirAll(filepath.Dir(h.cfg), 0o700)
+		os.WriteFile(h.cfg, []byte(fmt.Sprintf("token_url = %q\n[[account]]\nname = \"main\"\ndir = \"~/.claude\"\n", tokenSrv.URL)), 0o600)
+	})
+	if resp := h.post(t, h.issue(t), body); resp.StatusCode != 200 {
+		t.Fatalf("status = %d", resp.StatusCode)
+	}
+	if toks := h.fake.Tokens(); toks[0] != tok("fresh") {
+		t.Errorf("upstream token = %q, want the refreshed one", toks[0])
+	}
+	mu.Lock()
+	if len(got) != 1 || got[0] != "sk-ant-ort01-test-first" {
+		t.Errorf("token endpoint got %v, want one refresh with the file's refresh token", got)
+	}
+	mu.Unlock()
+	b, _ := os.ReadFile(filepath.Join(dir, ".credentials.json"))
+	for _, want := range []string{tok("fresh"), "sk-ant-ort01-test-next", "keep-me", "default_claude_max_20x"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("credentials file lacks %q after refresh: %s", want, b)
+		}
+	}
+}
+
+func TestPutConfig(t *testing.T) {
+	h := start(t, func(h *harness) {
+		writeCreds(t, filepath.Join(h.home, ".claude"), tok("a"), "r", time.Now().Add(time.Hour))
+		writeCreds(t, filepath.Join(h.home, ".claude-b"), tok("b"), "r", time.Now().Add(time.Hour))
+	})
+	ctx := context.Background()
+	cfg, err := h.client.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(h.cfg)
+	bad := cfg
+	bad.Strategy = "fastest"
+	err = h.client.PutConfig(ctx, bad)
+	var ve *config.ValidationError
+	if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != "strategy" {
+		t.Fatalf("PutConfig(bad strategy) = %v, want a validation error on strategy", err)
+	}
+	if after, _ := os.ReadFile(h.cfg); !bytes.Equal(before, after) {
+		t.Error("invalid config was saved")
+	}
+	good := cfg
+	good.Strategy = "priority"
+	good.Accounts = append([]config.Account(nil), cfg.Accounts...)
+	good.Accounts[0], good.Accounts[1] = good.Accounts[1], good.Accounts[0] // b first
+	if err := h.client.PutConfig(ctx, good); err != nil {
+		t.Fatalf("PutConfig: %v", err)
+	}
+	if got := h.d.pool.Strategy(); got != "priority" {
+		t.Errorf("strategy = %q, want priority", got)
+	}
+	saved, err := config.Load(h.cfg)
+	if err != nil || saved.Strategy != "priority" || saved.Accounts[0].Name != "b" {
+		t.Errorf("saved = %+v, %v", saved, err)
+	}
+	secret := h.issue(t)
+	h.post(t, secret, body)
+	h.post(t, secret, body)
+	if got := h.fake.Tokens(); got[0] != tok("b") || got[1] != tok("b") {
+		t.Errorf("upstream tokens = %v, want b first (priority)", got)
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestListenChange(t *testing.T) {
+	home := t.TempDir()
+	cfgPath := filepath.Join(home, "config.toml")
+	first := freePort(t)
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf("listen = %q\n", first)), 0o600)
+	d, err := New(Options{ConfigPath: cfgPath, Home: home, Getenv: func(string) string { return "" }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Serve(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	waitFor(t, "the daemon to listen", func() bool { return d.Addr() != "" })
+	sec, _ := os.ReadFile(filepath.Join(home, "control.secret"))
+	c := control.NewClient("http://"+first, strings.TrimSpace(string(sec)))
+	cfg, err := c.Config(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(cfgPath)
+	busy, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer busy.Close()
+	cfg.Listen = busy.Addr().String()
+	err = c.PutConfig(context.Background(), cfg)
+	var ve *config.ValidationError
+	if !errors.As(err, &ve) || ve.Fields[0].Field != "listen" || !strings.Contains(ve.Fields[0].Message, "in use") {
+		t.Errorf("PutConfig(busy port) = %v, want listen error saying the port is in use", err)
+	}
+	if after, _ := os.ReadFile(cfgPath); !bytes.Equal(before, after) {
+		t.Error("config saved although the port was busy")
+	}
+	// A free port: the daemon moves there and keeps serving.
+	second := freePort(t)
+	cfg.Listen = second
+	if err := c.PutConfig(context.Background(), cfg); err != nil {
+		t.Fatalf("PutConfig(free port): %v", err)
+	}
+	resp, err := http.Get("http://" + second + "/health")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("health on the new port: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if _, err := http.Get("http://" + first + "/health"); err == nil {
+		t.Error("old port still accepts connections")
+	}
+}
+
+func TestCooldownEventsOverControlAPI(t *testing.T) {
+	h := start(t, func(h *harness) {
+		writeCreds(t, filepath.Join(h.home, ".claude"), tok("a"), "r", time.Now().Add(time.Hour))
+		writeCreds(t, filepath.Join(h.home, ".claude-b"), tok("b"), "r", time.Now().Add(time.Hour))
+	})
+	reset := time.Now().Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
+	h.fake.On(tok("a"), anthropictest.RateLimited(reset), anthropictest.OK)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := make(chan event.Event, 16)
+	go h.client.Events(ctx, func(e event.Event) { events <- e })
+	waitFor(t, "the event stream to connect", func() bool { h.d.bus.Publish(event.Event{Type: event.Refreshed, Account: "probe"}); return len(events) > 0 })
+	for len(events) > 0 {
+		<-events
+	}
+	if resp := h.post(t, h.issue(t), body); resp.StatusCode != 200 {
+		t.Fatalf("status = %d, want 200 via b", resp.StatusCode)
+	}
+	next := func() event.Event {
+		for {
+			select {
+			case e := <-events:
+				if e.Account != "probe" {
+					return e
+				}
+			case <-time.After(6 * time.Second):
+				t.Fatal("no event")
+			}
+		}
+	}
+	e := next()
+	if e.Type != event.CooldownStarted || e.Account != "default" || e.Until == nil || !e.Until.Equal(reset) || e.Window != "five_hour" {
+		t.Fatalf("event = %+v, want cooldown_started for default until the reset", e)
+	}
+	e = next()
+	if e.Type != event.CooldownEnded || e.Account != "default" {
+		t.Fatalf("event = %+v, want cooldown_ended", e)
+	}
+	if late := e.At.Sub(reset); late < 0 || late > time.Second {
+		t.Errorf("cooldown_ended %v after the reset, want within a second", late)
+	}
+}
+
+func TestPortInUse(t *testing.T) {
+	busy, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer busy.Close()
+	home := t.TempDir()
+	cfg := filepath.Join(home, "config.toml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("listen = %q\n", busy.Addr().String())), 0o600)
+	d, err := New(Options{ConfigPath: cfg, Home: home, Getenv: func(string) string { return "" }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Listen()
+	if err == nil || !strings.Contains(err.Error(), "port is in use") || !strings.Contains(err.Error(), cfg) {
+		t.Errorf("Listen on a busy port = %v, want an error saying so and naming the config", err)
+	}
+}
+
+func TestMalformedConfigIsNotTouched(t *testing.T) {
+	home := t.TempDir()
+	cfg := filepath.Join(home, "config.toml")
+	bad := "listen = \"127.0.0.1:8787\"\nstratgy = \"priority\"\n"
+	os.WriteFile(cfg, []byte(bad), 0o600)
+	_, err := New(Options{ConfigPath: cfg, Home: home, Getenv: func(string) string { return "" }})
+	if err == nil || !strings.Contains(err.Error(), "stratgy") || !strings.Contains(err.Error(), ":2") {
+		t.Errorf("New = %v, want an error naming the key and line 2", err)
+	}
+	if b, _ := os.ReadFile(cfg); string(b) != bad {
+		t.Errorf("malformed config rewritten: %q", b)
+	}
+}
