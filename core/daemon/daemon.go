@@ -74,13 +74,13 @@ type Daemon struct {
 	created bool
 	started time.Time
 
-	mu       sync.Mutex // serialises configuration changes; guards below
-	file     config.Config
-	eff      config.Config
-	entries  map[string]*entry // by account name
-	ln       net.Listener
-	errc     chan error // failures of the current listener, while serving
-	rewatch  chan struct{}
+	mu      sync.Mutex // serialises configuration changes; guards below
+	file    config.Config
+	eff     config.Config
+	entries map[string]*entry // by account name
+	ln      net.Listener
+	errc    chan error // failures of the current listener, while serving
+	rewatch chan struct{}
 }
 
 // entry is an account with the configuration it was built from.

@@ -432,7 +432,10 @@ func TestCooldownEventsOverControlAPI(t *testing.T) {
 	defer cancel()
 	events := make(chan event.Event, 16)
 	go h.client.Events(ctx, func(e event.Event) { events <- e })
-	waitFor(t, "the event stream to connect", func() bool { h.d.bus.Publish(event.Event{Type: event.Refreshed, Account: "probe"}); return len(events) > 0 })
+	waitFor(t, "the event stream to connect", func() bool {
+		h.d.bus.Publish(event.Event{Type: event.Refreshed, Account: "probe"})
+		return len(events) > 0
+	})
 	for len(events) > 0 {
 		<-events
 	}
