@@ -54,6 +54,10 @@ type Options struct {
 	// Logger receives refresh and reload messages (never a token).
 	// Default slog.Default().
 	Logger *slog.Logger
+	// OnRefresh, when set, is called after each successful refresh through
+	// the token endpoint (not when a token Claude Code refreshed is
+	// adopted). It must not block.
+	OnRefresh func()
 }
 
 // Defaults of Options.

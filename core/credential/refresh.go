@@ -138,6 +138,9 @@ func (s *Source) run(ctx context.Context, stale string, force bool) (Token, erro
 	s.save(cf, next)
 	s.cur.Store(next)
 	s.log.Info("refreshed access token", "path", cf.path, "expires_at", expires)
+	if s.opts.OnRefresh != nil {
+		s.opts.OnRefresh()
+	}
 	return next.tok, nil
 }
 

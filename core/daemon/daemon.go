@@ -325,7 +325,9 @@ func (d *Daemon) reload(e *entry, force bool) {
 	src := e.src
 	d.mu.Unlock()
 	if src == nil {
-		s, err := credential.Open(e.dir, d.credOptions())
+		opts := d.credOptions()
+		opts.OnRefresh = d.onRefresh(e)
+		s, err := credential.Open(e.dir, opts)
 		if err != nil {
 			d.pool.Failed(e.acct, err, true)
 			return
@@ -434,6 +436,7 @@ func (d *Daemon) dirsLocked() []string {
 
 func (d *Daemon) newEntry(ac config.Account, key string, opts credential.Options) *entry {
 	e := &entry{cfg: ac, key: key}
+	opts.OnRefresh = d.onRefresh(e)
 	if ac.Token != "" {
 		e.src = credential.Static(ac.Token, opts)
 		e.acct = account.New(ac.Name, "(token)", e.src, nil)
@@ -449,6 +452,14 @@ func (d *Daemon) newEntry(ac config.Account, key string, opts credential.Options
 	e.src = src
 	e.acct = account.New(ac.Name, ac.Dir, src, nil)
 	return e
+}
+
+// onRefresh counts and announces a refresh of e's token.
+func (d *Daemon) onRefresh(e *entry) func() {
+	return func() {
+		d.proxy.Metrics().Refresh(e.acct.Name)
+		d.pool.Refreshed(e.acct)
+	}
 }
 
 // routes is the listener's whole surface.

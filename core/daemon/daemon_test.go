@@ -307,6 +307,16 @@ func TestRefreshWritesBackThroughDaemon(t *testing.T) {
 		t.Errorf("token endpoint got %v, want one refresh with the file's refresh token", got)
 	}
 	mu.Unlock()
+	sec, _ := os.ReadFile(filepath.Join(filepath.Dir(h.cfg), "control.secret"))
+	req, _ := http.NewRequest("GET", h.base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(sec)))
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		m, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(m), `maxrouter_token_refreshes_total{account="main"} 1`) {
+			t.Errorf("metrics do not count the refresh:\n%s", m)
+		}
+	}
 	b, _ := os.ReadFile(filepath.Join(dir, ".credentials.json"))
 	for _, want := range []string{tok("fresh"), "sk-ant-ort01-test-next", "keep-me", "default_claude_max_20x"} {
 		if !strings.Contains(string(b), want) {

@@ -39,10 +39,8 @@ func (m *Metrics) request(account string, status int) {
 	counter(&m.requests, reqKey{account, status}).Add(1)
 }
 
-func (m *Metrics) refresh(account string) { counter(&m.refreshes, account).Add(1) }
-
-// Refresh counts a token refresh of account (proactive ones included).
-func (m *Metrics) Refresh(account string) { m.refresh(account) }
+// Refresh counts a token refresh of account.
+func (m *Metrics) Refresh(account string) { counter(&m.refreshes, account).Add(1) }
 
 func (m *Metrics) routerError(status int) { counter(&m.errors, status).Add(1) }
 

@@ -120,9 +120,7 @@ func (t *rotator) try(req *http.Request, st *request, a *account.Account) (*http
 				t.credentialFailed(a, err)
 				return nil, nil
 			}
-			h.metrics.refresh(a.Name)
-			h.pool.Refreshed(a)
-			tok = nt
+			tok = nt // the daemon announces refreshes (credential.Options.OnRefresh)
 			continue
 		default:
 			h.log.Info("account unavailable, trying the next", "account", a.Name, "status", resp.StatusCode, "reason", v.Reason, "until", v.Until)
