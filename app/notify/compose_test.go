@@ -1,0 +1,309 @@
+package notify
+
+import (
+	"testing"
+	"time"
+
+	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/event"
+)
+
+// zone is UTC+2, so that a time written in UTC would be visibly wrong.
+var zone = time.FixedZone("test", 2*60*60)
+
+// at is a time on 2025-03-12 (a Wednesday) in zone.
+func at(hour, min int) time.Time { return time.Date(2025, 3, 12, hour, min, 0, 0, zone) }
+
+func ptr(t time.Time) *time.Time { return &t }
+
+func acct(name, dir, state string) control.Account {
+	return control.Account{Name: name, Dir: dir, State: state}
+}
+
+func cooling(name string, until time.Time) control.Account {
+	a := acct(name, "~/.claude-"+name, control.StateCooling)
+	a.CooldownUntil = &until
+	return a
+}
+
+func TestCompose(t *testing.T) {
+	now := at(12, 0)
+	back := at(14, 32)
+	started := func(name, window string, until time.Time) event.Event {
+		return event.Event{Type: event.CooldownStarted, Account: name, Window: window, Until: ptr(until), At: now}
+	}
+	ended := func(name string) event.Event {
+		return event.Event{Type: event.CooldownEnded, Account: name, At: now}
+	}
+	work, side := acct("work", "~/.claude", control.StateAvailable), acct("side", "~/.claude-side", control.StateAvailable)
+	three := []control.Account{work, cooling("personal", back), side}
+
+	tests := []struct {
+		name     string
+		events   []event.Event
+		accounts []control.Account
+		want     []Message
+	}{
+		{
+			name:     "5-hour limit",
+			events:   []event.Event{started("personal", "five_hour", back)},
+			accounts: three,
+			want:     []Message{{"personal hit its 5-hour limit", "Back at 14:32. Requests now go to work and side."}},
+		},
+		{
+			name:     "time is written in the location",
+			events:   []event.Event{started("personal", "five_hour", back.UTC())},
+			accounts: three,
+			want:     []Message{{"personal hit its 5-hour limit", "Back at 14:32. Requests now go to work and side."}},
+		},
+		{
+			name:     "weekly limit tomorrow",
+			events:   []event.Event{started("personal", "seven_day", back.AddDate(0, 0, 1))},
+			accounts: three,
+			want:     []Message{{"personal hit its weekly limit", "Back tomorrow at 14:32. Requests now go to work and side."}},
+		},
+		{
+			name:     "weekly limit in four days names the day",
+			events:   []event.Event{started("personal", "seven_day", at(9, 0).AddDate(0, 0, 4))},
+			accounts: three,
+			want:     []Message{{"personal hit its weekly limit", "Back on Sunday at 09:00. Requests now go to work and side."}},
+		},
+		{
+			name:     "a week away gets a date",
+			events:   []event.Event{started("personal", "seven_day", at(9, 0).AddDate(0, 0, 7))},
+			accounts: three,
+			want:     []Message{{"personal hit its weekly limit", "Back on Wed 19 Mar at 09:00. Requests now go to work and side."}},
+		},
+		{
+			name: "weekly Opus limit",
+			events: []event.Event{{Type: event.CooldownStarted, Account: "personal", Window: "seven_day_oi", Model: "opus",
+				Until: ptr(back), At: now}},
+			accounts: []control.Account{work, acct("personal", "~/.claude-personal", control.StateAvailable),
+				{Name: "side", State: control.StateAvailable, ModelCooldowns: map[string]time.Time{"opus": back}}},
+			want: []Message{{"personal hit its weekly Opus limit", "Back at 14:32. Opus requests now go to work."}},
+		},
+		{
+			name:     "model named by the window",
+			events:   []event.Event{started("personal", "seven_day_sonnet", back)},
+			accounts: three,
+			want:     []Message{{"personal hit its weekly Sonnet limit", "Back at 14:32. Sonnet requests now go to work and side."}},
+		},
+		{
+			name: "unknown model family",
+			events: []event.Event{{Type: event.CooldownStarted, Account: "personal", Window: "seven_day_oi", Model: "mythos",
+				Until: ptr(back), At: now}},
+			accounts: []control.Account{cooling("personal", back)},
+			want:     []Message{{"personal hit its mythos weekly limit", "Back at 14:32. No other account is available for mythos."}},
+		},
+		{
+			name:     "no window: rate limited",
+			events:   []event.Event{started("personal", "", back)},
+			accounts: three,
+			want:     []Message{{"personal is rate limited", "Back at 14:32. Requests now go to work and side."}},
+		},
+		{
+			name:     "no window: the reason says it",
+			events:   []event.Event{{Type: event.CooldownStarted, Account: "personal", Reason: "usage limit", Until: ptr(back), At: now}},
+			accounts: three,
+			want:     []Message{{"personal hit its usage limit", "Back at 14:32. Requests now go to work and side."}},
+		},
+		{
+			name:     "no window: other reason",
+			events:   []event.Event{{Type: event.CooldownStarted, Account: "personal", Reason: "overloaded", At: now}},
+			accounts: three,
+			want:     []Message{{"personal is overloaded", "Requests now go to work and side."}},
+		},
+		{
+			name:     "no other account available",
+			events:   []event.Event{started("personal", "five_hour", back)},
+			accounts: []control.Account{cooling("personal", back), cooling("work", at(16, 0)), acct("side", "", control.StateDisabled)},
+			want:     []Message{{"personal hit its 5-hour limit", "Back at 14:32. No other account is available."}},
+		},
+		{
+			name: "three accounts in one burst",
+			events: []event.Event{
+				started("a", "five_hour", at(15, 0)), started("b", "five_hour", back), started("c", "seven_day", at(18, 0)),
+			},
+			accounts: []control.Account{cooling("a", at(15, 0)), cooling("b", back), cooling("c", at(18, 0)), work},
+			want:     []Message{{"3 accounts hit their limits: a, b, c", "The first comes back at 14:32 (b). Requests now go to work."}},
+		},
+		{
+			name:     "two accounts in one burst",
+			events:   []event.Event{started("a", "five_hour", at(15, 0)), started("b", "five_hour", back)},
+			accounts: []control.Account{cooling("a", at(15, 0)), cooling("b", back)},
+			want:     []Message{{"a and b hit their limits", "The first comes back at 14:32 (b). No other account is available."}},
+		},
+		{
+			name:     "started then ended cancels out",
+			events:   []event.Event{started("personal", "five_hour", back), ended("personal")},
+			accounts: three,
+			want:     nil,
+		},
+		{
+			name:     "ended then started again is a new cooldown",
+			events:   []event.Event{ended("personal"), started("personal", "seven_day", back)},
+			accounts: three,
+			want:     []Message{{"personal hit its weekly limit", "Back at 14:32. Requests now go to work and side."}},
+		},
+		{
+			name:     "cooldown ended",
+			events:   []event.Event{ended("personal")},
+			accounts: []control.Account{work, acct("personal", "", control.StateAvailable), cooling("side", back)},
+			want:     []Message{{"personal is available again", "2 of 3 accounts are available."}},
+		},
+		{
+			name:     "cooldown ended, all available",
+			events:   []event.Event{ended("personal")},
+			accounts: []control.Account{work, acct("personal", "", control.StateAvailable)},
+			want:     []Message{{"personal is available again", "All 2 accounts are available."}},
+		},
+		{
+			name:   "cooldown ended without snapshot",
+			events: []event.Event{ended("personal")},
+			want:   []Message{{"personal is available again", ""}},
+		},
+		{
+			name:   "model cooldown ended",
+			events: []event.Event{{Type: event.CooldownEnded, Account: "personal", Model: "opus", At: now}},
+			want:   []Message{{"personal can use Opus again", ""}},
+		},
+		{
+			name:     "several ended",
+			events:   []event.Event{ended("a"), ended("b"), ended("c")},
+			accounts: []control.Account{acct("a", "", control.StateAvailable), acct("b", "", control.StateAvailable), acct("c", "", control.StateAvailable)},
+			want:     []Message{{"3 accounts are available again: a, b, c", "All 3 accounts are available."}},
+		},
+		{
+			name:     "needs login",
+			events:   []event.Event{{Type: event.NeedsLogin, Account: "side", Reason: "refresh token rejected", At: now}},
+			accounts: three,
+			want:     []Message{{"side needs a new login", "Run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login"}},
+		},
+		{
+			name:     "needs login, default directory",
+			events:   []event.Event{{Type: event.NeedsLogin, Account: "work", At: now}},
+			accounts: three,
+			want:     []Message{{"work needs a new login", "Run: claude /login"}},
+		},
+		{
+			name:     "needs login, directory with a space",
+			events:   []event.Event{{Type: event.NeedsLogin, Account: "odd", At: now}},
+			accounts: []control.Account{acct("odd", "~/Claude Odd", control.StateNeedsLogin)},
+			want:     []Message{{"odd needs a new login", "Run: CLAUDE_CONFIG_DIR=~/'Claude Odd' claude /login"}},
+		},
+		{
+			name:     "needs login, token account",
+			events:   []event.Event{{Type: event.NeedsLogin, Account: "ci", At: now}},
+			accounts: []control.Account{acct("ci", "", control.StateNeedsLogin)},
+			want:     []Message{{"ci needs a new login", "Run: claude setup-token, then paste the new token in Settings."}},
+		},
+		{
+			name:     "needs login, two accounts",
+			events:   []event.Event{{Type: event.NeedsLogin, Account: "side", At: now}, {Type: event.NeedsLogin, Account: "work", At: now}},
+			accounts: three,
+			want: []Message{{"side and work need a new login",
+				"side: CLAUDE_CONFIG_DIR=~/.claude-side claude /login\nwork: claude /login"}},
+		},
+		{
+			name:     "all exhausted, until from the event",
+			events:   []event.Event{{Type: event.AllExhausted, Account: "work", Until: ptr(back), At: now}},
+			accounts: []control.Account{cooling("work", back), cooling("personal", at(16, 0))},
+			want:     []Message{{"All accounts are at their limit", "The first comes back at 14:32 (work)."}},
+		},
+		{
+			name:     "all exhausted, until from the snapshot",
+			events:   []event.Event{{Type: event.AllExhausted, At: now}},
+			accounts: []control.Account{cooling("personal", at(16, 0)), cooling("work", back)},
+			want:     []Message{{"All accounts are at their limit", "The first comes back at 14:32 (work)."}},
+		},
+		{
+			name:     "all exhausted, account from the snapshot",
+			events:   []event.Event{{Type: event.AllExhausted, Until: ptr(back), At: now}},
+			accounts: []control.Account{cooling("personal", at(16, 0)), cooling("work", back)},
+			want:     []Message{{"All accounts are at their limit", "The first comes back at 14:32 (work)."}},
+		},
+		{
+			name:     "all exhausted, nobody comes back by itself",
+			events:   []event.Event{{Type: event.AllExhausted, At: now}},
+			accounts: []control.Account{acct("side", "~/.claude-side", control.StateNeedsLogin)},
+			want:     []Message{{"All accounts are at their limit", "No account can take requests right now."}},
+		},
+		{
+			name: "all exhausted supersedes the cooldowns of its burst",
+			events: []event.Event{
+				started("work", "five_hour", back), started("personal", "seven_day", at(16, 0)),
+				{Type: event.AllExhausted, Account: "work", Until: ptr(back), At: now},
+			},
+			accounts: []control.Account{cooling("work", back), cooling("personal", at(16, 0))},
+			want:     []Message{{"All accounts are at their limit", "The first comes back at 14:32 (work)."}},
+		},
+		{
+			name:     "all exhausted then recovered cancels out",
+			events:   []event.Event{{Type: event.AllExhausted, At: now}, {Type: event.Recovered, At: now}},
+			accounts: three,
+			want:     nil,
+		},
+		{
+			name:     "recovered with the account that came back",
+			events:   []event.Event{ended("personal"), {Type: event.Recovered, At: now}},
+			accounts: []control.Account{cooling("work", back), acct("personal", "", control.StateAvailable)},
+			want:     []Message{{"MaxRouter is routing again", "personal is available again."}},
+		},
+		{
+			name:     "recovered alone",
+			events:   []event.Event{{Type: event.Recovered, At: now}},
+			accounts: []control.Account{cooling("work", back), acct("personal", "", control.StateAvailable)},
+			want:     []Message{{"MaxRouter is routing again", "Requests go to personal."}},
+		},
+		{
+			name:     "refreshed says nothing",
+			events:   []event.Event{{Type: event.Refreshed, Account: "work", At: now}},
+			accounts: three,
+			want:     nil,
+		},
+		{
+			name: "mixed burst: one message per kind, in order of importance",
+			events: []event.Event{
+				ended("side"), {Type: event.NeedsLogin, Account: "work", At: now}, started("personal", "five_hour", back),
+			},
+			accounts: []control.Account{acct("work", "~/.claude", control.StateNeedsLogin), cooling("personal", back), side},
+			want: []Message{
+				{"personal hit its 5-hour limit", "Back at 14:32. Requests now go to side."},
+				{"work needs a new login", "Run: claude /login"},
+				{"side is available again", "1 of 3 accounts is available."},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Compose(tt.events, tt.accounts, zone)
+			if len(got) != len(tt.want) {
+				t.Fatalf("Compose() = %q, want %q", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("Compose()[%d] = %q, want %q", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestReduceIsIdempotent(t *testing.T) {
+	now := at(12, 0)
+	events := []event.Event{
+		{Type: event.CooldownStarted, Account: "a", At: now},
+		{Type: event.CooldownEnded, Account: "b", At: now},
+		{Type: event.CooldownEnded, Account: "a", At: now},
+		{Type: event.Refreshed, Account: "c", At: now},
+		{Type: event.CooldownStarted, Account: "b", Until: ptr(now), At: now},
+	}
+	once := reduce(events)
+	if len(once) != 1 || once[0].Account != "b" || once[0].Type != event.CooldownStarted {
+		t.Fatalf("reduce() = %+v, want b's cooldown_started alone", once)
+	}
+	twice := reduce(once)
+	if len(twice) != len(once) || twice[0] != once[0] {
+		t.Errorf("reduce(reduce()) = %+v, want %+v", twice, once)
+	}
+}
