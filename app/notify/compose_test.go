@@ -96,6 +96,12 @@ func TestCompose(t *testing.T) {
 			want:     []Message{{"personal hit its mythos weekly limit", "Back at 14:32. No other account is available for mythos."}},
 		},
 		{
+			name:     "model window without a model",
+			events:   []event.Event{started("personal", "seven_day_oi", back)},
+			accounts: three,
+			want:     []Message{{"personal hit its weekly model limit", "Back at 14:32. Requests now go to work and side."}},
+		},
+		{
 			name:     "no window: rate limited",
 			events:   []event.Event{started("personal", "", back)},
 			accounts: three,

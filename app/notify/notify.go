@@ -137,7 +137,8 @@ func (n *Notifier) SetPrefs(notify bool, kinds config.Notifications) {
 // Handle takes one event from the daemon with the latest account snapshot.
 // An event that repeats what is already known (the same cooldown, a login
 // already reported, a replay older than the last change) is dropped; the
-// rest join the current burst. An event without At is stamped now.
+// rest join the current burst. An event without At is stamped now; nil
+// accounts keeps the previous snapshot.
 func (n *Notifier) Handle(e event.Event, accounts []control.Account) {
 	now := n.now()
 	if e.At.IsZero() {

@@ -8,6 +8,7 @@
 //	func TestMain(m *testing.M) {
 //		addr, stop, err := notifytest.StartBus()
 //		if err == nil {
+//			busAddr = addr // a package variable; tests skip when it is ""
 //			os.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
 //		} else if !errors.Is(err, notifytest.ErrNoDaemon) {
 //			fmt.Fprintln(os.Stderr, err)
@@ -18,7 +19,8 @@
 //		os.Exit(code)
 //	}
 //
-// and in the test: srv := notifytest.NewServer(t, notifytest.Connect(t, addr)).
+// and in a test: srv := notifytest.NewServer(t, notifytest.Connect(t, busAddr)),
+// then srv.Wait(t, 1, 10*time.Second) for what arrived.
 package notifytest
 
 import (
