@@ -155,7 +155,6 @@ func (d *Daemon) IssueToken(label string, ttl time.Duration) (control.Issued, er
 		}
 		return control.Issued{}, err
 	}
-	d.log.Info("client token issued", "id", info.ID, "label", info.Label)
 	return control.Issued{Token: info, Secret: secret}, nil
 }
 
@@ -167,6 +166,5 @@ func (d *Daemon) RevokeToken(id string) error {
 		}
 		return err
 	}
-	d.log.Info("client token revoked", "id", id)
 	return nil
 }
