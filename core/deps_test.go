@@ -1,0 +1,28 @@
+// Package core_test holds checks that span every core package.
+package core_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestCoreHasNoUI fails when any package under core/ depends, directly or
+// not, on the UI toolkit or on app/: core must build and run without a
+// display (and with CGO_ENABLED=0).
+func TestCoreHasNoUI(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/maxrouter/maxrouter/core/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 20 {
+		t.Fatalf("go list found only %d packages; the check would prove nothing", len(deps))
+	}
+	for _, p := range deps {
+		if strings.HasPrefix(p, "fyne.io/") || strings.HasPrefix(p, "github.com/maxrouter/maxrouter/app") ||
+			strings.Contains(p, "go-gl/") || strings.Contains(p, "gen2brain/beeep") {
+			t.Errorf("core depends on %s", p)
+		}
+	}
+}
