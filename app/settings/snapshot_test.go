@@ -1,0 +1,77 @@
+package settings
+
+import (
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/software"
+	"fyne.io/fyne/v2/theme"
+)
+
+// TestSnapshot renders every tab and the dialogs to PNG files in
+// $MAXROUTER_SNAPSHOT_DIR, for a person to look at the layout. It is
+// skipped when the variable is not set.
+func TestSnapshot(t *testing.T) {
+	dir := os.Getenv("MAXROUTER_SNAPSHOT_DIR")
+	if dir == "" {
+		t.Skip("MAXROUTER_SNAPSHOT_DIR not set")
+	}
+	b := newBackend()
+	w := newTestWindow(t, b, Options{Version: "0.9.0", Autostart: &fakeAutostart{on: true}})
+	w.win.Resize(fyne.NewSize(820, 560))
+
+	for _, variant := range []struct {
+		name string
+		th   fyne.Theme
+	}{
+		{"light", theme.LightTheme()},
+		{"dark", theme.DarkTheme()},
+	} {
+		shot := func(name string) {
+			t.Helper()
+			img := software.RenderCanvas(w.win.Canvas(), variant.th)
+			path := filepath.Join(dir, "settings-"+variant.name+"-"+name+".png")
+			f, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if err := png.Encode(f, img); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("wrote %s", path)
+		}
+		for i, name := range []string{"accounts", "routing", "proxy", "notifications"} {
+			w.tabs.SelectIndex(i)
+			shot(name)
+		}
+		w.tabs.SelectIndex(0)
+
+		w.onDirPicked(testHome + "/.claude-new")
+		w.wait()
+		shot("add")
+		w.adding.dlg.Hide()
+
+		w.onDirPicked(testHome + "/.claude-nothing")
+		w.wait()
+		shot("add-missing")
+		w.adding.dlg.Hide()
+
+		w.port.SetText("abc")
+		w.onApply()
+		w.wait()
+		w.tabs.SelectIndex(2)
+		shot("port-error")
+		w.onRevert()
+		w.wait()
+
+		w.issueToken("build server", 0)
+		w.wait()
+		shot("secret")
+		w.win.Canvas().Overlays().Top().Hide()
+		w.tabs.SelectIndex(0)
+	}
+}
