@@ -87,6 +87,9 @@ type Options struct {
 	// Tell shows a short message to the person: confirmations and errors of
 	// menu actions. Nil: they are only logged.
 	Tell func(title, body string)
+	// OnAccounts receives every account snapshot the tray reads (for the
+	// settings window), from the tray's goroutine. Nil: nobody.
+	OnAccounts func(accounts []control.Account)
 	// SetTooltip sets the icon's hover text. Nil: no tooltip.
 	SetTooltip func(text string)
 	// Icons returns the icon for each state. Nil: the icons in assets.
@@ -262,6 +265,21 @@ func (t *Tray) Serve(ctx context.Context) error {
 	}
 }
 
+// Show puts the icon and the first menu ("connecting…") in the tray at
+// once. Call it on the UI goroutine before the fyne app runs: fyne's GLFW
+// driver starts the system tray only when the app starts, and only if a
+// tray menu was set by then. Serve shows the same by itself otherwise.
+func (t *Tray) Show() { t.render() }
+
+// Reconnect makes Serve try to reach the daemon now rather than after its
+// backoff, for a caller that just started it.
+func (t *Tray) Reconnect() {
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
 // session connects once: it reads the accounts and the configuration, then
 // follows the event stream until it breaks. connected reports whether the
 // daemon answered at all.
@@ -273,6 +291,7 @@ func (t *Tray) session(ctx context.Context) (connected bool, err error) {
 		return false, err
 	}
 	strategy := t.readConfig(ctx)
+	t.accountsRead(accounts)
 	t.update(func(s *snapshot) {
 		s.connecting, s.reachable, s.problem, s.service = false, true, "", ""
 		s.accounts = accounts
@@ -346,6 +365,9 @@ func (f *follower) refresh(ctx context.Context) {
 			t.log.Warn("re-reading accounts", "err", err)
 		}
 		strategy := t.readConfig(ctx)
+		if err == nil {
+			t.accountsRead(accounts)
+		}
 		t.mu.Lock()
 		if err == nil {
 			t.snap.accounts = accounts
@@ -362,6 +384,13 @@ func (f *follower) refresh(ctx context.Context) {
 				s.strategy = strategy
 			}
 		})
+	}
+}
+
+// accountsRead hands a fresh snapshot to OnAccounts.
+func (t *Tray) accountsRead(accounts []control.Account) {
+	if t.o.OnAccounts != nil {
+		t.o.OnAccounts(slices.Clone(accounts))
 	}
 }
 
@@ -632,10 +661,7 @@ func (t *Tray) startService() {
 				s.busy = ""
 			}
 		})
-		select {
-		case t.wake <- struct{}{}:
-		default:
-		}
+		t.Reconnect()
 	})
 }
 

@@ -1,0 +1,195 @@
+//go:build !headless
+
+package desktop
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/maxrouter/maxrouter/app/settings"
+	"github.com/maxrouter/maxrouter/app/tray"
+	"github.com/maxrouter/maxrouter/core/config"
+	"github.com/maxrouter/maxrouter/core/control"
+)
+
+// daemonAPI is what the tray and the settings window need from the daemon.
+type daemonAPI interface {
+	tray.Daemon
+	settings.Daemon
+}
+
+var (
+	_ daemonAPI = (*control.Client)(nil)
+	_ daemonAPI = (*lazyDaemon)(nil)
+)
+
+// lazyDaemon is a control API client that finds the daemon when it is
+// needed: it reads the configuration and the control secret on the first
+// call, and again after the daemon could not be reached or refused the
+// secret. So the app can start before the daemon ever ran (there is no
+// secret yet), and follows a daemon that moved to another port.
+type lazyDaemon struct {
+	configPath string
+
+	mu sync.Mutex
+	c  *control.Client // nil until found, and after it failed
+}
+
+// client returns the current client, finding the daemon when there is none.
+func (l *lazyDaemon) client() (*control.Client, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.c != nil {
+		return l.c, nil
+	}
+	cfg, err := config.Load(l.configPath)
+	if err != nil {
+		return nil, err
+	}
+	c, err := control.ClientFor(cfg, l.configPath)
+	if err != nil {
+		return nil, err
+	}
+	l.c = c
+	return c, nil
+}
+
+// check forgets the client after an error that may mean the daemon moved or
+// restarted with another secret, and returns err.
+func (l *lazyDaemon) check(c *control.Client, err error) error {
+	if errors.Is(err, control.ErrUnreachable) || errors.Is(err, control.ErrUnauthorized) {
+		l.mu.Lock()
+		if l.c == c {
+			l.c = nil
+		}
+		l.mu.Unlock()
+	}
+	return err
+}
+
+// BaseURL implements tray.Daemon and settings.Daemon: the client's address,
+// or the one the configuration names when the daemon was not found yet.
+func (l *lazyDaemon) BaseURL() string {
+	l.mu.Lock()
+	c := l.c
+	l.mu.Unlock()
+	if c != nil {
+		return c.BaseURL()
+	}
+	listen := config.Default().Listen
+	if cfg, err := config.Load(l.configPath); err == nil {
+		listen = cfg.Listen
+	}
+	return baseURL(listen)
+}
+
+// baseURL is the address a local client dials for a listen address.
+func baseURL(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "http://" + listen
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// Status returns who is answering.
+func (l *lazyDaemon) Status(ctx context.Context) (control.Status, error) {
+	c, err := l.client()
+	if err != nil {
+		return control.Status{}, err
+	}
+	st, err := c.Status(ctx)
+	return st, l.check(c, err)
+}
+
+// Accounts implements tray.Daemon and settings.Daemon.
+func (l *lazyDaemon) Accounts(ctx context.Context) ([]control.Account, error) {
+	c, err := l.client()
+	if err != nil {
+		return nil, err
+	}
+	a, err := c.Accounts(ctx)
+	return a, l.check(c, err)
+}
+
+// Events implements tray.Daemon.
+func (l *lazyDaemon) Events(ctx context.Context, fn func(control.Event)) error {
+	c, err := l.client()
+	if err != nil {
+		return err
+	}
+	return l.check(c, c.Events(ctx, fn))
+}
+
+// Config implements tray.Daemon and settings.Daemon.
+func (l *lazyDaemon) Config(ctx context.Context) (control.Config, error) {
+	c, err := l.client()
+	if err != nil {
+		return control.Config{}, err
+	}
+	cfg, err := c.Config(ctx)
+	return cfg, l.check(c, err)
+}
+
+// PutConfig implements tray.Daemon and settings.Daemon.
+func (l *lazyDaemon) PutConfig(ctx context.Context, cfg control.Config) error {
+	c, err := l.client()
+	if err != nil {
+		return err
+	}
+	return l.check(c, c.PutConfig(ctx, cfg))
+}
+
+// ResetAccount implements settings.Daemon.
+func (l *lazyDaemon) ResetAccount(ctx context.Context, name string) error {
+	c, err := l.client()
+	if err != nil {
+		return err
+	}
+	return l.check(c, c.ResetAccount(ctx, name))
+}
+
+// CheckDir implements settings.Daemon.
+func (l *lazyDaemon) CheckDir(ctx context.Context, dir string) (control.DirCheck, error) {
+	c, err := l.client()
+	if err != nil {
+		return control.DirCheck{}, err
+	}
+	dc, err := c.CheckDir(ctx, dir)
+	return dc, l.check(c, err)
+}
+
+// Tokens implements tray.Daemon and settings.Daemon.
+func (l *lazyDaemon) Tokens(ctx context.Context) ([]control.Token, error) {
+	c, err := l.client()
+	if err != nil {
+		return nil, err
+	}
+	t, err := c.Tokens(ctx)
+	return t, l.check(c, err)
+}
+
+// IssueToken implements tray.Daemon and settings.Daemon.
+func (l *lazyDaemon) IssueToken(ctx context.Context, label string, ttl time.Duration) (control.Issued, error) {
+	c, err := l.client()
+	if err != nil {
+		return control.Issued{}, err
+	}
+	is, err := c.IssueToken(ctx, label, ttl)
+	return is, l.check(c, err)
+}
+
+// RevokeToken implements settings.Daemon.
+func (l *lazyDaemon) RevokeToken(ctx context.Context, id string) error {
+	c, err := l.client()
+	if err != nil {
+		return err
+	}
+	return l.check(c, c.RevokeToken(ctx, id))
+}

@@ -1,0 +1,399 @@
+//go:build !headless
+
+package desktop
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"github.com/godbus/dbus/v5"
+	"github.com/godbus/dbus/v5/prop"
+
+	"github.com/maxrouter/maxrouter/app/tray"
+	"github.com/maxrouter/maxrouter/core/config"
+	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/control/controltest"
+	"github.com/maxrouter/maxrouter/core/event"
+)
+
+// watcher is a fake org.kde.StatusNotifierWatcher: it records the items
+// that register with it, as a desktop's panel would show them.
+type watcher struct {
+	registered chan registration
+}
+
+type registration struct{ sender, service string }
+
+// RegisterStatusNotifierItem is the method systray calls.
+func (w *watcher) RegisterStatusNotifierItem(sender dbus.Sender, service string) *dbus.Error {
+	w.registered <- registration{string(sender), service}
+	return nil
+}
+
+// startWatcher owns org.kde.StatusNotifierWatcher on a new connection to
+// the private bus and returns that connection.
+func startWatcher(t *testing.T) (*dbus.Conn, *watcher) {
+	t.Helper()
+	conn, err := dbus.Connect(busAddr)
+	if err != nil {
+		t.Fatalf("connecting to the test bus: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	w := &watcher{registered: make(chan registration, 10)}
+	const path = "/StatusNotifierWatcher"
+	const iface = "org.kde.StatusNotifierWatcher"
+	if err := conn.Export(w, path, iface); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prop.Export(conn, path, prop.Map{iface: {
+		"IsStatusNotifierHostRegistered": {Value: true},
+		"ProtocolVersion":                {Value: int32(0)},
+		"RegisteredStatusNotifierItems":  {Value: []string{}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	return conn, w
+}
+
+// waitRegistered owns the watcher's name until an item registers, and
+// returns the registration. An item that started before the watcher
+// registers when the name appears; should the appearance slip past it
+// (systray subscribes to it only after its first attempt failed), the name
+// is dropped and taken again, as when a panel restarts.
+func (w *watcher) waitRegistered(t *testing.T, conn *dbus.Conn) registration {
+	t.Helper()
+	const name = "org.kde.StatusNotifierWatcher"
+	deadline := time.Now().Add(15 * time.Second)
+	for attempt := 1; ; attempt++ {
+		reply, err := conn.RequestName(name, dbus.NameFlagDoNotQueue)
+		if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+			t.Fatalf("owning %s: reply %v, err %v", name, reply, err)
+		}
+		select {
+		case reg := <-w.registered:
+			t.Logf("item registered after the watcher took its name %d time(s)", attempt)
+			return reg
+		case <-time.After(time.Second):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the tray never called RegisterStatusNotifierItem")
+		}
+		if _, err := conn.ReleaseName(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// menuItem is one com.canonical.dbusmenu entry.
+type menuItem struct {
+	id       int32
+	props    map[string]dbus.Variant
+	children []menuItem
+}
+
+func (m menuItem) label() string {
+	if t, _ := m.props["type"].Value().(string); t == "separator" {
+		return "---"
+	}
+	s, _ := m.props["label"].Value().(string)
+	return s
+}
+
+func (m menuItem) checked() bool {
+	v, _ := m.props["toggle-state"].Value().(int32)
+	return v == 1
+}
+
+func (m menuItem) enabled() bool {
+	v, ok := m.props["enabled"].Value().(bool)
+	return !ok || v
+}
+
+func labels(items []menuItem) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, it.label())
+	}
+	return out
+}
+
+func findItem(items []menuItem, label string) (menuItem, bool) {
+	for _, it := range items {
+		if it.label() == label {
+			return it, true
+		}
+	}
+	return menuItem{}, false
+}
+
+// parseItem decodes an (ia{sv}av) layout as godbus hands it over: a struct
+// at the top, []any inside variants.
+func parseItem(v any) (menuItem, error) {
+	fields, ok := v.([]any)
+	if !ok || len(fields) != 3 {
+		return menuItem{}, fmt.Errorf("menu layout %#v is not (ia{sv}av)", v)
+	}
+	id, _ := fields[0].(int32)
+	props, _ := fields[1].(map[string]dbus.Variant)
+	kids, _ := fields[2].([]dbus.Variant)
+	m := menuItem{id: id, props: props}
+	for _, k := range kids {
+		c, err := parseItem(k.Value())
+		if err != nil {
+			return menuItem{}, err
+		}
+		m.children = append(m.children, c)
+	}
+	return m, nil
+}
+
+// layout calls GetLayout(parent, -1, []) on the tray's menu and returns
+// the children of parent.
+func layout(menu dbus.BusObject, parent int32) ([]menuItem, error) {
+	var rev uint32
+	var root struct {
+		ID       int32
+		Props    map[string]dbus.Variant
+		Children []dbus.Variant
+	}
+	call := menu.Call("com.canonical.dbusmenu.GetLayout", 0, parent, int32(-1), []string{})
+	if err := call.Store(&rev, &root); err != nil {
+		return nil, err
+	}
+	var out []menuItem
+	for _, c := range root.Children {
+		it, err := parseItem(c.Value())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// waitLayout polls the menu until cond holds for its top level, failing t
+// after 15s.
+func waitLayout(t *testing.T, menu dbus.BusObject, what string, cond func([]menuItem) bool) []menuItem {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var items []menuItem
+	var err error
+	for {
+		items, err = layout(menu, 0)
+		if err == nil && cond(items) {
+			return items
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s over DBus: menu %q, err %v", what, labels(items), err)
+		}
+		<-tick.C
+	}
+}
+
+// realisticAccounts are three accounts as a person with three
+// subscriptions sees them: one available with usage, one cooling, one
+// needing a login.
+func realisticAccounts(now time.Time) []control.Account {
+	in := func(d time.Duration) *time.Time { t := now.Add(d).Truncate(time.Minute); return &t }
+	return []control.Account{
+		{Name: "work", Dir: "~/.claude-work", State: control.StateAvailable, Subscription: "max",
+			RateLimitTier: "default_claude_max_20x", Requests: 412,
+			FiveHour:       control.Window{Utilization: 0.42, ResetsAt: in(2*time.Hour + 13*time.Minute)},
+			SevenDay:       control.Window{Utilization: 0.18, ResetsAt: in(4 * 24 * time.Hour)},
+			TokenExpiresAt: in(6 * time.Hour)},
+		{Name: "personal", Dir: "~/.claude-personal", State: control.StateCooling, Subscription: "max",
+			RateLimitTier: "default_claude_max_5x", Requests: 958,
+			CooldownUntil: in(47 * time.Minute), Reason: "5-hour limit",
+			FiveHour:       control.Window{Utilization: 1.0, ResetsAt: in(47 * time.Minute)},
+			SevenDay:       control.Window{Utilization: 0.61, ResetsAt: in(2 * 24 * time.Hour)},
+			TokenExpiresAt: in(3 * time.Hour)},
+		{Name: "side", Dir: "~/.claude-side", State: control.StateNeedsLogin, Subscription: "pro",
+			Reason: "refresh token rejected: log in again"},
+	}
+}
+
+func TestTrayOverDBus(t *testing.T) {
+	needGUI(t)
+
+	backend := &controltest.Backend{}
+	cfg := config.Default()
+	cfg.Accounts = []config.Account{{Name: "work", Dir: "~/.claude-work"}, {Name: "personal", Dir: "~/.claude-personal"}, {Name: "side", Dir: "~/.claude-side"}}
+	backend.ConfigValue = cfg
+	now := time.Now()
+	accounts := realisticAccounts(now)
+	accounts[1].State, accounts[1].CooldownUntil = control.StateAvailable, nil // 2 of 3 at first
+	backend.AccountList = accounts
+	client, _ := controltest.NewServer(t, backend)
+	sender := testSender
+
+	// The tray started with the app, before any daemon or watcher: it
+	// says so, and registers once a watcher appears (as when a panel
+	// starts after the app).
+	if !testShell.hasTray {
+		t.Fatalf("the app has no tray on the session bus at %s", busAddr)
+	}
+	conn, w := startWatcher(t)
+
+	// 1. The item registers with the watcher, as with a desktop's panel.
+	reg := w.waitRegistered(t, conn)
+	t.Logf("registered: sender %s, service %s", reg.sender, reg.service)
+	if reg.service != "/StatusNotifierItem" {
+		t.Errorf("registered service %q, want the object path /StatusNotifierItem", reg.service)
+	}
+	menu := conn.Object(reg.sender, "/StatusNotifierItem/menu")
+	items := waitLayout(t, menu, "the menu without a daemon", func(items []menuItem) bool {
+		return len(items) > 2 && items[0].label() == "MaxRouter — daemon not running"
+	})
+	t.Logf("menu over DBus without a daemon: %q", labels(items))
+	if got, want := items[2].label(), "The MaxRouter daemon is not running."; got != want {
+		t.Errorf("explanation line = %q, want %q", got, want)
+	}
+
+	// The daemon comes up: the tray connects.
+	testDaemon.plug(t, client)
+
+	// 2. GetLayout shows the title and the account lines.
+	items = waitLayout(t, menu, "the account lines", func(items []menuItem) bool {
+		_, ok := findItem(items, "✓ work    Max 20x · 5h 42% · 7d 18%")
+		return ok
+	})
+	t.Logf("menu over DBus: %q", labels(items))
+	want := []string{
+		"MaxRouter — 2 of 3 accounts available",
+		"---",
+		"✓ work    Max 20x · 5h 42% · 7d 18%",
+		"✓ personal    Max 5x · 5h 100% · 7d 61%",
+		"⚠ side    needs login — run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login",
+		"---",
+		tray.LabelStrategy,
+		tray.LabelCopy,
+		tray.LabelSettings,
+		"---",
+		tray.LabelQuit,
+	}
+	if got := labels(items); !slices.Equal(got, want) {
+		t.Errorf("menu over DBus =\n%q\nwant\n%q", got, want)
+	}
+	if items[0].enabled() {
+		t.Errorf("title item is enabled over DBus, want disabled")
+	}
+
+	// The icon's properties: a tooltip with the title, and pixels.
+	item := conn.Object(reg.sender, "/StatusNotifierItem")
+	var tip struct {
+		Icon   string
+		Pixmap []struct {
+			W, H int32
+			Data []byte
+		}
+		Title, Body string
+	}
+	waitFor(t, "the tooltip", func() bool {
+		v, err := item.GetProperty("org.kde.StatusNotifierItem.ToolTip")
+		return err == nil && dbus.Store([]any{v.Value()}, &tip) == nil && tip.Title == want[0]
+	})
+	px, err := item.GetProperty("org.kde.StatusNotifierItem.IconPixmap")
+	if err != nil || !strings.HasPrefix(px.Signature().String(), "a(iiay)") {
+		t.Errorf("IconPixmap = %v (%v), want a(iiay) pixels", px, err)
+	}
+
+	// 3. The strategy submenu, and a click on "Least used" reaches the daemon.
+	strat, _ := findItem(items, tray.LabelStrategy)
+	sub, err := layout(menu, strat.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("strategy submenu over DBus: %q", labels(sub))
+	if got, want := labels(sub), []string{"Round-robin", "Priority", "Least used", "Most headroom"}; !slices.Equal(got, want) {
+		t.Errorf("strategy submenu = %q, want %q", got, want)
+	}
+	if rr, _ := findItem(sub, "Round-robin"); !rr.checked() {
+		t.Errorf("Round-robin is not checked over DBus")
+	}
+	least, _ := findItem(sub, "Least used")
+	click(t, menu, least.id)
+	waitFor(t, "PutConfig with strategy least-used", func() bool {
+		backend.Lock()
+		defer backend.Unlock()
+		n := len(backend.PutConfigs)
+		return n > 0 && backend.PutConfigs[n-1].Strategy == "least-used"
+	})
+	waitLayout(t, menu, "Least used checked", func(items []menuItem) bool {
+		s, ok := findItem(items, tray.LabelStrategy)
+		if !ok {
+			return false
+		}
+		sub, err := layout(menu, s.id)
+		l, _ := findItem(sub, "Least used")
+		return err == nil && l.checked()
+	})
+
+	// 4. "Copy Claude Code setup" issues a token once, and puts the lines
+	// on the clipboard.
+	items = waitLayout(t, menu, "the copy item", func(items []menuItem) bool { _, ok := findItem(items, tray.LabelCopy); return ok })
+	cp, _ := findItem(items, tray.LabelCopy)
+	click(t, menu, cp.id)
+	waitFor(t, "IssueToken", func() bool {
+		backend.Lock()
+		defer backend.Unlock()
+		return len(backend.Issues) == 1
+	})
+	backend.Lock()
+	label := backend.Issues[0].Label
+	backend.Unlock()
+	if !strings.HasSuffix(label, " (tray)") {
+		t.Errorf("issued token label %q, want \"<hostname> (tray)\"", label)
+	}
+	waitFor(t, "the confirmation", func() bool {
+		return slices.ContainsFunc(sender.all(), func(s string) bool { return strings.HasPrefix(s, "Claude Code setup copied") })
+	})
+	var clip string
+	fyne.DoAndWait(func() { clip = guiApp.Clipboard().Content() })
+	if want := "export ANTHROPIC_AUTH_TOKEN=la_sk_test-1\n"; !strings.HasSuffix(clip, want) || !strings.HasPrefix(clip, "export ANTHROPIC_BASE_URL="+client.BaseURL()) {
+		t.Errorf("clipboard = %q, want the base URL and token export lines", clip)
+	}
+	click(t, menu, cp.id)
+	waitFor(t, "the second confirmation", func() bool {
+		n := 0
+		for _, s := range sender.all() {
+			if strings.HasPrefix(s, "Claude Code setup copied") {
+				n++
+			}
+		}
+		return n == 2
+	})
+	backend.Lock()
+	issues := len(backend.Issues)
+	backend.Unlock()
+	if issues != 1 {
+		t.Errorf("IssueToken called %d times after two copies, want 1 (the token is reused)", issues)
+	}
+
+	// 5. An event from the daemon updates the menu over DBus.
+	backend.WaitSubscribers(t, 1)
+	cooling := realisticAccounts(now)
+	backend.SetAccounts(cooling)
+	backend.Publish(control.Event{Type: event.CooldownStarted, Account: "personal", Until: cooling[1].CooldownUntil, Window: "five_hour", At: time.Now()})
+	items = waitLayout(t, menu, "the cooling account", func(items []menuItem) bool {
+		return len(items) > 0 && items[0].label() == "MaxRouter — 1 of 3 accounts available"
+	})
+	t.Logf("menu after a cooldown event: %q", labels(items))
+	wantLine := "⏸ personal    cooling until " + cooling[1].CooldownUntil.Local().Format("15:04") + " (5-hour limit)"
+	if _, ok := findItem(items, wantLine); !ok {
+		t.Errorf("menu %q has no line %q", labels(items), wantLine)
+	}
+}
+
+// click sends a dbusmenu "clicked" event for item id.
+func click(t *testing.T, menu dbus.BusObject, id int32) {
+	t.Helper()
+	if err := menu.Call("com.canonical.dbusmenu.Event", 0, id, "clicked", dbus.MakeVariant(""), uint32(0)).Err; err != nil {
+		t.Fatalf("clicking menu item %d: %v", id, err)
+	}
+}

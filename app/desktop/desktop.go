@@ -1,0 +1,281 @@
+//go:build !headless
+
+package desktop
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/systray"
+
+	"github.com/maxrouter/maxrouter/app/autostart"
+	"github.com/maxrouter/maxrouter/app/notify"
+	"github.com/maxrouter/maxrouter/app/service"
+	"github.com/maxrouter/maxrouter/app/settings"
+	"github.com/maxrouter/maxrouter/app/tray"
+	"github.com/maxrouter/maxrouter/assets"
+	"github.com/maxrouter/maxrouter/core/config"
+	"github.com/maxrouter/maxrouter/core/credential"
+)
+
+// tokenFileName is the file, in the daemon's data directory, where the tray
+// remembers the client token it issued for "Copy Claude Code setup".
+const tokenFileName = "tray-token"
+
+// settingsTitle is the settings window's title (set by package settings).
+const settingsTitle = "MaxRouter Settings"
+
+// Run runs the desktop app until the person quits it. On the first run
+// (no configuration yet) it creates the configuration with the Claude Code
+// directories it finds, starts the daemon (as a user service where
+// possible) and says what to do next in a notification.
+func Run(opts Options) error {
+	base := opts.Logger
+	if base == nil {
+		base = slog.Default()
+	}
+	log := base.With("component", "desktop")
+	path := opts.ConfigPath
+	if path == "" {
+		p, err := config.DefaultPath()
+		if err != nil {
+			return err
+		}
+		path = p
+	}
+	home, _ := os.UserHomeDir()
+	cfg, created, err := config.LoadOrCreate(path, home, hasCredentials)
+	if err != nil {
+		// The daemon cannot start with it either; the tray shows the
+		// error and the app stays up so the person sees it.
+		log.Error("reading the configuration", "err", err)
+		cfg = config.Default()
+	}
+	if created {
+		log.Info("created the configuration", "path", path, "accounts", len(cfg.Accounts))
+	}
+
+	a := app.NewWithID(AppID)
+	a.SetIcon(assets.Resource(assets.IconName))
+
+	svc, err := service.New(service.Options{ConfigPath: path, Logger: base})
+	if err != nil {
+		log.Error("setting up the service manager", "err", err)
+	}
+	sh := newShell(a, shellOptions{
+		Daemon:    &lazyDaemon{configPath: path},
+		Sender:    notify.BeeepSender(assets.Icon()),
+		Service:   svcOrNil(svc),
+		TokenFile: filepath.Join(cfg.DataDirFor(path), tokenFileName),
+		Autostart: loginItem{exe: executable()},
+		Version:   opts.Version,
+		Logger:    base,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	sh.start(ctx)
+	if created {
+		sh.goFirstRun(len(cfg.Accounts))
+	}
+	a.Run()
+	cancel()
+	sh.wait()
+	return nil
+}
+
+// svcOrNil keeps a nil *service.Manager from becoming a non-nil interface.
+func svcOrNil(m *service.Manager) serviceControl {
+	if m == nil {
+		return nil
+	}
+	return m
+}
+
+// hasCredentials tells Discover which Claude Code directories hold a login.
+func hasCredentials(dir string) bool {
+	_, err := credential.Inspect(dir)
+	return err == nil
+}
+
+// executable is the binary to start at login: the AppImage itself when
+// running from one (its mount point changes every run), else this binary.
+func executable() string {
+	if p := os.Getenv("APPIMAGE"); p != "" {
+		return p
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "maxrouter"
+	}
+	return exe
+}
+
+// loginItem adapts package autostart to the settings window's checkbox.
+type loginItem struct{ exe string }
+
+func (l loginItem) Enabled() (bool, error) { return autostart.Enabled() }
+func (l loginItem) Enable() error          { return autostart.Enable(l.exe) }
+func (l loginItem) Disable() error         { return autostart.Disable() }
+
+// shellOptions are the parts the desktop app is made of; tests pass fakes.
+type shellOptions struct {
+	Daemon    daemonAPI
+	Sender    notify.Sender
+	Service   serviceControl     // nil: the daemon cannot be started or stopped from the app
+	TokenFile string             // see tray.Options.TokenFile
+	Autostart settings.Autostart // nil: no "start at login" checkbox
+	Version   string
+	// NoTray forces the no-tray mode (the settings window instead).
+	NoTray bool
+	// Logger is the base logger; each part adds its component.
+	Logger *slog.Logger
+}
+
+// shell wires the tray, the settings window and the notifier to one fyne
+// app and one daemon.
+type shell struct {
+	app      fyne.App
+	o        shellOptions
+	log      *slog.Logger
+	hasTray  bool
+	notifier *notify.Notifier
+	settings *settings.Window
+	tray     *tray.Tray
+	wg       sync.WaitGroup
+}
+
+// newShell builds the parts; nothing runs until start.
+func newShell(a fyne.App, o shellOptions) *shell {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &shell{app: a, o: o, log: log.With("component", "desktop")}
+	s.notifier = notify.New(o.Sender, notify.Options{Logger: log})
+	s.settings = settings.New(a, o.Daemon, settings.Options{Autostart: o.Autostart, Version: o.Version, Logger: log})
+
+	desk, isDesktop := a.(desktop.App)
+	switch err := trayUsable(); {
+	case o.NoTray:
+	case !isDesktop:
+		s.log.Warn("this platform has no system tray; showing the settings window instead")
+	case err != nil:
+		s.log.Warn("no tray icon; showing the settings window instead (start MaxRouter inside a desktop session for the tray)", "err", err)
+	default:
+		s.hasTray = true
+	}
+	if !s.hasTray {
+		desk = nullTray{} // the tray's loop still feeds notifications and the window
+	}
+	to := tray.Options{
+		Daemon:          o.Daemon,
+		Notifier:        s.notifier,
+		TokenFile:       o.TokenFile,
+		OpenSettings:    s.settings.Show,
+		Quit:            a.Quit,
+		CopyToClipboard: func(text string) { a.Clipboard().SetContent(text) },
+		Tell:            s.tell,
+		OnAccounts:      s.settings.Refresh,
+		SetTooltip:      systray.SetTooltip,
+		Logger:          log,
+	}
+	if o.Service != nil {
+		to.StartService = s.startDaemon
+		to.StopService = func() error { return stopDaemon(o.Service) }
+		to.ServiceStatus = func() string { return serviceStatus(o.Service) }
+	}
+	s.tray = tray.New(desk, to)
+	return s
+}
+
+// start shows the tray and runs it and the notifier until ctx ends;
+// without a tray it shows the settings window, and closing it quits. Call
+// it on the main goroutine before the fyne app runs (see tray.Tray.Show).
+func (s *shell) start(ctx context.Context) {
+	if s.hasTray {
+		s.tray.Show()
+	}
+	s.wg.Go(func() { s.notifier.Serve(ctx) })
+	s.wg.Go(func() { s.tray.Serve(ctx) })
+	if !s.hasTray {
+		s.settings.Show()
+		fyne.Do(s.quitWithSettings)
+	}
+}
+
+// wait waits for what start started; cancel its context first.
+func (s *shell) wait() { s.wg.Wait() }
+
+// quitWithSettings makes closing the settings window quit the app, when
+// there is no tray to bring it back from.
+func (s *shell) quitWithSettings() {
+	for _, w := range s.app.Driver().AllWindows() {
+		if w.Title() == settingsTitle {
+			w.SetCloseIntercept(s.app.Quit)
+		}
+	}
+}
+
+// startDaemon is the tray's "Start MaxRouter".
+func (s *shell) startDaemon() error {
+	how, err := startDaemon(s.o.Service)
+	if err == nil {
+		s.log.Info("started the daemon", "how", how)
+	}
+	return err
+}
+
+// goFirstRun starts the daemon and says what to do next, once, after the
+// configuration was created with n accounts.
+func (s *shell) goFirstRun(n int) {
+	s.wg.Go(func() {
+		how, err := startDaemon(s.o.Service)
+		if err != nil {
+			s.log.Error("starting the daemon on the first run", "err", err)
+		} else {
+			s.tray.Reconnect()
+		}
+		s.tell(firstRunMessage(s.hasTray, n, how, err))
+	})
+}
+
+// firstRunMessage is the notification after the first start, given how
+// the daemon was started (or why it was not).
+func firstRunMessage(hasTray bool, accounts int, how string, err error) (title, body string) {
+	next := "Use ‘Copy Claude Code setup’ in the tray menu to point Claude Code at it."
+	if !hasTray {
+		next = "Copy the base URL and issue a token on the Proxy tab of Settings to point Claude Code at it."
+	}
+	switch accounts {
+	case 0:
+		next += " No Claude Code login was found yet: log in with claude, then add the account in Settings."
+	case 1:
+		next += " Found 1 Claude Code login."
+	default:
+		next += fmt.Sprintf(" Found %d Claude Code logins.", accounts)
+	}
+	if err != nil {
+		return "MaxRouter could not start its daemon", "Use ‘Start MaxRouter’ to try again (" + err.Error() + "). " + next
+	}
+	return "MaxRouter is ready", how + " " + next
+}
+
+// tell shows a notification, which the person asked for by clicking.
+func (s *shell) tell(title, body string) {
+	if err := s.o.Sender.Send(title, body); err != nil {
+		s.log.Warn("showing a notification", "title", title, "err", err)
+	}
+}
+
+// nullTray stands in for the tray when there is none.
+type nullTray struct{}
+
+func (nullTray) SetSystemTrayMenu(*fyne.Menu)    {}
+func (nullTray) SetSystemTrayIcon(fyne.Resource) {}
+func (nullTray) SetSystemTrayWindow(fyne.Window) {}

@@ -1,0 +1,252 @@
+//go:build !headless
+
+package desktop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	"github.com/maxrouter/maxrouter/app/notify/notifytest"
+	"github.com/maxrouter/maxrouter/core/control"
+)
+
+// These tests drive the real desktop app: the GLFW driver (which needs an X
+// display, Xvfb in CI) and the tray over a private DBus session bus.
+//
+// fyne runs its event loop on the main thread, and its GLFW driver starts
+// the system tray only if a tray menu was set before the loop started. So
+// TestMain builds the one app of this process with its tray (following
+// testDaemon, which no daemon answers until a test plugs one in), starts
+// the loop on the main goroutine and runs the tests in another.
+var (
+	busAddr    string        // the private session bus
+	guiApp     fyne.App      // nil when the GUI tests skip
+	testShell  *shell        // the app's tray, settings window and notifier
+	testDaemon *switchDaemon // what testShell talks to
+	testSender = &recorder{} // the notifications testShell sent
+	noGUI      string        // why the GUI tests skip
+)
+
+func TestMain(m *testing.M) {
+	addr, stop, err := notifytest.StartBus()
+	switch {
+	case err == nil:
+		busAddr = addr
+		// Before anything touches the session bus: godbus keeps its
+		// first connection.
+		os.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
+	case errors.Is(err, notifytest.ErrNoDaemon):
+		noGUI = err.Error()
+	default:
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if noGUI == "" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		noGUI = "no display: run under xvfb-run -a to test the desktop app"
+	}
+	if noGUI != "" {
+		code := m.Run()
+		stop()
+		os.Exit(code)
+	}
+
+	dir, err := os.MkdirTemp("", "maxrouter-desktop-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	guiApp = app.NewWithID(AppID + ".test")
+	testDaemon = &switchDaemon{}
+	log := slog.New(slog.DiscardHandler)
+	if os.Getenv("MAXROUTER_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	testShell = newShell(guiApp, shellOptions{
+		Daemon:    testDaemon,
+		Sender:    testSender,
+		TokenFile: filepath.Join(dir, tokenFileName),
+		Version:   "1.0.0-test",
+		Logger:    log,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	testShell.start(ctx)
+
+	done := make(chan int, 1)
+	go func() {
+		code := m.Run()
+		cancel()
+		testShell.wait()
+		done <- code
+		fyne.Do(guiApp.Quit)
+	}()
+	guiApp.Run()
+	code := <-done
+	stop()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// needGUI skips t when there is no display or no dbus-daemon.
+func needGUI(t *testing.T) {
+	t.Helper()
+	if noGUI != "" {
+		t.Skip(noGUI)
+	}
+}
+
+// switchDaemon is the daemon the test app talks to: a test plugs in a
+// control.Client (of a controltest server); with none it is not running.
+type switchDaemon struct {
+	mu sync.Mutex
+	c  *control.Client
+}
+
+var _ daemonAPI = (*switchDaemon)(nil)
+
+var errNotRunning = fmt.Errorf("%w: no test daemon plugged in", control.ErrUnreachable)
+
+// plug makes c the daemon until the test ends, and has the tray connect now.
+func (s *switchDaemon) plug(t *testing.T, c *control.Client) {
+	t.Helper()
+	s.mu.Lock()
+	s.c = c
+	s.mu.Unlock()
+	testShell.tray.Reconnect()
+	t.Cleanup(func() {
+		s.mu.Lock()
+		s.c = nil
+		s.mu.Unlock()
+	})
+}
+
+func (s *switchDaemon) get() (*control.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.c == nil {
+		return nil, errNotRunning
+	}
+	return s.c, nil
+}
+
+func (s *switchDaemon) BaseURL() string {
+	if c, err := s.get(); err == nil {
+		return c.BaseURL()
+	}
+	return "http://127.0.0.1:8787"
+}
+
+func (s *switchDaemon) Accounts(ctx context.Context) ([]control.Account, error) {
+	c, err := s.get()
+	if err != nil {
+		return nil, err
+	}
+	return c.Accounts(ctx)
+}
+
+func (s *switchDaemon) Events(ctx context.Context, fn func(control.Event)) error {
+	c, err := s.get()
+	if err != nil {
+		return err
+	}
+	return c.Events(ctx, fn)
+}
+
+func (s *switchDaemon) Config(ctx context.Context) (control.Config, error) {
+	c, err := s.get()
+	if err != nil {
+		return control.Config{}, err
+	}
+	return c.Config(ctx)
+}
+
+func (s *switchDaemon) PutConfig(ctx context.Context, cfg control.Config) error {
+	c, err := s.get()
+	if err != nil {
+		return err
+	}
+	return c.PutConfig(ctx, cfg)
+}
+
+func (s *switchDaemon) ResetAccount(ctx context.Context, name string) error {
+	c, err := s.get()
+	if err != nil {
+		return err
+	}
+	return c.ResetAccount(ctx, name)
+}
+
+func (s *switchDaemon) CheckDir(ctx context.Context, dir string) (control.DirCheck, error) {
+	c, err := s.get()
+	if err != nil {
+		return control.DirCheck{}, err
+	}
+	return c.CheckDir(ctx, dir)
+}
+
+func (s *switchDaemon) Tokens(ctx context.Context) ([]control.Token, error) {
+	c, err := s.get()
+	if err != nil {
+		return nil, err
+	}
+	return c.Tokens(ctx)
+}
+
+func (s *switchDaemon) IssueToken(ctx context.Context, label string, ttl time.Duration) (control.Issued, error) {
+	c, err := s.get()
+	if err != nil {
+		return control.Issued{}, err
+	}
+	return c.IssueToken(ctx, label, ttl)
+}
+
+func (s *switchDaemon) RevokeToken(ctx context.Context, id string) error {
+	c, err := s.get()
+	if err != nil {
+		return err
+	}
+	return c.RevokeToken(ctx, id)
+}
+
+// recorder is a notify.Sender that keeps what it was asked to show.
+type recorder struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (r *recorder) Send(title, body string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, title+": "+body)
+	return nil
+}
+
+func (r *recorder) all() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.sent)
+}
+
+// waitFor polls cond until it holds, failing t after 15s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
