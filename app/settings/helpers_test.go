@@ -164,7 +164,12 @@ func shown(o fyne.CanvasObject) bool { return o.Visible() }
 // labelTexts returns the text of every visible label among objs.
 func labelTexts(objs []fyne.CanvasObject) []string {
 	var out []string
-	for _, o := range objs {
+	for i, o := range objs {
+		if _, ok := o.(*widget.RichText); ok && i > 0 {
+			if _, label := objs[i-1].(*widget.Label); label {
+				continue // the label's own rendering
+			}
+		}
 		switch l := o.(type) {
 		case *widget.Label:
 			if shown(l) {
