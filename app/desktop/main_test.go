@@ -76,7 +76,7 @@ func TestMain(m *testing.M) {
 		Daemon:    testDaemon,
 		Sender:    testSender,
 		TokenFile: filepath.Join(dir, tokenFileName),
-		Version:   "1.0.0-test",
+		Version:   "dev",
 		Logger:    log,
 	})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -369,6 +369,8 @@ func TestServeShowsAccounts(t *testing.T) {
 
 func TestEventsRefreshMenuAndReachNotifier(t *testing.T) {
 	h := newHarness(t)
+	snaps := make(chan []control.Account, 10)
+	h.opts.OnAccounts = func(a []control.Account) { snaps <- a }
 	h.start()
 	h.desk.wait(t, "the account menu", hasLabel("✓ personal    Pro"))
 	h.backend.WaitSubscribers(t, 1)
@@ -384,6 +386,13 @@ func TestEventsRefreshMenuAndReachNotifier(t *testing.T) {
 	v := h.desk.wait(t, "the cooling line", hasLabel("⏸ personal    cooling until 14:32 (5-hour limit)"))
 	if got, want := v.items[0].Label, "MaxRouter — 1 of 3 accounts available"; got != want {
 		t.Errorf("title = %q, want %q", got, want)
+	}
+	var last []control.Account
+	for len(snaps) > 0 {
+		last = <-snaps
+	}
+	if len(last) != 3 || last[1].State != control.StateCooling {
+		t.Errorf("OnAccounts last got %+v, want the fresh snapshot (personal cooling)", last)
 	}
 	h.notif.mu.Lock()
 	defer h.notif.mu.Unlock()

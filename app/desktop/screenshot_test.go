@@ -1,0 +1,173 @@
+//go:build !headless
+
+package desktop
+
+import (
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/maxrouter/maxrouter/core/config"
+	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/control/controltest"
+)
+
+// TestSettingsWindow opens the real settings window (GLFW, under Xvfb in
+// CI) on a daemon with three realistic accounts, waits until it shows
+// them, and checks the rendered pixels are not blank. With
+// MAXROUTER_SCREENSHOT=file.png it also saves the window as a PNG:
+//
+//	MAXROUTER_SCREENSHOT=$PWD/docs/settings.png dbus-run-session -- \
+//	  xvfb-run -a -s "-screen 0 1280x800x24" go test -run TestSettingsWindow ./app/desktop
+func TestSettingsWindow(t *testing.T) {
+	needGUI(t)
+	now := time.Now()
+	backend := &controltest.Backend{}
+	cfg := config.Default()
+	cfg.Accounts = []config.Account{
+		{Name: "work", Dir: "~/.claude-work"},
+		{Name: "personal", Dir: "~/.claude-personal"},
+		{Name: "side", Dir: "~/.claude-side"},
+	}
+	backend.ConfigValue = cfg
+	backend.AccountList = realisticAccounts(now)
+	created := now.Add(-36 * time.Hour)
+	backend.TokenList = []control.Token{
+		{ID: "tok-1", Label: "laptop (tray)", Prefix: "la_sk_3f9a", CreatedAt: created},
+		{ID: "tok-2", Label: "ci runner", Prefix: "la_sk_81c0", CreatedAt: created.Add(2 * time.Hour)},
+	}
+	client, _ := controltest.NewServer(t, backend)
+	testDaemon.plug(t, client)
+
+	testShell.settings.Show()
+	t.Cleanup(func() {
+		fyne.DoAndWait(func() {
+			if w := settingsWindow(); w != nil {
+				w.Hide()
+			}
+		})
+	})
+
+	var texts []string
+	waitFor(t, "the settings window to show the accounts", func() bool {
+		fyne.DoAndWait(func() {
+			texts = nil
+			if w := settingsWindow(); w != nil && w.Content() != nil {
+				texts = collectTexts(w.Content(), texts)
+			}
+		})
+		return slices.Contains(texts, "side") &&
+			slices.ContainsFunc(texts, func(s string) bool { return strings.HasPrefix(s, "Cooling until") }) &&
+			slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(s, "resets in") })
+	})
+	t.Logf("settings window shows %d texts, for example %q", len(texts), texts[:min(12, len(texts))])
+
+	// The GL front buffer reads back blank with Mesa under Xvfb, so the
+	// X server is asked for the window's pixels, as a person's screenshot
+	// tool would.
+	imp, err := exec.LookPath("import")
+	if err != nil {
+		t.Skip("ImageMagick's import is not installed: cannot capture the window")
+	}
+	shot := filepath.Join(t.TempDir(), "settings.png")
+	var img image.Image
+	waitFor(t, "a rendered frame", func() bool {
+		out, err := exec.Command(imp, "-window", settingsTitle, shot).CombinedOutput()
+		if err != nil {
+			t.Logf("import: %v: %s", err, out)
+			return false
+		}
+		img, err = readPNG(shot)
+		return err == nil && colours(img) > 8
+	})
+	b := img.Bounds()
+	if b.Dx() < 600 || b.Dy() < 400 {
+		t.Errorf("captured window is %dx%d, want at least 600x400", b.Dx(), b.Dy())
+	}
+	path := os.Getenv("MAXROUTER_SCREENSHOT")
+	if path == "" {
+		return
+	}
+	data, err := os.ReadFile(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("saved the settings window (%dx%d) to %s", b.Dx(), b.Dy(), path)
+}
+
+// readPNG decodes the PNG file at path.
+func readPNG(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return png.Decode(f)
+}
+
+// settingsWindow finds the settings window among the app's windows; call
+// it on the UI goroutine.
+func settingsWindow() fyne.Window {
+	for _, w := range guiApp.Driver().AllWindows() {
+		if w.Title() == settingsTitle {
+			return w
+		}
+	}
+	return nil
+}
+
+// collectTexts appends the texts of the stock widgets under o; call it on
+// the UI goroutine.
+func collectTexts(o fyne.CanvasObject, out []string) []string {
+	switch v := o.(type) {
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			out = collectTexts(c, out)
+		}
+	case *container.AppTabs:
+		for _, it := range v.Items {
+			out = collectTexts(it.Content, out)
+		}
+	case *container.Scroll:
+		out = collectTexts(v.Content, out)
+	case *widget.Label:
+		out = append(out, v.Text)
+	case *widget.Entry:
+		out = append(out, v.Text)
+	case *widget.RichText:
+		out = append(out, v.String())
+	case *widget.Button:
+		out = append(out, v.Text)
+	}
+	return out
+}
+
+// colours counts the distinct colours in a sample of img's pixels: a blank
+// or unpainted window has one or two.
+func colours(img image.Image) int {
+	seen := map[[4]uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 3 {
+		for x := b.Min.X; x < b.Max.X; x += 3 {
+			r, g, bl, a := img.At(x, y).RGBA()
+			seen[[4]uint32{r, g, bl, a}] = true
+		}
+	}
+	return len(seen)
+}

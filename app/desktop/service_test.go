@@ -1,0 +1,199 @@
+//go:build !headless
+
+package desktop
+
+import (
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/maxrouter/maxrouter/app/service"
+)
+
+// fakeService records the calls the app makes to the service manager.
+type fakeService struct {
+	usable   bool
+	state    service.State
+	stateErr error
+	failOn   string // a call that fails
+	calls    []string
+}
+
+func (f *fakeService) call(name string) error {
+	f.calls = append(f.calls, name)
+	if f.failOn == name {
+		return errors.New(name + " failed")
+	}
+	return nil
+}
+
+func (f *fakeService) Usable() bool { return f.usable }
+func (f *fakeService) Status() (service.State, error) {
+	f.calls = append(f.calls, "Status")
+	return f.state, f.stateErr
+}
+func (f *fakeService) Install() error { return f.call("Install") }
+func (f *fakeService) Start() error   { return f.call("Start") }
+func (f *fakeService) Stop() error    { return f.call("Stop") }
+func (f *fakeService) StartDetached() (int, error) {
+	return 4242, f.call("StartDetached")
+}
+func (f *fakeService) StopDetached() error {
+	f.calls = append(f.calls, "StopDetached")
+	if f.failOn == "StopDetached" {
+		return service.ErrNotRunning
+	}
+	return nil
+}
+
+func TestStartDaemon(t *testing.T) {
+	tests := []struct {
+		name      string
+		svc       *fakeService
+		wantCalls []string
+		wantHow   string
+		wantErr   string
+	}{
+		{"installs and starts the user service", &fakeService{usable: true, state: service.NotInstalled},
+			[]string{"Status", "Install", "Start"}, startedService, ""},
+		{"starts an installed service", &fakeService{usable: true, state: service.Stopped},
+			[]string{"Status", "Start"}, startedService, ""},
+		{"install fails", &fakeService{usable: true, state: service.NotInstalled, failOn: "Install"},
+			[]string{"Status", "Install"}, "", "Install failed"},
+		{"status unknown", &fakeService{usable: true, stateErr: errors.New("systemctl: no bus")},
+			[]string{"Status"}, "", "systemctl: no bus"},
+		{"no service manager: background process", &fakeService{usable: false},
+			[]string{"StartDetached"}, startedDetached, ""},
+		{"background start fails", &fakeService{usable: false, failOn: "StartDetached"},
+			[]string{"StartDetached"}, "", "StartDetached failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			how, err := startDaemon(tt.svc)
+			if got := errText(err); got != tt.wantErr {
+				t.Errorf("startDaemon() error = %q, want %q", got, tt.wantErr)
+			}
+			if how != tt.wantHow {
+				t.Errorf("startDaemon() how = %q, want %q", how, tt.wantHow)
+			}
+			if !slices.Equal(tt.svc.calls, tt.wantCalls) {
+				t.Errorf("calls = %q, want %q", tt.svc.calls, tt.wantCalls)
+			}
+		})
+	}
+	if _, err := startDaemon(nil); err == nil {
+		t.Errorf("startDaemon(nil) = nil error, want one")
+	}
+}
+
+func TestStopDaemon(t *testing.T) {
+	tests := []struct {
+		name      string
+		svc       *fakeService
+		wantCalls []string
+		wantErr   string
+	}{
+		{"stops the service", &fakeService{usable: true, state: service.Running}, []string{"Status", "Stop"}, ""},
+		{"no service installed: the background process", &fakeService{usable: true, state: service.NotInstalled},
+			[]string{"Status", "StopDetached"}, ""},
+		{"no service manager", &fakeService{usable: false}, []string{"StopDetached"}, ""},
+		{"started elsewhere", &fakeService{usable: false, failOn: "StopDetached"}, []string{"StopDetached"},
+			"this MaxRouter was not started by the app (a `maxrouter serve` in a terminal?): stop it where it runs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := stopDaemon(tt.svc)
+			if got := errText(err); got != tt.wantErr {
+				t.Errorf("stopDaemon() error = %q, want %q", got, tt.wantErr)
+			}
+			if !slices.Equal(tt.svc.calls, tt.wantCalls) {
+				t.Errorf("calls = %q, want %q", tt.svc.calls, tt.wantCalls)
+			}
+		})
+	}
+}
+
+func TestServiceStatus(t *testing.T) {
+	tests := []struct {
+		name string
+		svc  serviceControl
+		want string
+	}{
+		{"none", nil, ""},
+		{"no service manager", &fakeService{usable: false}, ""},
+		{"stopped", &fakeService{usable: true, state: service.Stopped}, "stopped"},
+		{"not installed", &fakeService{usable: true, state: service.NotInstalled}, "not installed"},
+		{"unknown", &fakeService{usable: true, state: service.Unknown}, ""},
+		{"error", &fakeService{usable: true, state: service.Stopped, stateErr: errors.New("x")}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := serviceStatus(tt.svc); got != tt.want {
+				t.Errorf("serviceStatus() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFirstRunMessage(t *testing.T) {
+	tests := []struct {
+		name      string
+		hasTray   bool
+		accounts  int
+		how       string
+		err       error
+		wantTitle string
+		wantBody  []string // fragments, in order
+	}{
+		{"service, tray, accounts found", true, 2, startedService, nil, "MaxRouter is ready",
+			[]string{startedService, "Use ‘Copy Claude Code setup’ in the tray menu", "Found 2 Claude Code logins."}},
+		{"background, one account", true, 1, startedDetached, nil, "MaxRouter is ready",
+			[]string{"runs in the background", "Found 1 Claude Code login."}},
+		{"no tray, no accounts", false, 0, startedService, nil, "MaxRouter is ready",
+			[]string{"Proxy tab of Settings", "No Claude Code login was found yet"}},
+		{"start failed", true, 2, "", errors.New("systemctl exploded"), "MaxRouter could not start its daemon",
+			[]string{"Use ‘Start MaxRouter’ to try again (systemctl exploded).", "Copy Claude Code setup"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			title, body := firstRunMessage(tt.hasTray, tt.accounts, tt.how, tt.err)
+			if title != tt.wantTitle {
+				t.Errorf("title = %q, want %q", title, tt.wantTitle)
+			}
+			rest := body
+			for _, f := range tt.wantBody {
+				i := strings.Index(rest, f)
+				if i < 0 {
+					t.Fatalf("body %q lacks %q (in this order: %q)", body, f, tt.wantBody)
+				}
+				rest = rest[i+len(f):]
+			}
+		})
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestFirstRunStartsTheDaemonAndSaysSo(t *testing.T) {
+	needGUI(t)
+	svc := &fakeService{usable: true, state: service.NotInstalled}
+	sender := &recorder{}
+	sh := newShell(guiApp, shellOptions{Daemon: testDaemon, Sender: sender, Service: svc, NoTray: true,
+		Logger: slog.New(slog.DiscardHandler)})
+	sh.goFirstRun(2)
+	sh.wait()
+	if want := []string{"Status", "Install", "Start"}; !slices.Equal(svc.calls, want) {
+		t.Errorf("service calls = %q, want %q", svc.calls, want)
+	}
+	want := "MaxRouter is ready: " + startedService + " Copy the base URL and issue a token on the Proxy tab of Settings to point Claude Code at it. Found 2 Claude Code logins."
+	if got := sender.all(); !slices.Equal(got, []string{want}) {
+		t.Errorf("notifications = %q, want %q", got, []string{want})
+	}
+}
