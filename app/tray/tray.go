@@ -480,13 +480,8 @@ func (t *Tray) render() {
 	}
 
 	key := menuKey(items)
-	if !t.shown.set || key != t.shown.key {
-		if t.menu == nil {
-			t.menu = fyne.NewMenu("MaxRouter")
-		}
-		t.menu.Items = items
-		t.app.SetSystemTrayMenu(t.menu)
-	}
+	// The menu goes last: the first one starts fyne's tray, which then
+	// shows the icon already set.
 	if !t.shown.set || icon != t.shown.icon {
 		if res := t.o.Icons(icon); res != nil {
 			t.app.SetSystemTrayIcon(res)
@@ -494,6 +489,13 @@ func (t *Tray) render() {
 	}
 	if t.o.SetTooltip != nil && (!t.shown.set || tooltip != t.shown.tooltip) {
 		t.o.SetTooltip(tooltip)
+	}
+	if !t.shown.set || key != t.shown.key {
+		if t.menu == nil {
+			t.menu = fyne.NewMenu("MaxRouter")
+		}
+		t.menu.Items = items
+		t.app.SetSystemTrayMenu(t.menu)
 	}
 	t.shown = shown{set: true, key: key, icon: icon, tooltip: tooltip}
 }

@@ -413,7 +413,12 @@ func TestNoneAvailableTooltipAndIcon(t *testing.T) {
 	}
 	h.backend.AccountList = accounts
 	h.start()
-	v := h.desk.wait(t, "the red icon", func(v view) bool { return v.icon == "tray-none.png" })
+	// The menu is set last in an update: once it shows the accounts, the
+	// icon and the tooltip are current.
+	v := h.desk.wait(t, "the account menu", hasLabel("⚠ side    needs login — run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login"))
+	if got, want := v.icon, "tray-none.png"; got != want {
+		t.Errorf("icon = %q, want %q", got, want)
+	}
 	if got, want := v.tooltip, "MaxRouter — 0 of 3 accounts available\nFirst back at 14:00 (personal)"; got != want {
 		t.Errorf("tooltip = %q, want %q", got, want)
 	}
