@@ -80,15 +80,18 @@ func TestSettingsWindow(t *testing.T) {
 		t.Skip("ImageMagick's import is not installed: cannot capture the window")
 	}
 	shot := filepath.Join(t.TempDir(), "settings.png")
-	var img image.Image
-	waitFor(t, "a rendered frame", func() bool {
+	// The widgets hold the accounts now; the frame showing them is drawn
+	// at the next repaint. Capture until two captures in a row agree.
+	var img, prev image.Image
+	waitFor(t, "a steady rendered frame", func() bool {
 		out, err := exec.Command(imp, "-window", settingsTitle, shot).CombinedOutput()
 		if err != nil {
 			t.Logf("import: %v: %s", err, out)
 			return false
 		}
+		prev, img = img, nil
 		img, err = readPNG(shot)
-		return err == nil && colours(img) > 8
+		return err == nil && colours(img) > 8 && samePixels(prev, img)
 	})
 	b := img.Bounds()
 	if b.Dx() < 600 || b.Dy() < 400 {
@@ -156,6 +159,22 @@ func collectTexts(o fyne.CanvasObject, out []string) []string {
 		out = append(out, v.Text)
 	}
 	return out
+}
+
+// samePixels reports whether a and b are the same image.
+func samePixels(a, b image.Image) bool {
+	if a == nil || b == nil || a.Bounds() != b.Bounds() {
+		return false
+	}
+	r := a.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if a.At(x, y) != b.At(x, y) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // colours counts the distinct colours in a sample of img's pixels: a blank
