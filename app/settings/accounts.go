@@ -68,6 +68,8 @@ func (w *Window) buildAccounts() fyne.CanvasObject {
 	w.noAccounts = newHint("No accounts yet. Add the Claude Code config folder of each subscription you have logged in with (claude /login), such as ~/.claude or ~/.claude-work.")
 	add := widget.NewButtonWithIcon("Add account…", theme.ContentAddIcon(), w.onAddAccount)
 	add.Importance = widget.HighImportance
+	w.addBtn = add
+	w.noAccounts.Hide()
 	bar := container.NewPadded(container.NewBorder(nil, nil, container.NewVBox(add), nil,
 		newHint("Claude Code keeps each login in its own folder. Folders whose name starts with a dot are hidden: choose “Show Hidden Files” in the picker’s menu.")))
 	return container.NewBorder(nil, bar, nil, nil, page(
@@ -125,7 +127,7 @@ func (w *Window) renderAccounts() {
 		objs[i] = r.box
 	}
 	w.accountList.Objects = objs
-	if len(w.rows) == 0 {
+	if len(w.rows) == 0 && w.loaded {
 		w.noAccounts.Show()
 	} else {
 		w.noAccounts.Hide()
@@ -182,12 +184,12 @@ func (w *Window) updateRow(r *accountRow, i int, now time.Time) {
 	case !r.acct.IsEnabled():
 		state, lvl = "Disabled — not used for requests", levelOff
 		if !inBase || base.IsEnabled() {
-			state += " once you press Apply"
+			state = "Will be disabled when you press Apply"
 		}
 	case known:
 		state, lvl = stateText(snap, now, w.home), stateLevel(snap.State)
 		if snap.State == control.StateDisabled {
-			state, lvl = "Enabled once you press Apply", levelUnknown
+			state, lvl = "Will be used again when you press Apply", levelUnknown
 		}
 	case r.orig == "":
 		state = "New — used once you press Apply"

@@ -118,6 +118,7 @@ type Window struct {
 	rows        []*accountRow
 	accountList *fyne.Container
 	noAccounts  fyne.CanvasObject
+	addBtn      *widget.Button
 	adding      *addDialog // the open Add account dialog, if any
 
 	// Routing tab.
@@ -314,7 +315,7 @@ func (w *Window) reload(keepEdits bool) {
 				w.setAutostart(autoOn, autoErr)
 			}
 			if cfgErr == nil {
-				w.setBase(cfg, !keepEdits || !w.dirty())
+				w.setBase(cfg, keepEdits)
 			}
 			if accErr == nil {
 				w.setSnapshots(accts)
@@ -343,42 +344,80 @@ func (w *Window) showBanner(err error) {
 
 func (w *Window) hideBanner() { w.banner.Hide() }
 
-// setBase takes cfg as what the daemon holds; with fill, the form shows it
-// (losing edits).
-func (w *Window) setBase(cfg control.Config, fill bool) {
+// setBase takes cfg as what the daemon holds and shows it. With
+// keepEdits, the fields the person edited keep their edits; the others
+// follow cfg (the tray may have changed the strategy meanwhile).
+func (w *Window) setBase(cfg control.Config, keepEdits bool) {
 	w.base = cfg
-	w.loaded = true
-	if fill {
-		w.fillForm(cfg)
+	if !w.loaded {
+		keepEdits = false
 	}
+	w.loaded = true
+	w.fillForm(cfg, keepEdits)
 	w.updateDirty()
 }
 
-// fillForm shows cfg in every field and forgets errors and edits.
-func (w *Window) fillForm(cfg control.Config) {
+// fillForm shows cfg in the fields: in all of them, or with keepEdits only
+// in those that hold no edit. Without keepEdits, errors are forgotten too.
+func (w *Window) fillForm(cfg control.Config, keepEdits bool) {
 	w.filling = true
 	defer func() { w.filling = false }()
 
-	w.strategy.SetSelected(strategyLabel(cfg.Strategy))
-	w.cooldown.SetText(durationInput(time.Duration(cfg.Cooldown)))
-	w.affinity.SetChecked(cfg.SessionAffinity)
-	w.port.SetText(listenPort(cfg.Listen))
-	w.notify.SetChecked(cfg.Notify)
-	for i, on := range kindValues(cfg.Notifications) {
-		w.kinds[i].SetChecked(on)
+	cur, fresh := w.formState(), configState(cfg)
+	set := func(edited bool) bool { return !keepEdits || !edited }
+	if set(cur.Strategy != w.clean.Strategy) {
+		w.strategy.SetSelected(fresh.Strategy)
+	}
+	if set(cur.Cooldown != w.clean.Cooldown) {
+		w.cooldown.SetText(fresh.Cooldown)
+	}
+	if set(cur.Affinity != w.clean.Affinity) {
+		w.affinity.SetChecked(fresh.Affinity)
+	}
+	if set(cur.Port != w.clean.Port) {
+		w.port.SetText(fresh.Port)
+	}
+	if set(cur.Notify != w.clean.Notify) {
+		w.notify.SetChecked(fresh.Notify)
+	}
+	for i := range w.kinds {
+		if set(cur.Kinds[i] != w.clean.Kinds[i]) {
+			w.kinds[i].SetChecked(fresh.Kinds[i])
+		}
 	}
 	w.updateNotifyEnabled()
+	if set(!slices.Equal(cur.Accounts, w.clean.Accounts)) {
+		w.rows = nil
+		for _, a := range cfg.Accounts {
+			w.rows = append(w.rows, w.newAccountRow(a, a.Name))
+		}
+		w.renderAccounts()
+	} else {
+		w.updateRows()
+	}
+	w.clean = fresh
+	if !keepEdits {
+		w.clearFieldErrors()
+		if w.autostart != nil {
+			w.autostart.SetChecked(w.autoBase)
+		}
+	}
+}
 
-	w.rows = w.rows[:0]
+// configState is the form as it shows cfg.
+func configState(cfg control.Config) formState {
+	s := formState{
+		Strategy: strategyLabel(cfg.Strategy),
+		Cooldown: durationInput(time.Duration(cfg.Cooldown)),
+		Port:     listenPort(cfg.Listen),
+		Affinity: cfg.SessionAffinity,
+		Notify:   cfg.Notify,
+		Kinds:    kindValues(cfg.Notifications),
+	}
 	for _, a := range cfg.Accounts {
-		w.rows = append(w.rows, w.newAccountRow(a, a.Name))
+		s.Accounts = append(s.Accounts, accountState{a.Name, a.Dir, a.Token, a.IsEnabled()})
 	}
-	w.renderAccounts()
-	w.clearFieldErrors()
-	w.clean = w.formState()
-	if w.autostart != nil {
-		w.autostart.SetChecked(w.autoBase)
-	}
+	return s
 }
 
 // setAutostart takes the autostart state read from the system.
@@ -433,8 +472,8 @@ func (w *Window) updateDirty() {
 		w.applyBtn.Disable()
 		w.revertBtn.Disable()
 	}
-	if !w.loaded {
-		w.revertBtn.Enable() // reloads: a way to retry
+	if w.addBtn != nil {
+		enableIf(w.addBtn, w.loaded)
 	}
 }
 
@@ -514,7 +553,7 @@ func (w *Window) onApply() {
 						w.setBaseURL(u)
 					}
 				}
-				w.setBase(fresh, true)
+				w.setBase(fresh, false)
 				if accErr == nil {
 					w.setSnapshots(accts)
 				}

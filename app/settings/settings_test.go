@@ -2,6 +2,7 @@ package settings
 
 import (
 	"errors"
+	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
@@ -16,6 +17,9 @@ import (
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/control/controltest"
 )
+
+// quiet discards what the window logs when the daemon is away.
+var quiet = slog.New(slog.DiscardHandler)
 
 func TestLoadShowsDaemonState(t *testing.T) {
 	b := newBackend()
@@ -262,7 +266,7 @@ func TestMoveAndDisable(t *testing.T) {
 	if got, want := work.enable.Text, "Enable"; got != want {
 		t.Errorf("button after disabling = %q, want %q", got, want)
 	}
-	if got, want := work.stateText, "Disabled — not used for requests once you press Apply"; got != want {
+	if got, want := work.stateText, "Will be disabled when you press Apply"; got != want {
 		t.Errorf("state after disabling = %q, want %q", got, want)
 	}
 	tapApply(t, w)
@@ -474,19 +478,32 @@ func TestShowAgainKeepsEditsAndRefreshes(t *testing.T) {
 		t.Errorf("strategy after Show = %q, want %q (no edits: follow the daemon)", got, want)
 	}
 
+	// Edits survive hiding; fields not edited follow the daemon.
 	w.cooldown.SetText("2m")
+	w.rows[0].name.SetText("job")
 	w.hide()
 	cfg.Strategy = "headroom"
+	cfg.SessionAffinity = false
+	cfg.Accounts[2].Dir = "~/.claude-side2"
 	b.SetConfig(cfg)
 	w.Show()
 	w.wait()
 	if got, want := w.cooldown.Text, "2m"; got != want {
 		t.Errorf("cooldown after Show = %q, want the edit %q kept", got, want)
 	}
+	if got, want := w.strategy.Selected, "Most headroom"; got != want {
+		t.Errorf("strategy after Show = %q, want the daemon's %q", got, want)
+	}
+	if w.affinity.Checked {
+		t.Error("session affinity after Show = on, want the daemon's off")
+	}
 	tapApply(t, w)
-	got := lastPut(t, b)
-	if got.Cooldown != config.Duration(2*time.Minute) || got.Strategy != "priority" {
-		t.Errorf("PutConfig cooldown %v strategy %q, want 2m and the form's priority", got.Cooldown, got.Strategy)
+	want := cfg
+	want.Cooldown = config.Duration(2 * time.Minute)
+	want.Accounts = slices.Clone(fixtureConfig().Accounts) // the edited list wins as a whole
+	want.Accounts[0].Name = "job"
+	if got := lastPut(t, b); !reflect.DeepEqual(got, want) {
+		t.Errorf("PutConfig =\n%+v\nwant\n%+v", got, want)
 	}
 }
 
@@ -703,7 +720,7 @@ func TestDaemonUnreachable(t *testing.T) {
 	test.NewTempApp(t)
 	client, srv := controltest.NewServer(t, newBackend())
 	srv.Close()
-	w := New(fyne.CurrentApp(), client, Options{Home: testHome})
+	w := New(fyne.CurrentApp(), client, Options{Home: testHome, Logger: quiet})
 	w.Show()
 	w.wait()
 	t.Cleanup(w.hide)
@@ -714,6 +731,12 @@ func TestDaemonUnreachable(t *testing.T) {
 	if !w.applyBtn.Disabled() {
 		t.Error("Apply enabled with nothing loaded")
 	}
+	if !w.addBtn.Disabled() || !w.revertBtn.Disabled() {
+		t.Error("Add account or Revert enabled with nothing loaded")
+	}
+	if w.noAccounts.Visible() {
+		t.Error("'No accounts yet' shown while nothing is known")
+	}
 	test.Tap(w.applyBtn) // disabled: must not panic or send
 	w.onApply()          // and the handler itself refuses
 	w.Refresh(fixtureAccounts())
@@ -723,7 +746,7 @@ func TestDaemonUnreachable(t *testing.T) {
 func TestDaemonGoesAwayOnApply(t *testing.T) {
 	test.NewTempApp(t)
 	client, srv := controltest.NewServer(t, newBackend())
-	w := New(fyne.CurrentApp(), client, Options{Home: testHome, Now: func() time.Time { return testNow }})
+	w := New(fyne.CurrentApp(), client, Options{Home: testHome, Now: func() time.Time { return testNow }, Logger: quiet})
 	w.Show()
 	w.wait()
 	t.Cleanup(w.hide)
