@@ -1,0 +1,338 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Target names, in the order the report shows them.
+const (
+	targetDirect    = "direct"
+	targetPlain     = "plain ReverseProxy"
+	targetMaxRouter = "MaxRouter"
+)
+
+// target is one way to reach the fake upstream.
+type target struct {
+	name   string
+	base   string
+	proxy  *proc // nil for direct
+	client *http.Client
+}
+
+// bench holds the processes of one run.
+type bench struct {
+	o        options
+	dir      string
+	upstream *proc
+	plain    *proc
+	daemon   *proc
+	secret   string
+	targets  []*target
+}
+
+// run starts the helpers, measures every row and returns the result. Every
+// helper is stopped before it returns, also when ctx ends early.
+func run(ctx context.Context, o options) (*Result, error) {
+	if runtime.GOOS != "linux" {
+		return nil, errors.New("the benchmark reads /proc and runs on Linux only")
+	}
+	dir, err := os.MkdirTemp("", "maxrouter-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	b := &bench{o: o, dir: dir}
+	defer b.stop()
+	res := &Result{
+		Command: o.Command, Rounds: o.Rounds, Duration: o.Duration.String(),
+		Go: runtime.Version(), CPUs: runtime.NumCPU(), Started: time.Now().UTC().Format(time.RFC3339),
+		LoadAvg: loadAvg(),
+	}
+	if err := b.setup(ctx); err != nil {
+		return nil, err
+	}
+	if err := b.idle(ctx, res); err != nil {
+		return nil, err
+	}
+	all := rows()
+	for i, r := range all {
+		b.progress("row %d/%d: %s", i+1, len(all), r)
+		rr, err := b.measure(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		res.Rows = append(res.Rows, rr)
+	}
+	for _, p := range []*proc{b.upstream, b.plain, b.daemon} {
+		pr := res.proc(p.name)
+		pr.RSS, pr.PeakRSS, err = memory(p.pid())
+		if err != nil {
+			return nil, err
+		}
+		cpu, err := cpuTime(p.pid())
+		if err != nil {
+			return nil, err
+		}
+		pr.CPUSeconds = cpu.Seconds()
+	}
+	res.Finished = time.Now().UTC().Format(time.RFC3339)
+	res.Verdicts = verdicts(res)
+	return res, nil
+}
+
+func (b *bench) progress(format string, args ...any) {
+	if b.o.Progress != nil {
+		fmt.Fprintf(b.o.Progress, "bench: "+format+"\n", args...)
+	}
+}
+
+// stop ends every helper.
+func (b *bench) stop() {
+	for _, p := range []*proc{b.daemon, b.plain, b.upstream} {
+		p.stop()
+	}
+	for _, t := range b.targets {
+		t.client.CloseIdleConnections()
+	}
+}
+
+// setup builds the daemon when needed and starts the three helpers.
+func (b *bench) setup(ctx context.Context) error {
+	bin := b.o.MaxRouter
+	if bin == "" {
+		bin = filepath.Join(b.dir, "maxrouter")
+		b.progress("building maxrouter (go build -tags headless)")
+		if err := buildDaemon(ctx, bin); err != nil {
+			return err
+		}
+	}
+	var upURL, plainURL string
+	var err error
+	b.upstream, upURL, err = startRole(roleUpstream, b.dir, nil)
+	if err != nil {
+		return err
+	}
+	b.plain, plainURL, err = startRole(rolePlain, b.dir, []string{upstreamEnv + "=" + upURL})
+	if err != nil {
+		return err
+	}
+	daemonURL, err := b.startDaemon(ctx, bin, upURL)
+	if err != nil {
+		return err
+	}
+	b.targets = []*target{
+		{name: targetDirect, base: upURL, client: newClient()},
+		{name: targetPlain, base: plainURL, proxy: b.plain, client: newClient()},
+		{name: targetMaxRouter, base: daemonURL, proxy: b.daemon, client: newClient()},
+	}
+	return nil
+}
+
+// buildDaemon builds the headless maxrouter binary from the module this
+// program belongs to.
+func buildDaemon(ctx context.Context, out string) error {
+	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("finding the repository (go env GOMOD): %w", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
+	if strings.TrimSpace(string(gomod)) == "" || strings.TrimSpace(string(gomod)) == os.DevNull {
+		return errors.New("run the benchmark from inside the repository, or pass -maxrouter PATH")
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "headless", "-o", out, ".")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building maxrouter: %w\n%s", err, msg)
+	}
+	return nil
+}
+
+// startDaemon prepares a home with two fake Claude Code logins, a config
+// and a client token, and starts `maxrouter serve` against upstream.
+func (b *bench) startDaemon(ctx context.Context, bin, upstream string) (string, error) {
+	home := filepath.Join(b.dir, "home")
+	exp := time.Now().Add(10 * time.Hour).UnixMilli()
+	var accounts strings.Builder
+	for _, name := range []string{"one", "two"} {
+		d := filepath.Join(home, ".claude-"+name)
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return "", err
+		}
+		cred := fmt.Sprintf(`{"claudeAiOauth":{"accessToken":"sk-ant-oat01-test-%s","refreshToken":"sk-ant-ort01-test-%s","expiresAt":%d,"scopes":["user:inference","user:profile"],"subscriptionType":"max","rateLimitTier":"default_claude_max_20x"}}`, name, name, exp)
+		if err := os.WriteFile(filepath.Join(d, ".credentials.json"), []byte(cred), 0o600); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&accounts, "\n[[account]]\nname = %q\ndir = %q\n", name, d)
+	}
+	cfgPath := filepath.Join(b.dir, "config.toml")
+	env := append(baseEnv(), "HOME="+home, "UPSTREAM_BASE_URL="+upstream)
+	for attempt := 0; attempt < 3; attempt++ {
+		addr, err := freeAddr()
+		if err != nil {
+			return "", err
+		}
+		cfg := fmt.Sprintf("listen = %q\nupstream = %q\ntoken_url = %q\nnotify = false\n%s", addr, upstream, upstream+"/v1/oauth/token", accounts.String())
+		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+			return "", err
+		}
+		if b.secret == "" {
+			issue := exec.CommandContext(ctx, bin, "--config", cfgPath, "tokens", "issue", "--label", "bench")
+			issue.Env = env
+			out, err := issue.Output()
+			if err != nil {
+				return "", fmt.Errorf("maxrouter tokens issue: %w", err)
+			}
+			b.secret = strings.TrimSpace(string(out))
+		}
+		cmd := exec.Command(bin, "--config", cfgPath, "serve", "--quiet")
+		cmd.Env = env
+		p, err := start("maxrouter", b.dir, cmd)
+		if err != nil {
+			return "", err
+		}
+		base := "http://" + addr
+		if err := waitHealthy(ctx, p, base); err != nil {
+			p.stop()
+			if p.exited() && attempt < 2 {
+				continue // most likely the port was taken meanwhile
+			}
+			return "", err
+		}
+		b.daemon = p
+		return base, nil
+	}
+	return "", errors.New("maxrouter did not start")
+}
+
+// freeAddr finds a loopback port that is free now.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// waitHealthy polls GET /health until it answers 200, for up to 10 s.
+func waitHealthy(ctx context.Context, p *proc, base string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if p.exited() {
+			return fmt.Errorf("maxrouter exited: %v: %s", p.err, p.tail())
+		}
+		resp, err := http.Get(base + "/health")
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return fmt.Errorf("maxrouter did not answer /health within 10s: %s", p.tail())
+}
+
+// idle sends one request through each proxy, lets them rest and reads
+// their memory: the daemon's idle RSS.
+func (b *bench) idle(ctx context.Context, res *Result) error {
+	r := row{Clients: 1, Body: smallBody}
+	for _, t := range b.targets {
+		if _, _, err := once(ctx, t.client, t.base+"/v1/messages", b.secret, "bench-idle", r.body(), r); err != nil {
+			return fmt.Errorf("first request via %s: %w", t.name, err)
+		}
+	}
+	b.progress("first requests answered; resting %s before reading idle memory", b.o.Idle)
+	select {
+	case <-time.After(b.o.Idle):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	for _, p := range []*proc{b.upstream, b.plain, b.daemon} {
+		rss, _, err := memory(p.pid())
+		if err != nil {
+			return err
+		}
+		res.Procs = append(res.Procs, Proc{Name: p.name, IdleRSS: rss})
+	}
+	return nil
+}
+
+// measure runs the rounds of one row: in each, every target runs once,
+// after a short unmeasured warm-up, in an order rotated per round so that
+// drift of the machine affects all of them alike.
+func (b *bench) measure(ctx context.Context, r row) (Row, error) {
+	rounds := make(map[string][]round, len(b.targets))
+	for i := range b.o.Rounds {
+		for j := range b.targets {
+			t := b.targets[(i+j)%len(b.targets)]
+			if b.o.Warmup > 0 {
+				drive(ctx, t.client, t.base, b.secret, r, b.o.Warmup)
+			}
+			var pc0, uc0 time.Duration
+			var err error
+			if t.proxy != nil {
+				if pc0, err = cpuTime(t.proxy.pid()); err != nil {
+					return Row{}, err
+				}
+			}
+			if uc0, err = cpuTime(b.upstream.pid()); err != nil {
+				return Row{}, err
+			}
+			l := drive(ctx, t.client, t.base, b.secret, r, b.o.Duration)
+			if err := ctx.Err(); err != nil {
+				return Row{}, err
+			}
+			rd := round{load: l}
+			if t.proxy != nil {
+				pc1, err := cpuTime(t.proxy.pid())
+				if err != nil {
+					return Row{}, err
+				}
+				rd.proxyCPU = pc1 - pc0
+			}
+			uc1, err := cpuTime(b.upstream.pid())
+			if err != nil {
+				return Row{}, err
+			}
+			rd.upstreamCPU = uc1 - uc0
+			rounds[t.name] = append(rounds[t.name], rd)
+			for _, p := range []*proc{b.upstream, b.plain, b.daemon} {
+				if p.exited() {
+					return Row{}, fmt.Errorf("%s exited during the run: %v: %s", p.name, p.err, p.tail())
+				}
+			}
+		}
+		b.progress("  round %d/%d done", i+1, b.o.Rounds)
+	}
+	return summarise(r, b.targets, rounds), nil
+}
+
+// loadAvg is the 1-minute load average when the run started.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
