@@ -57,8 +57,9 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	quick := fs.Bool("quick", false, "smoke run: 1 round of 300ms, short warm-up and idle wait (numbers are not claims)")
 	fs.StringVar(&o.MaxRouter, "maxrouter", "", "maxrouter binary to run (default: build one with -tags headless from this repository)")
 	asJSON := fs.Bool("json", false, "print the result as JSON instead of markdown")
+	fs.StringVar(&o.Only, "only", "", "run only the rows whose short name contains this, e.g. non-stream/64c (for profiling)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run ./core/bench [-rounds N] [-duration D] [-quick] [-maxrouter PATH] [-json]")
+		fmt.Fprintln(stderr, "usage: go run ./core/bench [-rounds N] [-duration D] [-quick] [-maxrouter PATH] [-only ROWS] [-json]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -117,6 +118,8 @@ type options struct {
 	MaxRouter string
 	// Command is shown in the report.
 	Command string
+	// Only keeps the rows whose short name contains it ("" = all).
+	Only string
 	// Progress receives one line per row and round; nil discards them.
 	Progress io.Writer
 }

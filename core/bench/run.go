@@ -65,7 +65,15 @@ func run(ctx context.Context, o options) (*Result, error) {
 	if err := b.idle(ctx, res); err != nil {
 		return nil, err
 	}
-	all := rows()
+	var all []row
+	for _, r := range rows() {
+		if strings.Contains(r.short(), o.Only) {
+			all = append(all, r)
+		}
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("no row matches -only %q", o.Only)
+	}
 	for i, r := range all {
 		b.progress("row %d/%d: %s", i+1, len(all), r)
 		rr, err := b.measure(ctx, r)
@@ -87,6 +95,7 @@ func run(ctx context.Context, o options) (*Result, error) {
 		pr.CPUSeconds = cpu.Seconds()
 	}
 	res.Finished = time.Now().UTC().Format(time.RFC3339)
+	res.LoadAvgEnd = loadAvg()
 	res.Verdicts = verdicts(res)
 	return res, nil
 }
@@ -319,7 +328,13 @@ func (b *bench) measure(ctx context.Context, r row) (Row, error) {
 				}
 			}
 		}
-		b.progress("  round %d/%d done", i+1, b.o.Rounds)
+		var rates []string
+		for _, t := range b.targets {
+			rs := rounds[t.name]
+			l := rs[len(rs)-1].load
+			rates = append(rates, fmt.Sprintf("%s %.0f/s", t.name, float64(l.requests-l.errors)/l.elapsed.Seconds()))
+		}
+		b.progress("  round %d/%d: %s", i+1, b.o.Rounds, strings.Join(rates, ", "))
 	}
 	return summarise(r, b.targets, rounds), nil
 }
