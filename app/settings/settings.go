@@ -306,8 +306,8 @@ func (w *Window) reload(keepEdits bool) {
 			autoOn, autoErr = auto.Enabled()
 		}
 		fyne.Do(func() {
-			if err := errors.Join(cfgErr, accErr, tokErr); err != nil {
-				w.showBanner(firstErr(cfgErr, accErr, tokErr))
+			if err := firstErr(cfgErr, accErr, tokErr); err != nil {
+				w.showBanner(err)
 			} else {
 				w.hideBanner()
 			}

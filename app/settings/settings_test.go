@@ -28,6 +28,9 @@ func TestLoadShowsDaemonState(t *testing.T) {
 	if got, want := w.win.Title(), "MaxRouter Settings"; got != want {
 		t.Errorf("title = %q, want %q", got, want)
 	}
+	if min := w.Content().MinSize(); min.Width > 820 || min.Height > 560 {
+		t.Errorf("content needs %v, more than the default size 820x560", min)
+	}
 	if got, want := w.strategy.Selected, "Round-robin"; got != want {
 		t.Errorf("strategy = %q, want %q", got, want)
 	}
