@@ -84,7 +84,7 @@ func TestClaudeCodeThroughProxy(t *testing.T) {
 
 	got := r.received("/v1/messages")
 	if len(got) != 2 {
-		failed("upstream saw %d message requests, want 2 (429 from A, then B): tokens %q", len(got), r.fake.Tokens())
+		failed("upstream saw %d message requests, want 2 (429 from a, then b): tokens %v", len(got), names(r.fake.Tokens()))
 	}
 	if got[0].Token != a || got[1].Token != b {
 		t.Errorf("upstream tokens in order = %s, %s, want a, b", name(got[0].Token), name(got[1].Token))
@@ -158,4 +158,13 @@ func name(token string) string {
 		return n
 	}
 	return redact(token, token)
+}
+
+// names maps name over tokens.
+func names(tokens []string) []string {
+	out := make([]string, len(tokens))
+	for i, tk := range tokens {
+		out[i] = name(tk)
+	}
+	return out
 }

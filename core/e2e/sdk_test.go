@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -9,7 +10,12 @@ import (
 	"time"
 
 	"github.com/maxrouter/maxrouter/core/anthropictest"
+	"github.com/maxrouter/maxrouter/core/control"
 )
+
+// sdkAnthropicVersion is the anthropic-version header that the pinned SDK
+// (testdata/sdk/package.json) sends.
+const sdkAnthropicVersion = "2026-10-21"
 
 // sdkLine is one line printed by testdata/sdk/*.mjs.
 type sdkLine struct {
@@ -98,8 +104,8 @@ func TestSDKStreamsThroughProxy(t *testing.T) {
 	// other. They were sent delay apart; allow for a loaded machine.
 	if len(times) == events {
 		span := time.Duration(times[len(times)-1]-times[0]) * time.Millisecond
-		if min := time.Duration(events-1) * delay / 2; span < min {
-			t.Errorf("deltas arrived within %v (at ms %v), want them spread over at least %v", span, times, min)
+		if least := time.Duration(events-1) * delay / 2; span < least {
+			t.Errorf("deltas arrived within %v (at ms %v), want them spread over at least %v", span, times, least)
 		}
 		spread := 0
 		for i := 1; i < len(times); i++ {
@@ -117,7 +123,7 @@ func TestSDKStreamsThroughProxy(t *testing.T) {
 	// own token and the OAuth beta; the SDK's headers passed through.
 	got := r.received("/v1/messages")
 	if len(got) != 2 {
-		t.Fatalf("upstream saw %d message requests, want 2 (A then B): %v", len(got), r.fake.Tokens())
+		t.Fatalf("upstream saw %d message requests, want 2 (a then b): %v", len(got), names(r.fake.Tokens()))
 	}
 	if got[0].Token != a || got[1].Token != b {
 		t.Errorf("upstream tokens in order = %s, %s, want a, b", name(got[0].Token), name(got[1].Token))
@@ -147,6 +153,24 @@ func TestSDKStreamsThroughProxy(t *testing.T) {
 	}
 	if !bytes.Equal(got[0].Body, got[1].Body) {
 		t.Error("the failover replayed a different body")
+	}
+	// The SDK's own API version went through unchanged.
+	if v := got[1].Header.Get("Anthropic-Version"); v != sdkAnthropicVersion {
+		t.Errorf("anthropic-version = %q, want the SDK's %q", v, sdkAnthropicVersion)
+	}
+	// The router read A's 429 as a spent account.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	accts, err := r.client.Accounts(ctx)
+	if err != nil {
+		t.Fatalf("Accounts: %v", err)
+	}
+	states := map[string]string{}
+	for _, ac := range accts {
+		states[ac.Name] = ac.State
+	}
+	if got, want := fmt.Sprint(states), fmt.Sprint(map[string]string{"a": control.StateCooling, "b": control.StateAvailable}); got != want {
+		t.Errorf("account states = %s, want %s", got, want)
 	}
 }
 
