@@ -151,16 +151,34 @@ func parseItem(v any) (menuItem, error) {
 	return m, nil
 }
 
-// layout calls GetLayout(parent, -1, []) on the tray's menu and returns
-// the children of parent.
-func layout(menu dbus.BusObject, parent int32) ([]menuItem, error) {
+// menuClient reads and clicks the tray's com.canonical.dbusmenu menu, as
+// a panel does. It sees the menu flattened in order, submenus after their
+// item (fyne numbers items in that order).
+//
+// It reads the menu with GetLayout(0, -1, []), except in a race-detector
+// build: systray v1.12.2 answers the first GetLayout after a menu rebuild
+// and starts a goroutine that bumps the menu revision without the lock
+// GetLayout reads it under, a data race inside systray that fails any
+// -race run calling GetLayout. There the client reads every item with
+// GetGroupProperties instead, which starts nothing.
+type menuClient struct {
+	obj dbus.BusObject
+}
+
+func newMenuClient(conn *dbus.Conn, sender string) *menuClient {
+	return &menuClient{obj: conn.Object(sender, "/StatusNotifierItem/menu")}
+}
+
+// layout calls GetLayout(parent, -1, []) and returns the children of
+// parent as a tree.
+func (m *menuClient) layout(parent int32) ([]menuItem, error) {
 	var rev uint32
 	var root struct {
 		ID       int32
 		Props    map[string]dbus.Variant
 		Children []dbus.Variant
 	}
-	call := menu.Call("com.canonical.dbusmenu.GetLayout", 0, parent, int32(-1), []string{})
+	call := m.obj.Call("com.canonical.dbusmenu.GetLayout", 0, parent, int32(-1), []string{})
 	if err := call.Store(&rev, &root); err != nil {
 		return nil, err
 	}
@@ -175,18 +193,79 @@ func layout(menu dbus.BusObject, parent int32) ([]menuItem, error) {
 	return out, nil
 }
 
-// waitLayout polls the menu until cond holds for its top level, failing t
-// after 15s.
-func waitLayout(t *testing.T, menu dbus.BusObject, what string, cond func([]menuItem) bool) []menuItem {
+// flat returns every item of the menu in order, each submenu's items after
+// the item that opens it.
+func (m *menuClient) flat() ([]menuItem, error) {
+	if raceEnabled {
+		return m.groupProperties()
+	}
+	tree, err := m.layout(0)
+	if err != nil {
+		return nil, err
+	}
+	var out []menuItem
+	var walk func([]menuItem)
+	walk = func(items []menuItem) {
+		for _, it := range items {
+			out = append(out, menuItem{id: it.id, props: it.props})
+			walk(it.children)
+		}
+	}
+	walk(tree)
+	return out, nil
+}
+
+// maxItemID bounds the item IDs groupProperties asks for; systray numbers
+// items from 1 and never reuses a number.
+const maxItemID = 1 << 14
+
+// groupProperties reads every item with GetGroupProperties, in ID order.
+func (m *menuClient) groupProperties() ([]menuItem, error) {
+	ids := make([]int32, maxItemID)
+	for i := range ids {
+		ids[i] = int32(i + 1)
+	}
+	var got []struct {
+		ID    int32
+		Props map[string]dbus.Variant
+	}
+	if err := m.obj.Call("com.canonical.dbusmenu.GetGroupProperties", 0, ids, []string{}).Store(&got); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(got, func(a, b struct {
+		ID    int32
+		Props map[string]dbus.Variant
+	}) int {
+		return int(a.ID - b.ID)
+	})
+	var out []menuItem
+	for _, g := range got {
+		out = append(out, menuItem{id: g.ID, props: g.Props})
+	}
+	return out, nil
+}
+
+// click sends a dbusmenu "clicked" event for item id.
+func (m *menuClient) click(t *testing.T, id int32) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	if err := m.obj.Call("com.canonical.dbusmenu.Event", 0, id, "clicked", dbus.MakeVariant(""), uint32(0)).Err; err != nil {
+		t.Fatalf("clicking menu item %d: %v", id, err)
+	}
+}
+
+// wait reads the menu until cond holds for it, failing t after 20s. Only
+// complete menus count: fyne rebuilds the whole menu on a change, item by
+// item, and a read meanwhile sees part of it.
+func (m *menuClient) wait(t *testing.T, what string, cond func([]menuItem) bool) []menuItem {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	var items []menuItem
 	var err error
 	for {
-		items, err = layout(menu, 0)
-		if err == nil && cond(items) {
+		items, err = m.flat()
+		if err == nil && len(items) > 0 && items[len(items)-1].label() == tray.LabelQuit && cond(items) {
 			return items
 		}
 		if time.Now().After(deadline) {
@@ -246,8 +325,8 @@ func TestTrayOverDBus(t *testing.T) {
 	if reg.service != "/StatusNotifierItem" {
 		t.Errorf("registered service %q, want the object path /StatusNotifierItem", reg.service)
 	}
-	menu := conn.Object(reg.sender, "/StatusNotifierItem/menu")
-	items := waitLayout(t, menu, "the menu without a daemon", func(items []menuItem) bool {
+	menu := newMenuClient(conn, reg.sender)
+	items := menu.wait(t, "the menu without a daemon", func(items []menuItem) bool {
 		return len(items) > 2 && items[0].label() == "MaxRouter — daemon not running"
 	})
 	t.Logf("menu over DBus without a daemon: %q", labels(items))
@@ -258,12 +337,7 @@ func TestTrayOverDBus(t *testing.T) {
 	// The daemon comes up: the tray connects.
 	testDaemon.plug(t, client)
 
-	// 2. GetLayout shows the title and the account lines.
-	items = waitLayout(t, menu, "the account lines", func(items []menuItem) bool {
-		_, ok := findItem(items, "✓ work    Max 20x · 5h 42% · 7d 18%")
-		return ok
-	})
-	t.Logf("menu over DBus: %q", labels(items))
+	// 2. The menu shows the title and the account lines.
 	want := []string{
 		"MaxRouter — 2 of 3 accounts available",
 		"---",
@@ -272,16 +346,38 @@ func TestTrayOverDBus(t *testing.T) {
 		"⚠ side    needs login — run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login",
 		"---",
 		tray.LabelStrategy,
+		"Round-robin", "Priority", "Least used", "Most headroom", // its submenu
 		tray.LabelCopy,
 		tray.LabelSettings,
 		"---",
 		tray.LabelQuit,
 	}
+	items = menu.wait(t, "the account lines", func(items []menuItem) bool {
+		_, acct := findItem(items, "✓ work    Max 20x · 5h 42% · 7d 18%")
+		_, sub := findItem(items, "Round-robin")
+		return acct && sub
+	})
+	t.Logf("menu over DBus: %q", labels(items))
 	if got := labels(items); !slices.Equal(got, want) {
 		t.Errorf("menu over DBus =\n%q\nwant\n%q", got, want)
 	}
 	if items[0].enabled() {
 		t.Errorf("title item is enabled over DBus, want disabled")
+	}
+	strat, _ := findItem(items, tray.LabelStrategy)
+	if d, _ := strat.props["children-display"].Value().(string); d != "submenu" {
+		t.Errorf("Strategy item has children-display %q, want submenu", d)
+	}
+	if rr, _ := findItem(items, "Round-robin"); !rr.checked() {
+		t.Errorf("Round-robin is not checked over DBus")
+	}
+	if raceEnabled {
+		t.Log("race build: the menu was read with GetGroupProperties (GetLayout starts a racy goroutine in systray)")
+	} else {
+		sub, err := menu.layout(strat.id)
+		if got, want := labels(sub), []string{"Round-robin", "Priority", "Least used", "Most headroom"}; err != nil || !slices.Equal(got, want) {
+			t.Errorf("GetLayout(Strategy) = %q, %v; want %q", got, err, want)
+		}
 	}
 
 	// The icon's properties: a tooltip with the title, and pixels.
@@ -303,42 +399,26 @@ func TestTrayOverDBus(t *testing.T) {
 		t.Errorf("IconPixmap = %v (%v), want a(iiay) pixels", px, err)
 	}
 
-	// 3. The strategy submenu, and a click on "Least used" reaches the daemon.
-	strat, _ := findItem(items, tray.LabelStrategy)
-	sub, err := layout(menu, strat.id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("strategy submenu over DBus: %q", labels(sub))
-	if got, want := labels(sub), []string{"Round-robin", "Priority", "Least used", "Most headroom"}; !slices.Equal(got, want) {
-		t.Errorf("strategy submenu = %q, want %q", got, want)
-	}
-	if rr, _ := findItem(sub, "Round-robin"); !rr.checked() {
-		t.Errorf("Round-robin is not checked over DBus")
-	}
-	least, _ := findItem(sub, "Least used")
-	click(t, menu, least.id)
+	// 3. A click on the strategy "Least used" reaches the daemon.
+	least, _ := findItem(items, "Least used")
+	menu.click(t, least.id)
 	waitFor(t, "PutConfig with strategy least-used", func() bool {
 		backend.Lock()
 		defer backend.Unlock()
 		n := len(backend.PutConfigs)
 		return n > 0 && backend.PutConfigs[n-1].Strategy == "least-used"
 	})
-	waitLayout(t, menu, "Least used checked", func(items []menuItem) bool {
-		s, ok := findItem(items, tray.LabelStrategy)
-		if !ok {
-			return false
-		}
-		sub, err := layout(menu, s.id)
-		l, _ := findItem(sub, "Least used")
-		return err == nil && l.checked()
+	menu.wait(t, "Least used checked", func(items []menuItem) bool {
+		l, _ := findItem(items, "Least used")
+		r, _ := findItem(items, "Round-robin")
+		return l.checked() && !r.checked()
 	})
 
 	// 4. "Copy Claude Code setup" issues a token once, and puts the lines
 	// on the clipboard.
-	items = waitLayout(t, menu, "the copy item", func(items []menuItem) bool { _, ok := findItem(items, tray.LabelCopy); return ok })
+	items = menu.wait(t, "the copy item", func(items []menuItem) bool { _, ok := findItem(items, tray.LabelCopy); return ok })
 	cp, _ := findItem(items, tray.LabelCopy)
-	click(t, menu, cp.id)
+	menu.click(t, cp.id)
 	waitFor(t, "IssueToken", func() bool {
 		backend.Lock()
 		defer backend.Unlock()
@@ -358,7 +438,7 @@ func TestTrayOverDBus(t *testing.T) {
 	if want := "export ANTHROPIC_AUTH_TOKEN=la_sk_test-1\n"; !strings.HasSuffix(clip, want) || !strings.HasPrefix(clip, "export ANTHROPIC_BASE_URL="+client.BaseURL()) {
 		t.Errorf("clipboard = %q, want the base URL and token export lines", clip)
 	}
-	click(t, menu, cp.id)
+	menu.click(t, cp.id)
 	waitFor(t, "the second confirmation", func() bool {
 		n := 0
 		for _, s := range sender.all() {
@@ -380,20 +460,12 @@ func TestTrayOverDBus(t *testing.T) {
 	cooling := realisticAccounts(now)
 	backend.SetAccounts(cooling)
 	backend.Publish(control.Event{Type: event.CooldownStarted, Account: "personal", Until: cooling[1].CooldownUntil, Window: "five_hour", At: time.Now()})
-	items = waitLayout(t, menu, "the cooling account", func(items []menuItem) bool {
+	items = menu.wait(t, "the cooling account", func(items []menuItem) bool {
 		return len(items) > 0 && items[0].label() == "MaxRouter — 1 of 3 accounts available"
 	})
 	t.Logf("menu after a cooldown event: %q", labels(items))
 	wantLine := "⏸ personal    cooling until " + cooling[1].CooldownUntil.Local().Format("15:04") + " (5-hour limit)"
 	if _, ok := findItem(items, wantLine); !ok {
 		t.Errorf("menu %q has no line %q", labels(items), wantLine)
-	}
-}
-
-// click sends a dbusmenu "clicked" event for item id.
-func click(t *testing.T, menu dbus.BusObject, id int32) {
-	t.Helper()
-	if err := menu.Call("com.canonical.dbusmenu.Event", 0, id, "clicked", dbus.MakeVariant(""), uint32(0)).Err; err != nil {
-		t.Fatalf("clicking menu item %d: %v", id, err)
 	}
 }

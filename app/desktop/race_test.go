@@ -1,0 +1,6 @@
+//go:build !headless && race
+
+package desktop
+
+// raceEnabled is true in a race-detector build.
+const raceEnabled = true
