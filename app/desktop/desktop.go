@@ -4,11 +4,14 @@ package desktop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -22,6 +25,7 @@ import (
 	"github.com/maxrouter/maxrouter/app/tray"
 	"github.com/maxrouter/maxrouter/assets"
 	"github.com/maxrouter/maxrouter/core/config"
+	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/credential"
 )
 
@@ -80,8 +84,11 @@ func Run(opts Options) error {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	sh.start(ctx)
-	if created {
+	switch {
+	case created:
 		sh.goFirstRun(len(cfg.Accounts))
+	case !sh.hasTray:
+		sh.goStartIfDown(ctx) // nothing else offers to start it
 	}
 	a.Run()
 	cancel()
@@ -148,6 +155,7 @@ type shell struct {
 	settings *settings.Window
 	tray     *tray.Tray
 	wg       sync.WaitGroup
+	reloaded atomic.Bool // the settings window was reloaded once the daemon answered
 }
 
 // newShell builds the parts; nothing runs until start.
@@ -181,7 +189,7 @@ func newShell(a fyne.App, o shellOptions) *shell {
 		Quit:            a.Quit,
 		CopyToClipboard: func(text string) { a.Clipboard().SetContent(text) },
 		Tell:            s.tell,
-		OnAccounts:      s.settings.Refresh,
+		OnAccounts:      s.accountsRead,
 		SetTooltip:      systray.SetTooltip,
 		Logger:          log,
 	}
@@ -192,6 +200,16 @@ func newShell(a fyne.App, o shellOptions) *shell {
 	}
 	s.tray = tray.New(desk, to)
 	return s
+}
+
+// accountsRead passes a snapshot to the settings window. Without a tray,
+// the first one after starting also reloads the window, which opened while
+// the daemon was perhaps not up yet.
+func (s *shell) accountsRead(accounts []control.Account) {
+	s.settings.Refresh(accounts)
+	if !s.hasTray && !s.reloaded.Swap(true) {
+		s.settings.Show()
+	}
 }
 
 // start shows the tray and runs it and the notifier until ctx ends;
@@ -242,6 +260,30 @@ func (s *shell) goFirstRun(n int) {
 			s.tray.Reconnect()
 		}
 		s.tell(firstRunMessage(s.hasTray, n, how, err))
+	})
+}
+
+// goStartIfDown starts the daemon when it does not answer; without a tray
+// there is no "Start MaxRouter" to click.
+func (s *shell) goStartIfDown(ctx context.Context) {
+	if s.o.Service == nil {
+		return
+	}
+	s.wg.Go(func() {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := s.o.Daemon.Accounts(cctx)
+		cancel()
+		if !errors.Is(err, control.ErrUnreachable) {
+			return
+		}
+		how, err := startDaemon(s.o.Service)
+		if err != nil {
+			s.log.Error("starting the daemon", "err", err)
+			s.tell("MaxRouter could not start its daemon", err.Error())
+			return
+		}
+		s.log.Info("started the daemon", "how", how)
+		s.tray.Reconnect()
 	})
 }
 

@@ -3,6 +3,7 @@
 package desktop
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/maxrouter/maxrouter/app/service"
+	"github.com/maxrouter/maxrouter/core/control/controltest"
 )
 
 // fakeService records the calls the app makes to the service manager.
@@ -195,5 +197,33 @@ func TestFirstRunStartsTheDaemonAndSaysSo(t *testing.T) {
 	want := "MaxRouter is ready: " + startedService + " Copy the base URL and issue a token on the Proxy tab of Settings to point Claude Code at it. Found 2 Claude Code logins."
 	if got := sender.all(); !slices.Equal(got, []string{want}) {
 		t.Errorf("notifications = %q, want %q", got, []string{want})
+	}
+}
+
+func TestStartIfDownWithoutTray(t *testing.T) {
+	needGUI(t)
+	tests := []struct {
+		name      string
+		plugged   bool
+		wantCalls []string
+	}{
+		{"daemon down: started", false, []string{"StartDetached"}},
+		{"daemon up: left alone", true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.plugged {
+				client, _ := controltest.NewServer(t, &controltest.Backend{})
+				testDaemon.plug(t, client)
+			}
+			svc := &fakeService{usable: false}
+			sh := newShell(guiApp, shellOptions{Daemon: testDaemon, Sender: &recorder{}, Service: svc, NoTray: true,
+				Logger: slog.New(slog.DiscardHandler)})
+			sh.goStartIfDown(context.Background())
+			sh.wait()
+			if !slices.Equal(svc.calls, tt.wantCalls) {
+				t.Errorf("service calls = %q, want %q", svc.calls, tt.wantCalls)
+			}
+		})
 	}
 }
