@@ -126,7 +126,7 @@ const (
 	LabelQuit     = "Quit"
 )
 
-// Strategies lists the routing strategies in menu order with their labels.
+// strategies lists the routing strategies in menu order with their labels.
 var strategies = []struct{ name, label string }{
 	{"round-robin", "Round-robin"},
 	{"priority", "Priority"},

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -138,7 +137,7 @@ func AccountLine(a control.Account, now time.Time) string {
 	case control.StateAvailable:
 		mark = markAvailable
 		var parts []string
-		if p := Plan(a.Subscription, a.RateLimitTier); p != "" {
+		if p := control.Plan(a.Subscription, a.RateLimitTier); p != "" {
 			parts = append(parts, p)
 		}
 		if u := usage("5h", a.FiveHour); u != "" {
@@ -218,23 +217,6 @@ func shellWord(s string) string {
 		return "~/" + quote(rest)
 	}
 	return quote(s)
-}
-
-// tierMax finds the multiplier in a rate-limit tier such as
-// "default_claude_max_20x".
-var tierMax = regexp.MustCompile(`max_(\d+x)`)
-
-// Plan names a subscription for people: "Max 20x", "Max 5x", "Pro", or ""
-// when unknown.
-func Plan(subscription, tier string) string {
-	sub := strings.ToLower(strings.TrimSpace(subscription))
-	if m := tierMax.FindStringSubmatch(strings.ToLower(tier)); m != nil && (sub == "" || sub == "max") {
-		return "Max " + m[1]
-	}
-	if sub == "" {
-		return ""
-	}
-	return strings.ToUpper(sub[:1]) + sub[1:]
 }
 
 // usage is "5h 42%" for a known window, "" for one never seen.

@@ -196,25 +196,6 @@ func TestTooltipLocation(t *testing.T) {
 	}
 }
 
-func TestPlan(t *testing.T) {
-	tests := []struct{ sub, tier, want string }{
-		{"max", "default_claude_max_20x", "Max 20x"},
-		{"max", "default_claude_max_5x", "Max 5x"},
-		{"", "default_claude_max_5x", "Max 5x"},
-		{"max", "", "Max"},
-		{"pro", "default_claude_pro", "Pro"},
-		{"team", "default_claude_max_5x", "Team"},
-		{"", "", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.sub+"/"+tt.tier, func(t *testing.T) {
-			if got := Plan(tt.sub, tt.tier); got != tt.want {
-				t.Errorf("Plan(%q, %q) = %q, want %q", tt.sub, tt.tier, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestLoginCommand(t *testing.T) {
 	tests := []struct{ dir, want string }{
 		{"~/.claude", "claude /login"},
