@@ -57,6 +57,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	quick := fs.Bool("quick", false, "smoke run: 1 round of 300ms, short warm-up and idle wait (numbers are not claims)")
 	fs.StringVar(&o.MaxRouter, "maxrouter", "", "maxrouter binary to run (default: build one with -tags headless from this repository)")
 	asJSON := fs.Bool("json", false, "print the result as JSON instead of markdown")
+	render := fs.String("render", "", "print a result saved with -json as markdown, and run nothing")
 	fs.StringVar(&o.Only, "only", "", "run only the rows whose short name contains this, e.g. non-stream/64c (for profiling)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: go run ./core/bench [-rounds N] [-duration D] [-quick] [-maxrouter PATH] [-only ROWS] [-json]")
@@ -68,6 +69,9 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return 2
+	}
+	if *render != "" {
+		return renderFile(*render, stdout, stderr)
 	}
 	if *quick {
 		o = o.quick()
@@ -93,6 +97,22 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	writeMarkdown(stdout, res)
+	return 0
+}
+
+// renderFile prints the markdown of a result saved with -json.
+func renderFile(path string, stdout, stderr io.Writer) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	var res Result
+	if err := json.Unmarshal(b, &res); err != nil {
+		fmt.Fprintf(stderr, "bench: reading %s: %v\n", path, err)
+		return 1
+	}
+	writeMarkdown(stdout, &res)
 	return 0
 }
 

@@ -19,9 +19,12 @@ type Result struct {
 	// when it started and ended.
 	LoadAvg    string `json:"loadavg"`
 	LoadAvgEnd string `json:"loadavg_end"`
-	Started    string `json:"started"`
-	Finished   string `json:"finished"`
-	Rows       []Row  `json:"rows"`
+	// OtherCPU is how many cores other processes of the machine used on
+	// average while the rows ran (the benchmark and its helpers excluded).
+	OtherCPU float64 `json:"other_cpu_cores"`
+	Started  string  `json:"started"`
+	Finished string  `json:"finished"`
+	Rows     []Row   `json:"rows"`
 	// Procs are the helper processes: upstream, plain, maxrouter.
 	Procs    []Proc    `json:"procs"`
 	Verdicts []Verdict `json:"verdicts"`
@@ -329,8 +332,8 @@ func (r row) short() string {
 // writeMarkdown prints the result as markdown tables for the README,
 // followed by the verdicts.
 func writeMarkdown(w io.Writer, res *Result) {
-	fmt.Fprintf(w, "`%s` — %d round(s) × %s per target per row, targets interleaved; %d CPUs, %s, load average %s at the start, %s at the end.\n\n",
-		res.Command, res.Rounds, res.Duration, res.CPUs, res.Go, res.LoadAvg, res.LoadAvgEnd)
+	fmt.Fprintf(w, "`%s` — %d round(s) × %s per target per row, targets interleaved; %d CPUs, %s; other processes used %.2f cores on average during the run.\n\n",
+		res.Command, res.Rounds, res.Duration, res.CPUs, res.Go, res.OtherCPU)
 
 	kind := func(stream, paced bool) []Row {
 		var out []Row

@@ -74,6 +74,10 @@ func run(ctx context.Context, o options) (*Result, error) {
 	if len(all) == 0 {
 		return nil, fmt.Errorf("no row matches -only %q", o.Only)
 	}
+	other, err := b.otherCPU()
+	if err != nil {
+		return nil, err
+	}
 	for i, r := range all {
 		b.progress("row %d/%d: %s", i+1, len(all), r)
 		rr, err := b.measure(ctx, r)
@@ -96,6 +100,9 @@ func run(ctx context.Context, o options) (*Result, error) {
 	}
 	res.Finished = time.Now().UTC().Format(time.RFC3339)
 	res.LoadAvgEnd = loadAvg()
+	if res.OtherCPU, err = other(); err != nil {
+		return nil, err
+	}
 	res.Verdicts = verdicts(res)
 	return res, nil
 }
@@ -337,6 +344,46 @@ func (b *bench) measure(ctx context.Context, r row) (Row, error) {
 		b.progress("  round %d/%d: %s", i+1, b.o.Rounds, strings.Join(rates, ", "))
 	}
 	return summarise(r, b.targets, rounds), nil
+}
+
+// otherCPU starts measuring the CPU the rest of the machine uses: the
+// function it returns says how many cores, on average since the call, went
+// to processes other than the benchmark's own. The load average is no
+// measure of that: on a shared VM it counts what this machine cannot see.
+func (b *bench) otherCPU() (func() (float64, error), error) {
+	ours := func() (time.Duration, error) {
+		sum, err := cpuTime(os.Getpid())
+		for _, p := range []*proc{b.upstream, b.plain, b.daemon} {
+			if err != nil {
+				break
+			}
+			var c time.Duration
+			c, err = cpuTime(p.pid())
+			sum += c
+		}
+		return sum, err
+	}
+	start := time.Now()
+	busy0, err := machineBusy()
+	if err != nil {
+		return nil, err
+	}
+	ours0, err := ours()
+	if err != nil {
+		return nil, err
+	}
+	return func() (float64, error) {
+		busy1, err := machineBusy()
+		if err != nil {
+			return 0, err
+		}
+		ours1, err := ours()
+		if err != nil {
+			return 0, err
+		}
+		other := (busy1 - busy0) - (ours1 - ours0)
+		return max(0, other.Seconds()/time.Since(start).Seconds()), nil
+	}, nil
 }
 
 // loadAvg is the 1-minute load average when the run started.
