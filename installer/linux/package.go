@@ -29,12 +29,16 @@ Code's requests over several Claude subscriptions (Pro / Max logins) and
 moves on to another account when one hits its limit. A tray icon shows the
 accounts; the daemon (maxrouter serve) can run as a systemd user service.`
 
-// The shared libraries the cgo desktop build links (GLFW on X11, OpenGL).
+// The shared libraries of the cgo desktop build: it links libGL and libX11;
+// GLFW opens the other X11 extension libraries at run time and copes
+// without them, so they are recommended, not required.
 var (
-	debDepends = []string{"libc6", "libgl1", "libx11-6", "libxcursor1", "libxrandr2", "libxinerama1", "libxi6", "libxxf86vm1"}
-	rpmDepends = []string{
-		"libGL.so.1()(64bit)", "libX11.so.6()(64bit)", "libXcursor.so.1()(64bit)", "libXrandr.so.2()(64bit)",
-		"libXinerama.so.1()(64bit)", "libXi.so.6()(64bit)", "libXxf86vm.so.1()(64bit)",
+	debDepends    = []string{"libc6", "libgl1", "libx11-6"}
+	debRecommends = []string{"libxcursor1", "libxrandr2", "libxinerama1", "libxi6", "libxxf86vm1"}
+	rpmDepends    = []string{"libGL.so.1()(64bit)", "libX11.so.6()(64bit)"}
+	rpmRecommends = []string{
+		"libXcursor.so.1()(64bit)", "libXrandr.so.2()(64bit)", "libXinerama.so.1()(64bit)",
+		"libXi.so.6()(64bit)", "libXxf86vm.so.1()(64bit)",
 	}
 	// A tray needs a StatusNotifierItem host; GNOME has none without this.
 	debSuggests = []string{"gnome-shell-extension-appindicator"}
@@ -140,9 +144,10 @@ func Info(m release.Meta, contents files.Contents, arch string, mtime time.Time)
 		Description: description,
 		MTime:       mtime,
 		Overridables: nfpm.Overridables{
-			Depends:  debDepends,
-			Suggests: debSuggests,
-			Contents: cs,
+			Depends:    debDepends,
+			Recommends: debRecommends,
+			Suggests:   debSuggests,
+			Contents:   cs,
 		},
 	}
 	info.RPM.Summary = strings.SplitN(description, "\n", 2)[0]
@@ -183,6 +188,7 @@ func Build(m release.Meta, o Options) ([]string, error) {
 func packageFormat(info *nfpm.Info, format, dir string) (string, error) {
 	if format == "rpm" {
 		info.Depends = rpmDepends
+		info.Recommends = rpmRecommends
 		info.Suggests = nil
 	}
 	p, err := nfpm.Get(format)

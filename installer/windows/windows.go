@@ -99,17 +99,67 @@ func Build(ctx context.Context, m release.Meta, o Options) (string, error) {
 		return "", err
 	}
 	abs, _ := filepath.Abs(icoPath)
-	cmd := exec.CommandContext(ctx, "makensis", "-V2", "-INPUTCHARSET", "UTF8",
+	// -V4 lists every instruction compiled into the installer; the log is
+	// kept as LogName for the checks (see Instructions). -WX: a warning is
+	// an error.
+	cmd := exec.CommandContext(ctx, "makensis", "-V4", "-WX", "-INPUTCHARSET", "UTF8",
 		"-DVERSION="+m.Details.Version, "-DEXE="+exe, "-DICON="+abs, "-DOUTFILE="+out, script)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if o.Log != nil {
 		cmd.Stdout, cmd.Stderr = io.MultiWriter(&log, o.Log), io.MultiWriter(&log, o.Log)
 	}
-	if err := cmd.Run(); err != nil {
+	err = cmd.Run()
+	if werr := os.WriteFile(LogPath(o.StageDir), log.Bytes(), 0o644); werr != nil && err == nil {
+		err = werr
+	}
+	if err != nil {
 		return "", fmt.Errorf("makensis: %w\n%s", err, log.String())
 	}
 	return out, nil
+}
+
+// LogPath is where Build keeps makensis's instruction listing.
+func LogPath(stageDir string) string { return filepath.Join(stageDir, "makensis.log") }
+
+// Instructions returns the instruction lines of a makensis -V4 log
+// ("CreateShortcut: ...", "WriteRegStr: HKCU\\...", "File: ..."): what the
+// installer and its uninstaller do, as compiled.
+func Instructions(log []byte) []string {
+	var out []string
+	for _, line := range strings.Split(string(log), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if i := strings.Index(line, ": "); i > 0 && !strings.ContainsAny(line[:i], " \t") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// Contents lists the files inside a built installer with 7-Zip (Debian's
+// p7zip-full reads NSIS installers): the installed files and the
+// uninstaller, as 7-Zip names them.
+func Contents(ctx context.Context, installer string) ([]string, error) {
+	out, err := exec.CommandContext(ctx, "7z", "l", "-slt", installer).Output()
+	if err != nil {
+		return nil, fmt.Errorf("listing %s with 7z: %w", installer, err)
+	}
+	var paths []string
+	inFiles := false
+	for _, line := range strings.Split(string(out), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "----------" {
+			inFiles = true
+			continue
+		}
+		if p, ok := strings.CutPrefix(line, "Path = "); ok && inFiles {
+			paths = append(paths, p)
+		}
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("7z found no files in %s:\n%s", installer, out)
+	}
+	return paths, nil
 }
 
 // ICO encodes img scaled to each size as a Windows icon of PNG images,
