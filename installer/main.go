@@ -17,7 +17,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,7 +27,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/maxrouter/maxrouter/installer/linux"
@@ -54,6 +52,7 @@ type options struct {
 	windowsExe string
 	darwinBin  string
 	verbose    bool
+	version    bool
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -66,6 +65,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.windowsExe, "windows-exe", "", "package this Windows binary instead of building one")
 	fs.StringVar(&o.darwinBin, "darwin-bin", "", "bundle this macOS binary instead of building one (needed off a Mac)")
 	fs.BoolVar(&o.verbose, "v", false, "show the compilers' output")
+	fs.BoolVar(&o.version, "version", false, "print the version from FyneApp.toml and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -126,6 +126,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.version {
+		fmt.Fprintln(stdout, m.Details.Version)
+		return nil
+	}
 	if o.out == "" {
 		o.out = filepath.Join(root, "installer", "dist")
 	}
@@ -169,8 +173,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// builder builds the binaries (concurrently: each cgo build is mostly one
-// single-threaded C compile) and then the packages.
+// builder builds the binaries, then the packages.
 type builder struct {
 	m      release.Meta
 	o      options
@@ -182,41 +185,15 @@ type builder struct {
 func (b *builder) run(ctx context.Context, systems []string) ([]string, error) {
 	bins := map[string]string{"linux": b.o.linuxBin, "windows": b.o.windowsExe, "darwin": b.o.darwinBin}
 	targets := map[string]release.Target{"linux": release.Host(), "windows": windows.Target, "darwin": release.Host()}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
 	for _, s := range systems {
 		if bins[s] != "" {
 			continue
 		}
 		t := targets[s]
-		out := filepath.Join(b.stage, t.GOOS+"-"+t.GOARCH, t.ExeName())
-		bins[s] = out
-		wg.Go(func() {
-			start := time.Now()
-			fmt.Fprintf(b.stdout, "building maxrouter for %s…\n", t)
-			var w io.Writer = io.Discard
-			var buf strings.Builder
-			if b.o.verbose {
-				w = b.stdout
-			} else {
-				w = &buf
-			}
-			err := release.Build(ctx, b.m, t, out, w)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%w\n%s", err, buf.String()))
-				return
-			}
-			fmt.Fprintf(b.stdout, "built %s in %s\n", t, time.Since(start).Round(time.Second))
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		bins[s] = filepath.Join(b.stage, t.GOOS+"-"+t.GOARCH, t.ExeName())
+		if err := b.build(ctx, t, bins[s]); err != nil {
+			return nil, err
+		}
 	}
 	var artifacts []string
 	for _, s := range systems {
@@ -243,4 +220,31 @@ func (b *builder) run(ctx context.Context, systems []string) ([]string, error) {
 		artifacts = append(artifacts, got...)
 	}
 	return artifacts, nil
+}
+
+// build builds one binary. The builds run one after the other: each is
+// mostly a single-threaded C compile, but two at once have failed with
+// "could not import sync/atomic (open : no such file or directory)" here,
+// a cache race the go command recovers from on a second try.
+func (b *builder) build(ctx context.Context, t release.Target, out string) error {
+	start := time.Now()
+	fmt.Fprintf(b.stdout, "building maxrouter for %s (a first build takes 5 to 10 minutes)…\n", t)
+	var err error
+	for try := 1; try <= 2; try++ {
+		var buf strings.Builder
+		var w io.Writer = &buf
+		if b.o.verbose {
+			w = io.MultiWriter(&buf, b.stdout)
+		}
+		if err = release.Build(ctx, b.m, t, out, w); err == nil {
+			fmt.Fprintf(b.stdout, "built %s in %s\n", t, time.Since(start).Round(time.Second))
+			return nil
+		}
+		err = fmt.Errorf("%w\n%s", err, buf.String())
+		if !strings.Contains(buf.String(), "could not import") || ctx.Err() != nil {
+			break
+		}
+		b.log.Warn("retrying the build after a build-cache error", "target", t.String())
+	}
+	return err
 }

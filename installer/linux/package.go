@@ -190,6 +190,8 @@ func packageFormat(info *nfpm.Info, format, dir string) (string, error) {
 		info.Depends = rpmDepends
 		info.Recommends = rpmRecommends
 		info.Suggests = nil
+		// rpm shows the Summary above the Description; do not repeat it.
+		_, info.Description, _ = strings.Cut(info.Description, "\n")
 	}
 	p, err := nfpm.Get(format)
 	if err != nil {

@@ -429,4 +429,3 @@ func plistValue(d *xml.Decoder) (any, error) {
 }
 
 type plistKey string
-
