@@ -53,6 +53,7 @@ type options struct {
 	darwinBin  string
 	verbose    bool
 	version    bool
+	arch       string
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -66,6 +67,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.darwinBin, "darwin-bin", "", "bundle this macOS binary instead of building one (needed off a Mac)")
 	fs.BoolVar(&o.verbose, "v", false, "show the compilers' output")
 	fs.BoolVar(&o.version, "version", false, "print the version from FyneApp.toml and exit")
+	fs.StringVar(&o.arch, "arch", runtime.GOARCH, "GOARCH of the Linux and macOS builds (another one needs a C cross compiler; on a Mac clang has both)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -184,7 +186,9 @@ type builder struct {
 
 func (b *builder) run(ctx context.Context, systems []string) ([]string, error) {
 	bins := map[string]string{"linux": b.o.linuxBin, "windows": b.o.windowsExe, "darwin": b.o.darwinBin}
-	targets := map[string]release.Target{"linux": release.Host(), "windows": windows.Target, "darwin": release.Host()}
+	host := release.Host()
+	host.GOARCH = b.o.arch
+	targets := map[string]release.Target{"linux": host, "windows": windows.Target, "darwin": host}
 	for _, s := range systems {
 		if bins[s] != "" {
 			continue
