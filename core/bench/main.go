@@ -25,7 +25,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -58,9 +57,10 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.MaxRouter, "maxrouter", "", "maxrouter binary to run (default: build one with -tags headless from this repository)")
 	asJSON := fs.Bool("json", false, "print the result as JSON instead of markdown")
 	render := fs.String("render", "", "print a result saved with -json as markdown, and run nothing")
-	fs.StringVar(&o.Only, "only", "", "run only the rows whose short name contains this, e.g. non-stream/64c (for profiling)")
+	fs.StringVar(&o.Only, "only", "", "run only the rows whose short name starts with this, e.g. non-stream/64c (for profiling)")
+	fs.IntVar(&o.Repeats, "repeats", o.Repeats, "how often a measurement disturbed by other processes (more than 0.1 cores) is run again")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run ./core/bench [-rounds N] [-duration D] [-quick] [-maxrouter PATH] [-only ROWS] [-json]")
+		fmt.Fprintln(stderr, "usage: go run ./core/bench [-rounds N] [-duration D] [-quick] [-repeats N] [-maxrouter PATH] [-only ROWS] [-json | -render FILE]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -116,11 +116,14 @@ func renderFile(path string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// commandLine is the command that reproduces this run, for the report.
+// commandLine is the command that reproduces this run, for the report
+// (-json changes only the output's format and is left out).
 func commandLine(args []string) string {
 	s := "go run ./core/bench"
-	if len(args) > 0 {
-		s += " " + strings.Join(args, " ")
+	for _, a := range args {
+		if a != "-json" && a != "--json" {
+			s += " " + a
+		}
 	}
 	return s
 }
@@ -138,18 +141,20 @@ type options struct {
 	MaxRouter string
 	// Command is shown in the report.
 	Command string
-	// Only keeps the rows whose short name contains it ("" = all).
+	// Only keeps the rows whose short name starts with it ("" = all).
 	Only string
+	// Repeats bounds how often a disturbed measurement is run again.
+	Repeats int
 	// Progress receives one line per row and round; nil discards them.
 	Progress io.Writer
 }
 
 func defaultOptions() options {
-	return options{Rounds: 5, Duration: 2 * time.Second, Warmup: 200 * time.Millisecond, Idle: 2 * time.Second}
+	return options{Rounds: 5, Duration: 2 * time.Second, Warmup: 200 * time.Millisecond, Idle: 2 * time.Second, Repeats: 2}
 }
 
 // quick returns o shortened for a smoke run.
 func (o options) quick() options {
-	o.Rounds, o.Duration, o.Warmup, o.Idle = 1, 300*time.Millisecond, 50*time.Millisecond, 300*time.Millisecond
+	o.Rounds, o.Duration, o.Warmup, o.Idle, o.Repeats = 1, 300*time.Millisecond, 50*time.Millisecond, 300*time.Millisecond, 0
 	return o
 }

@@ -22,9 +22,14 @@ type Result struct {
 	// OtherCPU is how many cores other processes of the machine used on
 	// average while the rows ran (the benchmark and its helpers excluded).
 	OtherCPU float64 `json:"other_cpu_cores"`
-	Started  string  `json:"started"`
-	Finished string  `json:"finished"`
-	Rows     []Row   `json:"rows"`
+	// Repeated counts measurements run again because other processes used
+	// more than 0.1 cores meanwhile; Disturbed those kept all the same
+	// (after two repeats).
+	Repeated  int    `json:"repeated"`
+	Disturbed int    `json:"disturbed"`
+	Started   string `json:"started"`
+	Finished  string `json:"finished"`
+	Rows      []Row  `json:"rows"`
 	// Procs are the helper processes: upstream, plain, maxrouter.
 	Procs    []Proc    `json:"procs"`
 	Verdicts []Verdict `json:"verdicts"`
@@ -105,6 +110,7 @@ func (r *Result) proc(name string) *Proc {
 type round struct {
 	load
 	proxyCPU, upstreamCPU time.Duration
+	otherCPU              float64 // cores other processes used meanwhile
 }
 
 // summarise turns the rounds of a row into its result.
@@ -332,8 +338,8 @@ func (r row) short() string {
 // writeMarkdown prints the result as markdown tables for the README,
 // followed by the verdicts.
 func writeMarkdown(w io.Writer, res *Result) {
-	fmt.Fprintf(w, "`%s` — %d round(s) × %s per target per row, targets interleaved; %d CPUs, %s; other processes used %.2f cores on average during the run.\n\n",
-		res.Command, res.Rounds, res.Duration, res.CPUs, res.Go, res.OtherCPU)
+	fmt.Fprintf(w, "`%s` — %d round(s) × %s per target per row, targets interleaved; %d CPUs, %s; other processes used %.2f cores on average during the run; %d measurement(s) repeated because other processes disturbed them, %d kept disturbed.\n\n",
+		res.Command, res.Rounds, res.Duration, res.CPUs, res.Go, res.OtherCPU, res.Repeated, res.Disturbed)
 
 	kind := func(stream, paced bool) []Row {
 		var out []Row
