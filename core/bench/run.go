@@ -50,6 +50,15 @@ func run(ctx context.Context, o options) (*Result, error) {
 	if runtime.GOOS != "linux" {
 		return nil, errors.New("the benchmark reads /proc and runs on Linux only")
 	}
+	var all []row
+	for _, r := range rows() {
+		if strings.HasPrefix(r.short(), o.Only) {
+			all = append(all, r)
+		}
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("no row matches -only %q", o.Only)
+	}
 	dir, err := os.MkdirTemp("", "maxrouter-bench-")
 	if err != nil {
 		return nil, err
@@ -67,15 +76,6 @@ func run(ctx context.Context, o options) (*Result, error) {
 	}
 	if err := b.idle(ctx, res); err != nil {
 		return nil, err
-	}
-	var all []row
-	for _, r := range rows() {
-		if strings.HasPrefix(r.short(), o.Only) {
-			all = append(all, r)
-		}
-	}
-	if len(all) == 0 {
-		return nil, fmt.Errorf("no row matches -only %q", o.Only)
 	}
 	other, err := b.otherCPU()
 	if err != nil {
