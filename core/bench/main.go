@@ -112,6 +112,7 @@ func renderFile(path string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: reading %s: %v\n", path, err)
 		return 1
 	}
+	res.Verdicts = verdicts(&res) // judged by this version's targets
 	writeMarkdown(stdout, &res)
 	return 0
 }

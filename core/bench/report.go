@@ -256,7 +256,7 @@ func verdicts(res *Result) []Verdict {
 		parts = append(parts, fmt.Sprintf("%s %.0f%%", shortName(r), 100*m.RPS/p.RPS))
 		if m.RPS < p.RPS {
 			pass = false
-			fails = append(fails, shortName(r))
+			fails = append(fails, fmt.Sprintf("%s (rounds: plain %.0f–%.0f/s, MaxRouter %.0f–%.0f/s)", shortName(r), p.RPSMin, p.RPSMax, m.RPSMin, m.RPSMax))
 		}
 	}
 	detail := "MaxRouter throughput as % of plain: " + strings.Join(parts, ", ")
