@@ -166,9 +166,9 @@ func (w *Window) updateRow(r *accountRow, i int, now time.Time) {
 	plan := ""
 	switch {
 	case known:
-		plan = planName(snap.RateLimitTier, snap.Subscription)
+		plan = control.Plan(snap.Subscription, snap.RateLimitTier)
 	case r.check != nil:
-		plan = planName(r.check.RateLimitTier, r.check.Subscription)
+		plan = control.Plan(r.check.Subscription, r.check.RateLimitTier)
 	}
 	where := tildePath(r.acct.Dir, w.home)
 	if r.acct.Dir == "" && r.acct.Token != "" {

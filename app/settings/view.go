@@ -22,36 +22,6 @@ import (
 // take everything they need as arguments (the clock and the home directory
 // included) and are tested without a window.
 
-// planName names the subscription of an account for a person: "Max 20x",
-// "Max 5x", "Pro", from the rate-limit tier when it is known and from the
-// subscription type otherwise; "" when neither says anything.
-func planName(tier, subscription string) string {
-	t := strings.ToLower(tier)
-	switch {
-	case strings.Contains(t, "max_20x"):
-		return "Max 20x"
-	case strings.Contains(t, "max_5x"):
-		return "Max 5x"
-	}
-	switch s := strings.ToLower(strings.TrimSpace(subscription)); s {
-	case "":
-		if strings.Contains(t, "pro") {
-			return "Pro"
-		}
-		return ""
-	case "max":
-		return "Max"
-	case "pro":
-		return "Pro"
-	case "team":
-		return "Team"
-	case "enterprise":
-		return "Enterprise"
-	default:
-		return strings.ToUpper(s[:1]) + s[1:]
-	}
-}
-
 // level is how a row's state is coloured.
 type level int
 
@@ -338,7 +308,7 @@ func checkText(dc control.DirCheck) (string, bool) {
 		return "No credentials found: " + p, false
 	}
 	s := "Credentials found"
-	if plan := planName(dc.RateLimitTier, dc.Subscription); plan != "" {
+	if plan := control.Plan(dc.Subscription, dc.RateLimitTier); plan != "" {
 		s += " — " + plan
 	}
 	if p := strings.TrimSpace(dc.Problem); p != "" {

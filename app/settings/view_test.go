@@ -12,29 +12,6 @@ import (
 	"github.com/maxrouter/maxrouter/core/control"
 )
 
-func TestPlanName(t *testing.T) {
-	tests := []struct{ tier, sub, want string }{
-		{"default_claude_max_20x", "max", "Max 20x"},
-		{"default_claude_max_5x", "max", "Max 5x"},
-		{"default_claude_max_20x", "", "Max 20x"},
-		{"", "max", "Max"},
-		{"", "pro", "Pro"},
-		{"default_claude_pro", "", "Pro"},
-		{"", "Team", "Team"},
-		{"", "enterprise", "Enterprise"},
-		{"", "student", "Student"},
-		{"", "", ""},
-		{"something_new", "", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.tier+"/"+tt.sub, func(t *testing.T) {
-			if got := planName(tt.tier, tt.sub); got != tt.want {
-				t.Errorf("planName(%q, %q) = %q, want %q", tt.tier, tt.sub, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestStateText(t *testing.T) {
 	now := time.Date(2026, 3, 10, 12, 19, 0, 0, time.UTC)
 	until := func(d time.Duration) *time.Time { t := now.Add(d); return &t }

@@ -18,6 +18,9 @@ func Plan(subscription, tier string) string {
 		}
 	}
 	if sub == "" {
+		if strings.Contains(strings.ToLower(tier), "_pro") {
+			return "Pro"
+		}
 		return ""
 	}
 	return strings.ToUpper(sub[:1]) + sub[1:]

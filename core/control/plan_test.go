@@ -12,6 +12,11 @@ func TestPlan(t *testing.T) {
 		{"team", "", "Team"},
 		{"", "", ""},
 		{"pro", "default_claude_max_20x", "Pro"}, // the type wins over a contradicting tier
+		{"", "default_claude_pro", "Pro"},
+		{"Team", "", "Team"},
+		{"enterprise", "", "Enterprise"},
+		{"student", "", "Student"},
+		{"", "something_new", ""},
 	}
 	for _, tt := range tests {
 		if got := Plan(tt.sub, tt.tier); got != tt.want {
