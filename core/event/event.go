@@ -1,6 +1,6 @@
-// Package event defines the account events the daemon publishes and a small
-// in-process bus that fans them out to subscribers (the control API's SSE
-// stream, logs, tests).
+// Package event defines the events the daemon publishes (account and pool
+// changes, routing paused and resumed) and a small in-process bus that fans
+// them out to subscribers (the control API's SSE stream, logs, tests).
 package event
 
 import (
@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Type names what happened to an account or to the pool.
+// Type names what happened to an account, to the pool or to routing.
 type Type string
 
 // The event types of the control API (see docs/architecture.md).
@@ -19,6 +19,8 @@ const (
 	Refreshed       Type = "refreshed"        // the account's access token was refreshed
 	AllExhausted    Type = "all_exhausted"    // no enabled account can take a request; Until is the soonest recovery
 	Recovered       Type = "recovered"        // the pool is usable again after AllExhausted
+	Paused          Type = "paused"           // the user paused routing: proxied requests get 503 until Resumed
+	Resumed         Type = "resumed"          // routing resumed after Paused
 )
 
 // Event is one change, as sent on the control API's event stream.

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -31,4 +32,29 @@ func TestBus(t *testing.T) {
 		t.Error("channel still open after cancel")
 	}
 	b.Publish(e) // must not panic on the cancelled subscriber
+}
+
+func TestWireShape(t *testing.T) {
+	at := time.Date(2025, 3, 1, 14, 32, 0, 0, time.UTC)
+	until := at.Add(time.Hour)
+	for _, c := range []struct {
+		name string
+		e    Event
+		want string
+	}{
+		{"paused", Event{Type: Paused, At: at}, `{"type":"paused","at":"2025-03-01T14:32:00Z"}`},
+		{"resumed", Event{Type: Resumed, At: at}, `{"type":"resumed","at":"2025-03-01T14:32:00Z"}`},
+		{"cooldown", Event{Type: CooldownStarted, Account: "work", Until: &until, Reason: "5-hour limit", Window: "five_hour", At: at},
+			`{"type":"cooldown_started","account":"work","until":"2025-03-01T15:32:00Z","reason":"5-hour limit","window":"five_hour","at":"2025-03-01T14:32:00Z"}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data, err := json.Marshal(c.e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(data); got != c.want {
+				t.Errorf("json = %s, want %s", got, c.want)
+			}
+		})
+	}
 }
