@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -162,7 +161,7 @@ func (h *Handler) Metrics() *Metrics { return h.metrics }
 // request is what the proxy knows about one client request; it travels to
 // the Transport in the context.
 type request struct {
-	body    []byte
+	body    *body // nil: none
 	family  string
 	session string
 }
@@ -183,14 +182,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			WriteError(w, status, errorType(status), err.Error())
 			return
 		}
+		defer body.release()
 		st.body = body
-		if len(body) > 0 && r.Method == http.MethodPost {
-			if !looksJSON(body) {
+		if len(body.data) > 0 && r.Method == http.MethodPost {
+			if !looksJSON(body.data) {
 				h.metrics.routerError(http.StatusBadRequest)
 				WriteError(w, http.StatusBadRequest, "invalid_request_error", "request body is not JSON: expected a JSON object")
 				return
 			}
-			st.family = family(body)
+			st.family = family(body.data)
 		}
 	}
 	h.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
@@ -228,30 +228,6 @@ func bearerToken(v string) string {
 
 // errTooLarge is returned for a body over the bound.
 var errTooLarge = errors.New("request body too large")
-
-func readBody(r *http.Request, max int64) ([]byte, int, error) {
-	tooLarge := func() ([]byte, int, error) {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: the limit is %d MiB (max_body_mb in the config)", errTooLarge, max>>20)
-	}
-	if r.ContentLength > max {
-		return tooLarge()
-	}
-	var body []byte
-	var err error
-	if r.ContentLength > 0 {
-		body = make([]byte, r.ContentLength)
-		_, err = io.ReadFull(r.Body, body)
-	} else {
-		body, err = io.ReadAll(io.LimitReader(r.Body, max+1))
-		if int64(len(body)) > max {
-			return tooLarge()
-		}
-	}
-	if err != nil {
-		return nil, http.StatusBadRequest, fmt.Errorf("reading request body: %v", err)
-	}
-	return body, 0, nil
-}
 
 func looksJSON(b []byte) bool {
 	b = bytes.TrimLeft(b, " \t\r\n")

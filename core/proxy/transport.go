@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -143,16 +142,6 @@ func (t *rotator) credentialFailed(a *account.Account, err error) {
 	}
 	t.h.log.Warn("no token for account", "account", a.Name, "err", err)
 	t.h.pool.Failed(a, err, false)
-}
-
-func setBody(req *http.Request, body []byte) {
-	if len(body) == 0 {
-		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
-		return
-	}
-	req.Body = io.NopCloser(bytes.NewReader(body))
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	req.ContentLength = int64(len(body))
 }
 
 func discard(resp *http.Response) {

@@ -1,0 +1,146 @@
+package proxy
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/bits"
+	"net/http"
+	"sync"
+	"sync/atomic"
+)
+
+// Request bodies are buffered (for retries, and because a live incoming body
+// handed to the Transport is cut when the response starts: golang/go#40747).
+// The buffers come from pools by power-of-two size, so a busy proxy does not
+// allocate and zero a fresh 64 KiB for every request. A buffer goes back
+// only when nobody can read it any more: the handler has returned and the
+// Transport has closed every reader it was given, which it may do after
+// RoundTrip returned.
+const (
+	minPooledShift = 12 // 4 KiB: smaller bodies cost less than the bookkeeping
+	maxPooledShift = 20 // 1 MiB: larger ones are rare and not kept around
+)
+
+// bodyPools holds one pool per size class, 4 KiB … 1 MiB.
+var bodyPools [maxPooledShift - minPooledShift + 1]sync.Pool
+
+// body is a buffered request body shared by the handler and the readers
+// handed to the Transport. refs counts them; the last release returns the
+// buffer to its pool.
+type body struct {
+	data  []byte
+	class int // index into bodyPools, or -1 for a buffer that is not pooled
+	refs  atomic.Int32
+}
+
+// sizeClass is the pool for a body of n bytes, or -1 when n is outside the
+// pooled range.
+func sizeClass(n int64) int {
+	if n <= 0 || n > 1<<maxPooledShift {
+		return -1
+	}
+	shift := bits.Len64(uint64(n - 1))
+	if shift < minPooledShift {
+		if n < 1<<minPooledShift/2 {
+			return -1 // small bodies: a plain allocation is cheaper
+		}
+		shift = minPooledShift
+	}
+	return shift - minPooledShift
+}
+
+// newBody returns a body of n bytes (contents undefined) held once, by the
+// caller.
+func newBody(n int64) *body {
+	c := sizeClass(n)
+	var b *body
+	if c >= 0 {
+		if v, ok := bodyPools[c].Get().(*body); ok {
+			b = v
+		} else {
+			b = &body{data: make([]byte, 1<<(c+minPooledShift)), class: c}
+		}
+		b.data = b.data[:n]
+	} else {
+		b = &body{data: make([]byte, n), class: -1}
+	}
+	b.refs.Store(1)
+	return b
+}
+
+// release drops one reference; the last one returns the buffer.
+func (b *body) release() {
+	if b.refs.Add(-1) == 0 && b.class >= 0 {
+		b.data = b.data[:cap(b.data)]
+		bodyPools[b.class].Put(b)
+	}
+}
+
+// reader returns a new reader of the body that holds a reference until it
+// is closed.
+func (b *body) reader() io.ReadCloser {
+	b.refs.Add(1)
+	r := &bodyReader{b: b}
+	r.Reset(b.data)
+	return r
+}
+
+// bodyReader reads a body; Close releases its reference once.
+type bodyReader struct {
+	bytes.Reader
+	b      *body
+	closed atomic.Bool
+}
+
+// Close implements io.Closer.
+func (r *bodyReader) Close() error {
+	if r.closed.CompareAndSwap(false, true) {
+		r.Reset(nil)
+		r.b.release()
+	}
+	return nil
+}
+
+// readBody buffers the client's body, bounded by max bytes. The caller
+// releases the returned body when it is done with it. The status is the one
+// to answer with when err is not nil.
+func readBody(r *http.Request, max int64) (*body, int, error) {
+	tooLarge := func() (*body, int, error) {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: the limit is %d MiB (max_body_mb in the config)", errTooLarge, max>>20)
+	}
+	if r.ContentLength > max {
+		return tooLarge()
+	}
+	if r.ContentLength > 0 {
+		b := newBody(r.ContentLength)
+		if _, err := io.ReadFull(r.Body, b.data); err != nil {
+			b.release()
+			return nil, http.StatusBadRequest, fmt.Errorf("reading request body: %v", err)
+		}
+		return b, 0, nil
+	}
+	// No length given (chunked): read what comes, up to the bound.
+	data, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if int64(len(data)) > max {
+		return tooLarge()
+	}
+	if err != nil {
+		return nil, http.StatusBadRequest, fmt.Errorf("reading request body: %v", err)
+	}
+	b := &body{data: data, class: -1}
+	b.refs.Store(1)
+	return b, 0, nil
+}
+
+// setBody gives req its own reader of b (nil or empty: no body), and a
+// GetBody that hands out more for the Transport's own retries.
+func setBody(req *http.Request, b *body) {
+	if b == nil || len(b.data) == 0 {
+		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
+		return
+	}
+	req.Body = b.reader()
+	req.GetBody = func() (io.ReadCloser, error) { return b.reader(), nil }
+	req.ContentLength = int64(len(b.data))
+}

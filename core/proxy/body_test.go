@@ -1,0 +1,136 @@
+package proxy
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestSizeClass(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want int
+	}{
+		{0, -1},
+		{300, -1},       // small: plain allocation
+		{2 << 10, 0},    // 2 KiB and up share the 4 KiB class
+		{4 << 10, 0},    // exactly 4 KiB
+		{4<<10 + 1, 1},  // 8 KiB class
+		{64 << 10, 4},   // 64 KiB
+		{64<<10 + 1, 5}, // 128 KiB
+		{1 << 20, 8},    // 1 MiB, the largest pooled
+		{1<<20 + 1, -1}, // larger: not pooled
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.n), func(t *testing.T) {
+			got := sizeClass(tt.n)
+			if got != tt.want {
+				t.Fatalf("sizeClass(%d) = %d, want %d", tt.n, got, tt.want)
+			}
+			if got >= 0 && int64(1)<<(got+minPooledShift) < tt.n {
+				t.Fatalf("class %d holds %d bytes, less than %d", got, 1<<(got+minPooledShift), tt.n)
+			}
+		})
+	}
+}
+
+func TestBodyIsHeldUntilEveryReaderCloses(t *testing.T) {
+	b := newBody(64 << 10)
+	r1 := b.reader()
+	r2 := b.reader() // as GetBody would hand out for a Transport retry
+	b.release()      // the handler is done
+	if got := b.refs.Load(); got != 2 {
+		t.Fatalf("refs after the handler let go = %d, want 2 (two open readers)", got)
+	}
+	r1.Close()
+	r1.Close() // a second Close must not release twice
+	if got := b.refs.Load(); got != 1 {
+		t.Fatalf("refs after closing one reader twice = %d, want 1", got)
+	}
+	r2.Close()
+	if got := b.refs.Load(); got != 0 {
+		t.Fatalf("refs after every reader closed = %d, want 0", got)
+	}
+}
+
+// lateReader answers at once and keeps the request body, unread and
+// unclosed, as an HTTP/1 Transport may while its write loop still sends it
+// after RoundTrip returned.
+type lateReader struct{ bodies chan io.ReadCloser }
+
+func (l lateReader) RoundTrip(r *http.Request) (*http.Response, error) {
+	l.bodies <- r.Body
+	return &http.Response{
+		StatusCode: 200,
+		Header:     http.Header{"Content-Type": {"application/json"}},
+		Body:       io.NopCloser(strings.NewReader(`{"type":"message"}`)),
+		Request:    r,
+	}, nil
+}
+
+// TestLateReaderSeesItsOwnBody sends bodies of one size class one after the
+// other while the Transport keeps every earlier body open: a buffer that
+// went back to its pool when the handler returned would be overwritten by
+// the next request's body.
+func TestLateReaderSeesItsOwnBody(t *testing.T) {
+	const n = 16
+	lr := lateReader{bodies: make(chan io.ReadCloser, n)}
+	e := setupWith(t, "http://upstream.invalid", lr, nil, "priority", "a")
+	want := make([]string, n)
+	for i := range want {
+		want[i] = `{"model":"claude-sonnet-4-5","pad":"` + strings.Repeat(string(rune('a'+i)), 64<<10-64) + `"}`
+		resp := e.post(t, "/v1/messages", want[i])
+		readAll(t, resp.Body) // the handler has returned once the answer is read
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d: status %d", i, resp.StatusCode)
+		}
+	}
+	for i := range want {
+		rc := <-lr.bodies
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, []byte(want[i])) {
+			t.Fatalf("body %d read after its handler returned is not the one sent (starts %.60q)", i, got)
+		}
+	}
+}
+
+// BenchmarkReadBody compares buffering a 64 KiB body from the pools with a
+// fresh allocation per request (the baseline, as before the pools).
+func BenchmarkReadBody(b *testing.B) {
+	payload := bytes.Repeat([]byte("x"), 64<<10)
+	req := func() *http.Request {
+		r, _ := http.NewRequest("POST", "http://proxy/v1/messages", bytes.NewReader(payload))
+		return r
+	}
+	b.Run("alloc", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(payload)))
+		for b.Loop() {
+			r := req()
+			buf := make([]byte, r.ContentLength)
+			if _, err := io.ReadFull(r.Body, buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("pooled", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(payload)))
+		for b.Loop() {
+			body, _, err := readBody(req(), 32<<20)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rc := body.reader()
+			body.release()
+			rc.Close()
+		}
+	})
+}
