@@ -16,6 +16,12 @@ type Entry struct {
 	// the XDG spec says. Windows keeps login items in the registry and
 	// ignores Home.
 	Home string
+	// ConfigDirs are the system configuration directories, most important
+	// first, whose autostart subdirectory may hold the entry a package
+	// installed for every user (/etc/xdg/autostart/maxrouter.desktop). nil
+	// means $XDG_CONFIG_DIRS, or /etc/xdg when that is unset; an empty
+	// slice means none. Only Linux and the BSDs have them.
+	ConfigDirs []string
 }
 
 // Enable makes the current user's login start exe (see Entry.Enable).
@@ -30,7 +36,9 @@ func Enabled() (bool, error) { return Entry{}.Enabled() }
 
 // Enable makes login start exe, replacing an earlier entry. exe should be a
 // path that outlives this run: the installed binary, or for an AppImage the
-// image itself ($APPIMAGE), not its temporary mount.
+// image itself ($APPIMAGE), not its temporary mount. On Linux, where the
+// package's system-wide entry already starts exe, Enable only removes the
+// user's entry that switched it off.
 func (e Entry) Enable(exe string) error {
 	if exe == "" {
 		return fmt.Errorf("enabling autostart: no executable given")
@@ -41,7 +49,9 @@ func (e Entry) Enable(exe string) error {
 	return nil
 }
 
-// Disable removes the login item; without one it does nothing.
+// Disable removes the login item; without one it does nothing. On Linux a
+// system-wide entry cannot be removed by the user: Disable writes the
+// user's entry of the same name with Hidden=true, which switches it off.
 func (e Entry) Disable() error {
 	if err := e.disable(); err != nil {
 		return fmt.Errorf("disabling autostart: %w", err)
@@ -50,7 +60,8 @@ func (e Entry) Disable() error {
 }
 
 // Enabled reports whether an entry exists and is not switched off (by a
-// desktop's startup-apps settings, where the platform has them).
+// desktop's startup-apps settings, where the platform has them). On Linux
+// the entry is the user's, or else the system-wide one.
 func (e Entry) Enabled() (bool, error) {
 	ok, err := e.enabled()
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 func TestXDGEnableDisable(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", "")
-	e := Entry{Home: home}
+	e := Entry{Home: home, ConfigDirs: []string{}}
 	path := filepath.Join(home, ".config", "autostart", "maxrouter.desktop")
 
 	if got, err := e.Location(); err != nil || got != path {
@@ -72,7 +72,7 @@ func TestXDGConfigHome(t *testing.T) {
 				xdg = "relative/config"
 			}
 			t.Setenv("XDG_CONFIG_HOME", xdg)
-			e := Entry{Home: home}
+			e := Entry{Home: home, ConfigDirs: []string{}}
 			if err := e.Enable("/usr/bin/maxrouter"); err != nil {
 				t.Fatalf("Enable: %v", err)
 			}
@@ -100,7 +100,7 @@ func TestXDGSwitchedOff(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			home := t.TempDir()
 			t.Setenv("XDG_CONFIG_HOME", "")
-			e := Entry{Home: home}
+			e := Entry{Home: home, ConfigDirs: []string{}}
 			if err := e.Enable("/usr/bin/maxrouter"); err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +117,7 @@ func TestXDGSwitchedOff(t *testing.T) {
 
 func TestEnableNeedsExecutable(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", "")
-	if err := (Entry{Home: t.TempDir()}).Enable(""); err == nil {
+	if err := (Entry{Home: t.TempDir(), ConfigDirs: []string{}}).Enable(""); err == nil {
 		t.Error(`Enable("") = nil, want an error`)
 	}
 }

@@ -43,6 +43,16 @@ func xmlText(s string) string {
 	return b.String()
 }
 
+// XDGName is the file name of the XDG autostart entry, in the user's
+// $XDG_CONFIG_HOME/autostart and in a package's /etc/xdg/autostart alike:
+// the same name is what lets the user's file override the system one.
+const XDGName = "maxrouter.desktop"
+
+// XDGEntry renders the XDG autostart entry that starts exe at login, as
+// Enable writes it for one user; a package installs the same text for
+// every user.
+func XDGEntry(exe string) string { return desktopEntry(exe) }
+
 // desktopEntry renders the XDG autostart entry that starts exe at login.
 func desktopEntry(exe string) string {
 	return `[Desktop Entry]
@@ -69,4 +79,20 @@ func desktopExec(exe string) string {
 		arg = `"` + strings.NewReplacer(`"`, `\"`, "`", "\\`", `$`, `\$`, `\`, `\\`).Replace(arg) + `"`
 	}
 	return strings.NewReplacer(`\`, `\\`, "\n", `\n`, "\t", `\t`, "\r", `\r`).Replace(arg)
+}
+
+// hiddenEntry renders the user's entry that switches off a system-wide one
+// of the same name: by the XDG autostart spec, Hidden=true makes it as if
+// the entry did not exist. exec is the system entry's Exec value, kept so
+// that tools listing startup applications still see what it would start.
+func hiddenEntry(exec string) string {
+	if exec != "" {
+		exec = "Exec=" + exec + "\n"
+	}
+	return `[Desktop Entry]
+Type=Application
+Name=MaxRouter
+Comment=Switches off the MaxRouter login item installed for all users
+` + exec + `Hidden=true
+`
 }
