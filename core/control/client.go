@@ -142,12 +142,25 @@ func (c *Client) RevokeToken(ctx context.Context, id string) error {
 	return c.call(ctx, http.MethodDelete, "tokens/"+url.PathEscape(id), nil, http.StatusNoContent, nil)
 }
 
-// Events follows the daemon's event stream, calling fn for each account
-// event in order, from the goroutine that called Events. It blocks until
-// ctx ends (returning ctx.Err()) or the stream breaks or the daemon ends it
-// (returning an error wrapping ErrUnreachable); an error answer is returned
-// as for the other calls. The caller reconnects, and should re-read
-// Accounts then, since events published in between are lost.
+// Pause stops the daemon's routing: proxied requests get 503 until Resume.
+// Pausing a paused daemon is not an error.
+func (c *Client) Pause(ctx context.Context) error {
+	return c.call(ctx, http.MethodPost, "pause", nil, http.StatusNoContent, nil)
+}
+
+// Resume makes the daemon route requests again after Pause. Resuming a
+// daemon that is not paused is not an error.
+func (c *Client) Resume(ctx context.Context) error {
+	return c.call(ctx, http.MethodPost, "resume", nil, http.StatusNoContent, nil)
+}
+
+// Events follows the daemon's event stream, calling fn for each event
+// (account and pool changes, routing paused and resumed) in order, from
+// the goroutine that called Events. It blocks until ctx ends (returning
+// ctx.Err()) or the stream breaks or the daemon ends it (returning an error
+// wrapping ErrUnreachable); an error answer is returned as for the other
+// calls. The caller reconnects, and should re-read Accounts and Status
+// then, since events published in between are lost.
 func (c *Client) Events(ctx context.Context, fn func(Event)) error {
 	req, err := c.newRequest(ctx, http.MethodGet, "events", nil)
 	if err != nil {

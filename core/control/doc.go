@@ -1,7 +1,7 @@
 // Package control is the daemon's control API: the JSON-over-HTTP surface
 // under /control/v1/ that the desktop app and the CLI use to read account
-// state, follow account events, edit the configuration and manage client
-// tokens.
+// state, follow account events, edit the configuration, manage client
+// tokens and pause or resume routing.
 //
 // The package holds the wire types (types.go), the server side (Server,
 // driven by a Backend the daemon implements), the Go client (Client) and the

@@ -55,6 +55,12 @@ type Backend interface {
 	// RevokeToken revokes a client token by ID. An error wrapping
 	// ErrNotFound answers 404.
 	RevokeToken(id string) error
+	// Pause stops routing: proxied requests get 503 until Resume. Pausing
+	// a paused daemon does nothing. Status reports it as Paused.
+	Pause() error
+	// Resume routes requests again after Pause. Resuming a daemon that is
+	// not paused does nothing.
+	Resume() error
 }
 
 // CheckRequest is the body of POST accounts/check.
@@ -104,6 +110,8 @@ func NewServer(b Backend, secret string, log *slog.Logger) *Server {
 	s.mux.HandleFunc("GET "+Prefix+"tokens", s.handleTokens)
 	s.mux.HandleFunc("POST "+Prefix+"tokens", s.handleIssue)
 	s.mux.HandleFunc("DELETE "+Prefix+"tokens/{id}", s.handleRevoke)
+	s.mux.HandleFunc("POST "+Prefix+"pause", s.handlePause)
+	s.mux.HandleFunc("POST "+Prefix+"resume", s.handleResume)
 	return s
 }
 
@@ -276,6 +284,22 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("client token revoked", "id", id)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handlePause(w http.ResponseWriter, r *http.Request) {
+	if err := s.b.Pause(); err != nil {
+		s.backendError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleResume(w http.ResponseWriter, r *http.Request) {
+	if err := s.b.Resume(); err != nil {
+		s.backendError(w, r, err)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -149,6 +149,8 @@ func TestRouting(t *testing.T) {
 		{"DELETE", "/control/v1/config", 405, "GET, HEAD, PUT"},
 		{"DELETE", "/control/v1/tokens", 405, "GET, HEAD, POST"},
 		{"GET", "/control/v1/tokens/x", 405, "DELETE"},
+		{"GET", "/control/v1/pause", 405, "POST"},
+		{"PUT", "/control/v1/resume", 405, "POST"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -596,5 +598,137 @@ func TestEventsWireFormat(t *testing.T) {
 		if err != nil {
 			t.Fatalf("reading stream: %v (so far %q, want a ping and %q)", err, seen.String(), wantEvent)
 		}
+	}
+}
+
+func TestPauseResume(t *testing.T) {
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	b := &controltest.Backend{Now: func() time.Time { return at }}
+	c, _ := controltest.NewServer(t, b)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events, done := eventsRun(ctx, c)
+	b.WaitSubscribers(t, 1)
+
+	paused := func() bool {
+		t.Helper()
+		st, err := c.Status(ctx)
+		if err != nil {
+			t.Fatalf("Status: %v", err)
+		}
+		return st.Paused
+	}
+	steps := []struct {
+		name      string
+		call      func(context.Context) error
+		wantPause bool
+		wantEvent event.Type // "" when the state did not change
+	}{
+		{"pause", c.Pause, true, event.Paused},
+		{"pause again", c.Pause, true, ""},
+		{"resume", c.Resume, false, event.Resumed},
+		{"resume again", c.Resume, false, ""},
+		{"pause after resume", c.Pause, true, event.Paused},
+	}
+	if paused() {
+		t.Fatal("Status.Paused = true before any pause")
+	}
+	for _, st := range steps {
+		if err := st.call(ctx); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got := paused(); got != st.wantPause {
+			t.Errorf("after %s: Status.Paused = %t, want %t", st.name, got, st.wantPause)
+		}
+		if st.wantEvent == "" {
+			continue
+		}
+		select {
+		case got := <-events:
+			if want := (control.Event{Type: st.wantEvent, At: at}); !reflect.DeepEqual(got, want) {
+				t.Errorf("after %s: event %+v, want %+v", st.name, got, want)
+			}
+		case err := <-done:
+			t.Fatalf("Events returned %v", err)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("after %s: no %s event within 10s", st.name, st.wantEvent)
+		}
+	}
+	// The idempotent calls published nothing: a probe is the next event.
+	b.Publish(control.Event{Type: event.Refreshed, Account: "probe"})
+	select {
+	case got := <-events:
+		if got.Account != "probe" {
+			t.Errorf("event %+v after the steps, want only the probe (a repeated pause or resume published)", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("probe event did not arrive")
+	}
+	b.Lock()
+	got := b.Pauses
+	b.Unlock()
+	if want := []bool{true, true, false, false, true}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Pauses = %v, want %v", got, want)
+	}
+}
+
+func TestPauseAnswers(t *testing.T) {
+	tests := []struct {
+		name, path, auth string
+		err              error
+		wantStatus       int
+		wantType         string
+	}{
+		{"pause", "pause", "Bearer " + testSecret, nil, 204, ""},
+		{"resume", "resume", "Bearer " + testSecret, nil, 204, ""},
+		{"pause without secret", "pause", "", nil, 401, "authentication_error"},
+		{"resume with wrong secret", "resume", "Bearer nope", nil, 401, "authentication_error"},
+		{"backend fails", "pause", "Bearer " + testSecret, errors.New("cannot pause"), 500, "api_error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &controltest.Backend{PauseErr: tt.err}
+			hs, _ := rawServer(t, b)
+			resp, data := do(t, "POST", hs.URL+"/control/v1/"+tt.path, "", tt.auth, "")
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status = %d, want %d (%s)", resp.StatusCode, tt.wantStatus, data)
+			}
+			b.Lock()
+			calls := len(b.Pauses)
+			b.Unlock()
+			if tt.wantStatus == 401 && calls != 0 {
+				t.Errorf("backend called %d times without the secret", calls)
+			}
+			if tt.wantType == "" {
+				if len(data) != 0 {
+					t.Errorf("204 answer has a body %q", data)
+				}
+				return
+			}
+			if got := errorBody(t, data).Error.Type; got != tt.wantType {
+				t.Errorf("error type = %q, want %q", got, tt.wantType)
+			}
+		})
+	}
+}
+
+func TestClientPauseErrors(t *testing.T) {
+	b := &controltest.Backend{}
+	_, hs := controltest.NewServer(t, b)
+	ctx := context.Background()
+	wrong := control.NewClient(hs.URL, "wrong")
+	if err := wrong.Pause(ctx); !errors.Is(err, control.ErrUnauthorized) {
+		t.Errorf("Pause with a wrong secret = %v, want ErrUnauthorized", err)
+	}
+	if err := wrong.Resume(ctx); !errors.Is(err, control.ErrUnauthorized) {
+		t.Errorf("Resume with a wrong secret = %v, want ErrUnauthorized", err)
+	}
+	if st := b.Status(); st.Paused {
+		t.Error("paused by a client with a wrong secret")
+	}
+	url := hs.URL
+	hs.Close()
+	if err := control.NewClient(url, testSecret).Pause(ctx); !errors.Is(err, control.ErrUnreachable) {
+		t.Errorf("Pause on a stopped daemon = %v, want ErrUnreachable", err)
 	}
 }

@@ -57,13 +57,17 @@ type Accounts struct {
 	Accounts []Account `json:"accounts"`
 }
 
-// Status is the body of GET status: who is answering and where.
+// Status is the body of GET status: who is answering and where, and
+// whether routing is paused.
 type Status struct {
 	Version   string    `json:"version"`
 	Listen    string    `json:"listen"`
 	PID       int       `json:"pid"`
 	StartedAt time.Time `json:"started_at"`
 	Config    string    `json:"config"` // path of the config file the daemon owns
+	// Paused is true while routing is paused (POST pause): proxied requests
+	// get 503 until POST resume. A restarted daemon is never paused.
+	Paused bool `json:"paused"`
 }
 
 // Token describes a client token; the secret itself is never part of it.
@@ -107,7 +111,8 @@ type DirCheck struct {
 	Problem       string     `json:"problem,omitempty"` // why not usable, for a person
 }
 
-// Event is one change on the event stream (GET events, `event: account`).
+// Event is one change on the event stream (GET events, `event: account`):
+// an account or pool change, or routing paused or resumed.
 type Event = event.Event
 
 // Config is the body of GET/PUT config.

@@ -16,17 +16,18 @@ import (
 	"time"
 
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/event"
 )
 
 // Backend is an in-memory control.Backend. Set its fields before the
 // server starts, or later while holding its lock (b.Lock() … b.Unlock())
 // or through the Set methods. Calls are recorded in PutConfigs, Resets,
-// Checks, Issues and Revokes; read them once the client call returned (or
-// under the lock). The zero value is ready to use.
+// Checks, Issues, Revokes and Pauses; read them once the client call
+// returned (or under the lock). The zero value is ready to use.
 type Backend struct {
 	sync.Mutex
 
-	// StatusValue is what Status returns.
+	// StatusValue is what Status returns; Pause and Resume set its Paused.
 	StatusValue control.Status
 	// AccountList is what Accounts returns; ResetAccount answers
 	// control.ErrNotFound for a name not in it.
@@ -47,6 +48,9 @@ type Backend struct {
 	ResetErr error
 	// IssueErr, when set, is returned by IssueToken.
 	IssueErr error
+	// PauseErr, when set, is returned by Pause and Resume (which then
+	// change nothing).
+	PauseErr error
 	// Now is the clock for issued tokens; nil means time.Now.
 	Now func() time.Time
 
@@ -60,6 +64,8 @@ type Backend struct {
 	Issues []IssueCall
 	// Revokes records every token ID RevokeToken received.
 	Revokes []string
+	// Pauses records every Pause (true) and Resume (false) call, in order.
+	Pauses []bool
 
 	subs    map[chan control.Event]struct{}
 	changed chan struct{} // closed and replaced when subs changes
@@ -170,10 +176,7 @@ func (b *Backend) IssueToken(label string, ttl time.Duration) (control.Issued, e
 	if label == "" {
 		return control.Issued{}, fmt.Errorf("%w: a token needs a label", control.ErrInvalid)
 	}
-	now := time.Now
-	if b.Now != nil {
-		now = b.Now
-	}
+	now := b.now
 	n := len(b.TokenList) + 1
 	tok := control.Token{
 		ID:        fmt.Sprintf("tok-%d", n),
@@ -195,10 +198,7 @@ func (b *Backend) RevokeToken(id string) error {
 	b.Lock()
 	defer b.Unlock()
 	b.Revokes = append(b.Revokes, id)
-	now := time.Now
-	if b.Now != nil {
-		now = b.Now
-	}
+	now := b.now
 	for i, t := range b.TokenList {
 		if t.ID == id && t.RevokedAt == nil {
 			at := now().UTC()
@@ -207,6 +207,51 @@ func (b *Backend) RevokeToken(id string) error {
 		}
 	}
 	return fmt.Errorf("no active token %q: %w", id, control.ErrNotFound)
+}
+
+// Pause records the call; it returns PauseErr when set, and otherwise sets
+// StatusValue.Paused and, when that changed, publishes a paused event as
+// the daemon does.
+func (b *Backend) Pause() error { return b.setPaused(true) }
+
+// Resume records the call; it returns PauseErr when set, and otherwise
+// clears StatusValue.Paused and, when that changed, publishes a resumed
+// event as the daemon does.
+func (b *Backend) Resume() error { return b.setPaused(false) }
+
+// SetPaused sets StatusValue.Paused without publishing an event or
+// recording a call (a daemon found paused, a lost event).
+func (b *Backend) SetPaused(paused bool) {
+	b.Lock()
+	defer b.Unlock()
+	b.StatusValue.Paused = paused
+}
+
+func (b *Backend) setPaused(paused bool) error {
+	b.Lock()
+	defer b.Unlock()
+	b.Pauses = append(b.Pauses, paused)
+	if b.PauseErr != nil {
+		return b.PauseErr
+	}
+	if b.StatusValue.Paused == paused {
+		return nil
+	}
+	b.StatusValue.Paused = paused
+	e := control.Event{Type: event.Resumed, At: b.now().UTC()}
+	if paused {
+		e.Type = event.Paused
+	}
+	b.publishLocked(e)
+	return nil
+}
+
+// now reads the Now clock, time.Now when nil; b is locked.
+func (b *Backend) now() time.Time {
+	if b.Now != nil {
+		return b.Now()
+	}
+	return time.Now()
 }
 
 // Subscribe returns a channel receiving events published from now on (it
@@ -235,6 +280,11 @@ func (b *Backend) Subscribe() (<-chan control.Event, func()) {
 func (b *Backend) Publish(e control.Event) {
 	b.Lock()
 	defer b.Unlock()
+	b.publishLocked(e)
+}
+
+// publishLocked sends e to every subscriber; b is locked.
+func (b *Backend) publishLocked(e control.Event) {
 	for ch := range b.subs {
 		select {
 		case ch <- e:
