@@ -10,6 +10,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/credential"
+	"github.com/maxrouter/maxrouter/core/event"
 	"github.com/maxrouter/maxrouter/core/token"
 )
 
@@ -18,7 +19,32 @@ var _ control.Backend = (*Daemon)(nil)
 
 // Status implements control.Backend.
 func (d *Daemon) Status() control.Status {
-	return control.Status{Version: d.o.Version, Listen: d.Addr(), PID: os.Getpid(), StartedAt: d.started, Config: d.o.ConfigPath}
+	return control.Status{Version: d.o.Version, Listen: d.Addr(), PID: os.Getpid(), StartedAt: d.started, Config: d.o.ConfigPath, Paused: d.paused.Load()}
+}
+
+// Pause implements control.Backend: proxied requests get 503 until Resume;
+// requests in flight finish. A change is published as a paused event.
+// Pausing lasts until Resume or the daemon's end: a restart resumes.
+func (d *Daemon) Pause() error {
+	d.pauseMu.Lock()
+	defer d.pauseMu.Unlock()
+	if d.paused.CompareAndSwap(false, true) {
+		d.log.Info("routing paused: proxied requests get 503 until resumed")
+		d.bus.Publish(event.Event{Type: event.Paused, At: time.Now()})
+	}
+	return nil
+}
+
+// Resume implements control.Backend: requests are routed again. A change is
+// published as a resumed event.
+func (d *Daemon) Resume() error {
+	d.pauseMu.Lock()
+	defer d.pauseMu.Unlock()
+	if d.paused.CompareAndSwap(true, false) {
+		d.log.Info("routing resumed")
+		d.bus.Publish(event.Event{Type: event.Resumed, At: time.Now()})
+	}
+	return nil
 }
 
 // Accounts implements control.Backend.

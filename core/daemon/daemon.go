@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -73,6 +74,8 @@ type Daemon struct {
 	srv     *http.Server
 	created bool
 	started time.Time
+	paused  atomic.Bool // routing paused by the user (runtime state only); read lock-free per request
+	pauseMu sync.Mutex  // orders Pause and Resume, so events follow the state's order
 
 	mu      sync.Mutex // serialises configuration changes; guards below
 	file    config.Config
@@ -478,8 +481,26 @@ func (d *Daemon) routes() http.Handler {
 		d.proxy.Metrics().WriteTo(w, d.pool.Snapshots())
 	}))
 	mux.Handle(control.Prefix, d.control)
-	mux.Handle("/v1/", d.proxy)
+	mux.Handle("/v1/", d.unlessPaused(d.proxy))
 	return mux
+}
+
+// pausedMessage is the error message of a request refused while paused.
+const pausedMessage = "MaxRouter is paused: choose Resume routing in the tray menu"
+
+// unlessPaused passes requests to next, except while routing is paused:
+// then a client the proxy admits gets 503 in Anthropic's error shape, and
+// nothing is sent upstream. A client it does not admit still gets the
+// proxy's authentication error. Requests already in next when the pause
+// starts finish normally.
+func (d *Daemon) unlessPaused(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d.paused.Load() && d.proxy.Authorize(r) == nil {
+			proxy.WriteError(w, http.StatusServiceUnavailable, "api_error", pausedMessage)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // health answers without authentication: it says nothing about accounts
@@ -496,7 +517,7 @@ func (d *Daemon) health(w http.ResponseWriter, _ *http.Request) {
 	if avail == 0 {
 		status = "degraded"
 	}
-	writeJSON(w, map[string]any{"status": status, "version": d.o.Version, "accounts": len(snaps), "available": avail})
+	writeJSON(w, map[string]any{"status": status, "version": d.o.Version, "accounts": len(snaps), "available": avail, "paused": d.paused.Load()})
 }
 
 // readOnly admits a client token or the control secret.

@@ -506,3 +506,241 @@ func TestMalformedConfigIsNotTouched(t *testing.T) {
 		t.Errorf("malformed config rewritten: %q", b)
 	}
 }
+
+// send makes a request to the daemon with an optional bearer token and
+// returns the answer with its body read.
+func (h *harness) send(t *testing.T, method, path, auth, body string) (*http.Response, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, h.base+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", "Bearer "+auth)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading the answer: %v", method, path, err)
+	}
+	return resp, data
+}
+
+// follow subscribes to the daemon's event stream through the control API
+// and returns a function giving the next event (failing after 6s). It
+// returns once the stream is known to be connected.
+func (h *harness) follow(t *testing.T) func() event.Event {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	events := make(chan event.Event, 16)
+	go h.client.Events(ctx, func(e event.Event) { events <- e })
+	waitFor(t, "the event stream to connect", func() bool {
+		h.d.bus.Publish(event.Event{Type: event.Refreshed, Account: "probe"})
+		return len(events) > 0
+	})
+	for len(events) > 0 {
+		<-events
+	}
+	return func() event.Event {
+		t.Helper()
+		for {
+			select {
+			case e := <-events:
+				if e.Type != event.Refreshed || e.Account != "probe" {
+					return e
+				}
+			case <-time.After(6 * time.Second):
+				t.Fatal("no event within 6s")
+			}
+		}
+	}
+}
+
+func TestPauseRouting(t *testing.T) {
+	h := start(t, func(h *harness) {
+		writeCreds(t, filepath.Join(h.home, ".claude"), tok("main"), "r", time.Now().Add(time.Hour))
+	})
+	ctx := context.Background()
+	client := h.issue(t)
+	sec, _ := os.ReadFile(filepath.Join(filepath.Dir(h.cfg), "control.secret"))
+	secret := strings.TrimSpace(string(sec))
+	next := h.follow(t)
+	paused := func() bool {
+		t.Helper()
+		st, err := h.client.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Paused
+	}
+
+	if resp, data := h.send(t, "POST", "/v1/messages", client, body); resp.StatusCode != 200 {
+		t.Fatalf("before pausing: status = %d, want 200: %s", resp.StatusCode, data)
+	}
+	if paused() {
+		t.Fatal("Status.Paused = true before pausing")
+	}
+	before := time.Now()
+	if err := h.client.Pause(ctx); err != nil {
+		t.Fatalf("Pause: %v", err)
+	}
+	if e := next(); e.Type != event.Paused || e.Account != "" || e.At.Before(before) {
+		t.Errorf("event = %+v, want paused at or after %v", e, before)
+	}
+	if !paused() {
+		t.Error("Status.Paused = false after Pause")
+	}
+	if err := h.client.Pause(ctx); err != nil {
+		t.Fatalf("second Pause: %v", err)
+	}
+
+	t.Run("proxied requests refused", func(t *testing.T) {
+		for _, c := range []struct{ method, path, body string }{
+			{"POST", "/v1/messages", body},
+			{"POST", "/v1/messages/count_tokens", body},
+			{"GET", "/v1/models", ""},
+			{"POST", "/v1/accounts", body}, // only GET is the read-only endpoint
+		} {
+			resp, data := h.send(t, c.method, c.path, client, c.body)
+			if resp.StatusCode != http.StatusServiceUnavailable {
+				t.Errorf("%s %s = %d, want 503: %s", c.method, c.path, resp.StatusCode, data)
+				continue
+			}
+			if got := resp.Header.Get("Content-Type"); got != "application/json" {
+				t.Errorf("%s %s: Content-Type = %q, want application/json", c.method, c.path, got)
+			}
+			var eb control.ErrorBody
+			if err := json.Unmarshal(data, &eb); err != nil {
+				t.Fatalf("%s %s: answer %q is not JSON: %v", c.method, c.path, data, err)
+			}
+			want := control.ErrorBody{Type: "error", Error: control.ErrorDetail{Type: "api_error", Message: "MaxRouter is paused: choose Resume routing in the tray menu"}}
+			if eb.Type != want.Type || eb.Error != want.Error {
+				t.Errorf("%s %s: answer %+v, want %+v", c.method, c.path, eb, want)
+			}
+		}
+		if got := len(h.fake.Received()); got != 1 {
+			t.Errorf("upstream received %d requests, want only the one sent before pausing", got)
+		}
+	})
+	t.Run("unauthenticated requests still refused as such", func(t *testing.T) {
+		for _, auth := range []string{"", "la_sk_wrong"} {
+			if resp, data := h.send(t, "POST", "/v1/messages", auth, body); resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("token %q: status = %d, want 401: %s", auth, resp.StatusCode, data)
+			}
+		}
+	})
+	t.Run("other endpoints answer", func(t *testing.T) {
+		for _, c := range []struct{ method, path, auth string }{
+			{"HEAD", "/", ""},
+			{"GET", "/health", ""},
+			{"GET", "/v1/accounts", client},
+			{"GET", "/metrics", secret},
+			{"GET", "/control/v1/accounts", secret},
+		} {
+			if resp, data := h.send(t, c.method, c.path, c.auth, ""); resp.StatusCode != 200 {
+				t.Errorf("%s %s = %d, want 200: %s", c.method, c.path, resp.StatusCode, data)
+			}
+		}
+		_, data := h.send(t, "GET", "/health", "", "")
+		var health struct {
+			Paused bool `json:"paused"`
+		}
+		if err := json.Unmarshal(data, &health); err != nil || !health.Paused {
+			t.Errorf("health = %s (%v), want paused true", data, err)
+		}
+	})
+
+	if err := h.client.Resume(ctx); err != nil {
+		t.Fatalf("Resume: %v", err)
+	}
+	// The second Pause published nothing: the next event is the resume.
+	if e := next(); e.Type != event.Resumed {
+		t.Errorf("event = %+v, want resumed (and no second paused)", e)
+	}
+	if paused() {
+		t.Error("Status.Paused = true after Resume")
+	}
+	if err := h.client.Resume(ctx); err != nil {
+		t.Fatalf("second Resume: %v", err)
+	}
+	if resp, data := h.send(t, "POST", "/v1/messages", client, body); resp.StatusCode != 200 {
+		t.Fatalf("after resuming: status = %d, want 200: %s", resp.StatusCode, data)
+	}
+	if got := len(h.fake.Received()); got != 2 {
+		t.Errorf("upstream received %d requests, want 2 (forwarded again after resuming)", got)
+	}
+	// The second Resume published nothing either.
+	h.d.bus.Publish(event.Event{Type: event.Refreshed, Account: "marker"})
+	if e := next(); e.Account != "marker" {
+		t.Errorf("event = %+v, want the marker (a repeated resume published)", e)
+	}
+}
+
+func TestPauseKeepsRequestsInFlight(t *testing.T) {
+	arrived, release := make(chan struct{}), make(chan struct{})
+	h := start(t, func(h *harness) {
+		writeCreds(t, filepath.Join(h.home, ".claude"), tok("main"), "r", time.Now().Add(time.Hour))
+		h.fake.On(tok("main"), func(w http.ResponseWriter, r *http.Request, b []byte) {
+			close(arrived)
+			<-release
+			anthropictest.OK(w, r, b)
+		}, anthropictest.OK)
+	})
+	client := h.issue(t)
+	type answer struct {
+		status int
+		body   []byte
+	}
+	done := make(chan answer, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", h.base+"/v1/messages", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+client)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- answer{body: []byte(err.Error())}
+			return
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		if err != nil {
+			data = append(data, "\nread error: "+err.Error()...)
+		}
+		done <- answer{resp.StatusCode, data}
+	}()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request did not reach the upstream")
+	}
+	if err := h.client.Pause(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if resp, data := h.send(t, "POST", "/v1/messages", client, body); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("new request while paused: status = %d, want 503: %s", resp.StatusCode, data)
+	}
+	close(release)
+	var a answer
+	select {
+	case a = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request in flight did not finish")
+	}
+	if a.status != 200 || !strings.Contains(string(a.body), "Hello from the fake Anthropic.") {
+		t.Errorf("request in flight when pausing = %d %s, want 200 with the whole message", a.status, a.body)
+	}
+	if got := len(h.fake.Received()); got != 1 {
+		t.Errorf("upstream received %d requests, want 1", got)
+	}
+}
