@@ -22,7 +22,11 @@ SDKs, and the control API the desktop app and CLI use.
 
 On first run it writes a configuration with every Claude Code login it
 finds (~/.claude, ~/.claude-*). SIGHUP re-reads the configuration file;
-SIGINT / SIGTERM stop it gracefully.`,
+SIGINT / SIGTERM stop it gracefully.
+
+It runs on one core with a relaxed garbage collector (see README,
+Performance); GOMAXPROCS, GOGC and GOMEMLIMIT in the environment override
+that.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			path, err := a.configPath()
@@ -30,6 +34,8 @@ SIGINT / SIGTERM stop it gracefully.`,
 				return err
 			}
 			log := a.logger(level)
+			applied := tuneRuntime(os.Getenv)
+			log.Debug("runtime settings", applied...)
 			d, err := daemon.New(daemon.Options{ConfigPath: path, Version: a.version, Logger: log, Listen: listen})
 			if err != nil {
 				return err
