@@ -1,8 +1,9 @@
 // Package tray is MaxRouter's tray icon and menu. Like Tailscale's systray,
 // it is a thin client of the daemon: everything it shows comes from the
-// control API (accounts, configuration, the event stream), and every action
-// is a control API call or a callback the desktop app supplies (open
-// settings, start or stop the service, quit).
+// control API (accounts, configuration, status, the event stream), and
+// every action is a control API call (choose the strategy, pause or resume
+// routing) or a callback the desktop app supplies (open settings, start or
+// stop the service, quit).
 //
 // The view decisions (Title, AccountLine, IconState, Tooltip) are pure
 // functions; Tray keeps the menu live and Serve follows the daemon,
@@ -26,18 +27,25 @@ import (
 	"github.com/maxrouter/maxrouter/assets"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/event"
 )
 
 // Daemon is the part of the control API the tray uses; *control.Client
 // satisfies it. Errors wrapping control.ErrUnreachable mean the daemon is
 // not running.
 type Daemon interface {
+	// Status tells whether routing is paused.
+	Status(ctx context.Context) (control.Status, error)
 	Accounts(ctx context.Context) ([]control.Account, error)
 	Events(ctx context.Context, fn func(control.Event)) error
 	Config(ctx context.Context) (control.Config, error)
 	PutConfig(ctx context.Context, cfg control.Config) error
 	Tokens(ctx context.Context) ([]control.Token, error)
 	IssueToken(ctx context.Context, label string, ttl time.Duration) (control.Issued, error)
+	// Pause and Resume stop and restart routing ("Pause routing",
+	// "Resume routing"); both are idempotent.
+	Pause(ctx context.Context) error
+	Resume(ctx context.Context) error
 	// BaseURL is the daemon's address as a client dials it
 	// ("http://127.0.0.1:8787"), the ANTHROPIC_BASE_URL to hand out.
 	BaseURL() string
@@ -119,6 +127,8 @@ const (
 	LabelStrategy = "Strategy"
 	LabelCopy     = "Copy Claude Code setup"
 	LabelSettings = "Settings…"
+	LabelPause    = "Pause routing"
+	LabelResume   = "Resume routing"
 	LabelStart    = "Start MaxRouter"
 	LabelStarting = "Starting MaxRouter…"
 	LabelStop     = "Stop MaxRouter"
@@ -163,6 +173,7 @@ type snapshot struct {
 	reachable  bool              // the last attempt or stream worked
 	accounts   []control.Account // as last read; nil while unreachable
 	strategy   string            // from the configuration; "" when unknown
+	paused     bool              // routing is paused (from Status and the paused/resumed events)
 	problem    string            // why the daemon is unreachable, for a person
 	service    string            // ServiceStatus, while unreachable
 	busy       string            // LabelStarting or LabelStopping, or ""
@@ -291,10 +302,12 @@ func (t *Tray) session(ctx context.Context) (connected bool, err error) {
 		return false, err
 	}
 	strategy := t.readConfig(ctx)
+	paused, pausedKnown := t.readPaused(ctx)
 	t.accountsRead(accounts)
 	t.update(func(s *snapshot) {
 		s.connecting, s.reachable, s.problem, s.service = false, true, "", ""
 		s.accounts = accounts
+		s.paused = pausedKnown && paused
 		if strategy != "" {
 			s.strategy = strategy
 		}
@@ -365,6 +378,18 @@ func (f *follower) refresh(ctx context.Context) {
 			t.log.Warn("re-reading accounts", "err", err)
 		}
 		strategy := t.readConfig(ctx)
+		paused, pausedKnown := t.readPaused(ctx)
+		if !pausedKnown {
+			// The events say it when the status cannot: the last one counts.
+			for _, e := range events {
+				switch e.Type {
+				case event.Paused:
+					paused, pausedKnown = true, true
+				case event.Resumed:
+					paused, pausedKnown = false, true
+				}
+			}
+		}
 		if err == nil {
 			t.accountsRead(accounts)
 		}
@@ -382,6 +407,9 @@ func (f *follower) refresh(ctx context.Context) {
 		t.update(func(s *snapshot) {
 			if strategy != "" {
 				s.strategy = strategy
+			}
+			if pausedKnown {
+				s.paused = paused
 			}
 		})
 	}
@@ -412,6 +440,21 @@ func (t *Tray) readConfig(ctx context.Context) string {
 	return cfg.Strategy
 }
 
+// readPaused asks the daemon whether routing is paused; known is false when
+// it did not answer.
+func (t *Tray) readPaused(ctx context.Context) (paused, known bool) {
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	st, err := t.o.Daemon.Status(cctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			t.log.Warn("reading the daemon's status", "err", err)
+		}
+		return false, false
+	}
+	return st.Paused, true
+}
+
 // lost marks the daemon unreachable because of err.
 func (t *Tray) lost(err error) {
 	var service string
@@ -428,7 +471,7 @@ func (t *Tray) lost(err error) {
 		t.log.Debug("daemon not reachable", "err", err)
 	}
 	t.update(func(s *snapshot) {
-		s.connecting, s.reachable, s.accounts = false, false, nil
+		s.connecting, s.reachable, s.accounts, s.paused = false, false, nil, false
 		s.problem, s.service = problem, service
 		if s.busy == LabelStarting && t.o.Now().Sub(s.busySince) > startGrace {
 			s.busy = "" // it did not come up: offer to start it again
@@ -473,8 +516,8 @@ func (t *Tray) render() {
 		s.accounts[i].Dir = shortenHome(s.accounts[i].Dir, t.home)
 	}
 	items := t.items(s)
-	icon := IconState(s.accounts, s.reachable)
-	tooltip := Tooltip(s.accounts, s.reachable, t.o.Now())
+	icon := IconState(s.accounts, s.reachable, s.paused)
+	tooltip := Tooltip(s.accounts, s.reachable, s.paused, t.o.Now())
 	if s.connecting {
 		tooltip = "MaxRouter — connecting to the daemon…"
 	}
@@ -503,7 +546,7 @@ func (t *Tray) render() {
 // items builds the menu for s.
 func (t *Tray) items(s snapshot) []*fyne.MenuItem {
 	now := t.o.Now()
-	title := Title(s.accounts, s.reachable)
+	title := Title(s.accounts, s.reachable, s.paused)
 	if s.connecting {
 		title = "MaxRouter — connecting…"
 	}
@@ -555,6 +598,11 @@ func (t *Tray) items(s snapshot) []*fyne.MenuItem {
 		add(line(LabelSettings, t.o.OpenSettings))
 	}
 	if s.reachable {
+		if s.paused {
+			add(line(LabelResume, func() { t.setPaused(false) }))
+		} else {
+			add(line(LabelPause, func() { t.setPaused(true) }))
+		}
 		switch {
 		case s.busy == LabelStopping:
 			add(line(LabelStopping, nil))
@@ -645,6 +693,28 @@ func (t *Tray) putStrategy(ctx context.Context, name string) error {
 		return fmt.Errorf("saving the configuration: %w", err)
 	}
 	return nil
+}
+
+// setPaused pauses or resumes routing ("Pause routing", "Resume routing").
+// The menu changes once the daemon agreed; its event confirms it.
+func (t *Tray) setPaused(pause bool) {
+	t.do(func(ctx context.Context) {
+		call, verb := t.o.Daemon.Resume, "resume"
+		if pause {
+			call, verb = t.o.Daemon.Pause, "pause"
+		}
+		if err := call(ctx); err != nil {
+			t.log.Warn("changing routing", "action", verb, "err", err)
+			t.tell("Couldn't "+verb+" routing", err.Error())
+			return
+		}
+		t.log.Info("routing changed", "action", verb)
+		t.update(func(s *snapshot) {
+			if s.reachable {
+				s.paused = pause
+			}
+		})
+	})
 }
 
 // startService runs StartService and then connects at once.

@@ -148,8 +148,9 @@ func hasLabel(label string) func(view) bool {
 // switchDaemon is a Daemon whose server the test replaces, as a daemon
 // that stops and starts again.
 type switchDaemon struct {
-	mu sync.Mutex
-	c  *control.Client // nil: not running
+	mu        sync.Mutex
+	c         *control.Client // nil: not running
+	statusErr error           // when set, Status fails with it
 }
 
 var errDown = fmt.Errorf("%w: test daemon stopped", control.ErrUnreachable)
@@ -157,6 +158,33 @@ var errDown = fmt.Errorf("%w: test daemon stopped", control.ErrUnreachable)
 func (s *switchDaemon) set(c *control.Client) { s.mu.Lock(); s.c = c; s.mu.Unlock() }
 
 func (s *switchDaemon) client() *control.Client { s.mu.Lock(); defer s.mu.Unlock(); return s.c }
+
+func (s *switchDaemon) Status(ctx context.Context) (control.Status, error) {
+	s.mu.Lock()
+	err := s.statusErr
+	s.mu.Unlock()
+	if err != nil {
+		return control.Status{}, err
+	}
+	if c := s.client(); c != nil {
+		return c.Status(ctx)
+	}
+	return control.Status{}, errDown
+}
+
+func (s *switchDaemon) Pause(ctx context.Context) error {
+	if c := s.client(); c != nil {
+		return c.Pause(ctx)
+	}
+	return errDown
+}
+
+func (s *switchDaemon) Resume(ctx context.Context) error {
+	if c := s.client(); c != nil {
+		return c.Resume(ctx)
+	}
+	return errDown
+}
 
 func (s *switchDaemon) Accounts(ctx context.Context) ([]control.Account, error) {
 	if c := s.client(); c != nil {
@@ -333,6 +361,7 @@ func TestServeShowsAccounts(t *testing.T) {
 		LabelStrategy,
 		LabelCopy,
 		LabelSettings,
+		LabelPause,
 		LabelStop,
 		"---",
 		LabelQuit,
@@ -673,6 +702,154 @@ func TestMenuUnchangedIsNotResent(t *testing.T) {
 	h.desk.mu.Unlock()
 	if n != 2 { // the "connecting" menu and the account menu
 		t.Errorf("SetSystemTrayMenu called %d times for an unchanged menu, want 2", n)
+	}
+}
+
+// pauses returns the Pause (true) and Resume (false) calls the backend got.
+func (h *harness) pauses() []bool {
+	h.backend.Lock()
+	defer h.backend.Unlock()
+	return slices.Clone(h.backend.Pauses)
+}
+
+func TestPauseAndResumeClicks(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	v := h.desk.wait(t, "the pause item", hasLabel(LabelPause))
+	if it := v.item(LabelPause); it.Disabled {
+		t.Fatalf("%q is disabled", LabelPause)
+	}
+	if v.item(LabelResume) != nil {
+		t.Errorf("menu %q offers both pause and resume", v.labels())
+	}
+	h.backend.WaitSubscribers(t, 1)
+
+	v.item(LabelPause).Action()
+	v = h.desk.wait(t, "the resume item", hasLabel(LabelResume))
+	if got, want := h.pauses(), []bool{true}; !slices.Equal(got, want) {
+		t.Errorf("pause calls = %v, want %v", got, want)
+	}
+	if got := h.backend.Status(); !got.Paused {
+		t.Error("daemon not paused after clicking " + LabelPause)
+	}
+	want := []string{
+		"MaxRouter — paused (2 of 3 accounts available)",
+		"---",
+		"✓ work    Max 20x · 5h 42%",
+		"✓ personal    Pro",
+		"⚠ side    needs login — run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login",
+		"---",
+		LabelStrategy,
+		LabelCopy,
+		LabelSettings,
+		LabelResume,
+		LabelStop,
+		"---",
+		LabelQuit,
+	}
+	if got := v.labels(); !slices.Equal(got, want) {
+		t.Errorf("paused menu =\n%q\nwant\n%q", got, want)
+	}
+	if got, want := v.icon, "tray-none.png"; got != want {
+		t.Errorf("paused icon = %q, want %q", got, want)
+	}
+	if got, want := v.tooltip, "MaxRouter — paused (2 of 3 accounts available)\nClients get an error until you choose Resume routing."; got != want {
+		t.Errorf("paused tooltip = %q, want %q", got, want)
+	}
+
+	v.item(LabelResume).Action()
+	v = h.desk.wait(t, "the pause item again", hasLabel(LabelPause))
+	if got, want := h.pauses(), []bool{true, false}; !slices.Equal(got, want) {
+		t.Errorf("pause calls = %v, want %v", got, want)
+	}
+	if got, want := v.items[0].Label, "MaxRouter — 2 of 3 accounts available"; got != want {
+		t.Errorf("title after resuming = %q, want %q", got, want)
+	}
+	if got, want := v.icon, "tray-some.png"; got != want {
+		t.Errorf("icon after resuming = %q, want %q", got, want)
+	}
+	// The events reach the notifier, which has nothing to say about them.
+	waitFor(t, "the paused and resumed events at the notifier", func() bool {
+		h.notif.mu.Lock()
+		defer h.notif.mu.Unlock()
+		var types []event.Type
+		for _, e := range h.notif.events {
+			types = append(types, e.Type)
+		}
+		return slices.Equal(types, []event.Type{event.Paused, event.Resumed})
+	})
+}
+
+func TestPausedElsewhereShowsLive(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.desk.wait(t, "the pause item", hasLabel(LabelPause))
+	h.backend.WaitSubscribers(t, 1)
+
+	// Paused by another client (the CLI): the event updates the menu.
+	if err := h.backend.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	v := h.desk.wait(t, "the resume item", hasLabel(LabelResume))
+	if got, want := v.items[0].Label, "MaxRouter — paused (2 of 3 accounts available)"; got != want {
+		t.Errorf("title = %q, want %q", got, want)
+	}
+	// Without a status answer, the event alone still says it.
+	h.daemon.mu.Lock()
+	h.daemon.statusErr = errors.New("status broken")
+	h.daemon.mu.Unlock()
+	h.backend.SetPaused(false)
+	h.backend.Publish(control.Event{Type: event.Resumed, At: now})
+	h.desk.wait(t, "the pause item", hasLabel(LabelPause))
+	h.backend.Publish(control.Event{Type: event.Paused, At: now})
+	h.desk.wait(t, "the resume item", hasLabel(LabelResume))
+	if got := h.pauses(); len(got) != 1 {
+		t.Errorf("pause calls = %v, want only the one made directly (the tray called none)", got)
+	}
+}
+
+func TestPausedOnConnect(t *testing.T) {
+	h := newHarness(t)
+	h.backend.StatusValue.Paused = true
+	h.start()
+	v := h.desk.wait(t, "the resume item", hasLabel(LabelResume))
+	if got, want := v.items[0].Label, "MaxRouter — paused (2 of 3 accounts available)"; got != want {
+		t.Errorf("title = %q, want %q", got, want)
+	}
+	if got, want := v.icon, "tray-none.png"; got != want {
+		t.Errorf("icon = %q, want %q", got, want)
+	}
+	h.backend.WaitSubscribers(t, 1)
+
+	// The daemon goes away: neither item is offered.
+	h.daemon.set(nil)
+	h.backend.CloseStreams()
+	v = h.desk.wait(t, "the unreachable menu", hasLabel(LabelStart))
+	if v.item(LabelPause) != nil || v.item(LabelResume) != nil {
+		t.Errorf("unreachable menu %q offers to pause or resume", v.labels())
+	}
+	// It restarts (a restart resumes): the menu follows the new status.
+	b2 := &controltest.Backend{ConfigValue: config.Default(), AccountList: threeAccounts()}
+	c2, _ := controltest.NewServer(t, b2)
+	h.daemon.set(c2)
+	v = h.desk.wait(t, "the pause item", hasLabel(LabelPause))
+	if got, want := v.items[0].Label, "MaxRouter — 2 of 3 accounts available"; got != want {
+		t.Errorf("title after the restart = %q, want %q", got, want)
+	}
+}
+
+func TestPauseFails(t *testing.T) {
+	h := newHarness(t)
+	h.backend.PauseErr = errors.New("nope")
+	h.start()
+	v := h.desk.wait(t, "the pause item", hasLabel(LabelPause))
+	v.item(LabelPause).Action()
+	v = h.desk.wait(t, "the error message", func(v view) bool { return len(v.told) > 0 })
+	if got := v.told[0]; !strings.HasPrefix(got, "Couldn't pause routing: ") || !strings.Contains(got, "nope") {
+		t.Errorf("told %q, want it to say routing could not be paused, and why", got)
+	}
+	if v.item(LabelPause) == nil || v.item(LabelResume) != nil {
+		t.Errorf("menu %q after a failed pause, want %q still offered", v.labels(), LabelPause)
 	}
 }
 

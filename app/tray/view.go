@@ -39,10 +39,14 @@ func (s State) String() string {
 }
 
 // IconState decides the icon from the account snapshot: disabled accounts
-// do not count, and no enabled account at all is NoneAvailable.
-func IconState(accounts []control.Account, reachable bool) State {
+// do not count, and no enabled account at all is NoneAvailable, as is
+// paused routing (nothing takes requests).
+func IconState(accounts []control.Account, reachable, paused bool) State {
 	if !reachable {
 		return Unreachable
+	}
+	if paused {
+		return NoneAvailable
 	}
 	avail, enabled := counts(accounts)
 	switch {
@@ -69,29 +73,43 @@ func counts(accounts []control.Account) (avail, enabled int) {
 }
 
 // Title is the first line of the menu: "MaxRouter — 2 of 3 accounts
-// available", or "MaxRouter — daemon not running".
-func Title(accounts []control.Account, reachable bool) string {
+// available", "MaxRouter — paused (2 of 3 accounts available)" while
+// routing is paused, or "MaxRouter — daemon not running".
+func Title(accounts []control.Account, reachable, paused bool) string {
 	if !reachable {
 		return "MaxRouter — daemon not running"
 	}
+	if paused {
+		return "MaxRouter — paused (" + poolText(accounts) + ")"
+	}
+	return "MaxRouter — " + poolText(accounts)
+}
+
+// poolText says how many accounts take requests: "2 of 3 accounts
+// available".
+func poolText(accounts []control.Account) string {
 	avail, enabled := counts(accounts)
 	switch {
 	case len(accounts) == 0:
-		return "MaxRouter — no accounts yet"
+		return "no accounts yet"
 	case enabled == 0:
-		return "MaxRouter — every account is disabled"
+		return "every account is disabled"
 	case enabled == 1:
-		return fmt.Sprintf("MaxRouter — %d of 1 account available", avail)
+		return fmt.Sprintf("%d of 1 account available", avail)
 	}
-	return fmt.Sprintf("MaxRouter — %d of %d accounts available", avail, enabled)
+	return fmt.Sprintf("%d of %d accounts available", avail, enabled)
 }
 
 // Tooltip is the text shown when hovering the icon: the title, and when no
 // account is available the soonest recovery ("first back at 14:32
-// (work)"). Times are written in now's location.
-func Tooltip(accounts []control.Account, reachable bool, now time.Time) string {
-	title := Title(accounts, reachable)
-	if IconState(accounts, reachable) != NoneAvailable {
+// (work)"), or while routing is paused how to resume it. Times are written
+// in now's location.
+func Tooltip(accounts []control.Account, reachable, paused bool, now time.Time) string {
+	title := Title(accounts, reachable, paused)
+	if reachable && paused {
+		return title + "\nClients get an error until you choose " + LabelResume + "."
+	}
+	if IconState(accounts, reachable, paused) != NoneAvailable {
 		return title
 	}
 	var first *control.Account

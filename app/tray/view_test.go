@@ -128,28 +128,33 @@ func TestTitleAndIconState(t *testing.T) {
 		name      string
 		accounts  []control.Account
 		reachable bool
+		paused    bool
 		title     string
 		state     State
 	}{
-		{"unreachable", []control.Account{acct("a", control.StateAvailable)}, false, "MaxRouter — daemon not running", Unreachable},
-		{"no accounts", nil, true, "MaxRouter — no accounts yet", NoneAvailable},
-		{"all available", []control.Account{acct("a", control.StateAvailable), acct("b", control.StateAvailable)}, true,
+		{"unreachable", []control.Account{acct("a", control.StateAvailable)}, false, false, "MaxRouter — daemon not running", Unreachable},
+		{"unreachable wins over paused", []control.Account{acct("a", control.StateAvailable)}, false, true, "MaxRouter — daemon not running", Unreachable},
+		{"paused", []control.Account{acct("a", control.StateAvailable), acct("b", control.StateAvailable), acct("c", control.StateCooling)}, true, true,
+			"MaxRouter — paused (2 of 3 accounts available)", NoneAvailable},
+		{"paused without accounts", nil, true, true, "MaxRouter — paused (no accounts yet)", NoneAvailable},
+		{"no accounts", nil, true, false, "MaxRouter — no accounts yet", NoneAvailable},
+		{"all available", []control.Account{acct("a", control.StateAvailable), acct("b", control.StateAvailable)}, true, false,
 			"MaxRouter — 2 of 2 accounts available", AllAvailable},
-		{"some cooling", []control.Account{acct("a", control.StateAvailable), acct("b", control.StateCooling), acct("c", control.StateNeedsLogin)}, true,
+		{"some cooling", []control.Account{acct("a", control.StateAvailable), acct("b", control.StateCooling), acct("c", control.StateNeedsLogin)}, true, false,
 			"MaxRouter — 1 of 3 accounts available", SomeCooling},
-		{"disabled ones do not count", []control.Account{acct("a", control.StateAvailable), acct("b", control.StateDisabled)}, true,
+		{"disabled ones do not count", []control.Account{acct("a", control.StateAvailable), acct("b", control.StateDisabled)}, true, false,
 			"MaxRouter — 1 of 1 account available", AllAvailable},
-		{"none available", []control.Account{acct("a", control.StateCooling), acct("b", control.StateError)}, true,
+		{"none available", []control.Account{acct("a", control.StateCooling), acct("b", control.StateError)}, true, false,
 			"MaxRouter — 0 of 2 accounts available", NoneAvailable},
-		{"all disabled", []control.Account{acct("a", control.StateDisabled)}, true,
+		{"all disabled", []control.Account{acct("a", control.StateDisabled)}, true, false,
 			"MaxRouter — every account is disabled", NoneAvailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Title(tt.accounts, tt.reachable); got != tt.title {
+			if got := Title(tt.accounts, tt.reachable, tt.paused); got != tt.title {
 				t.Errorf("Title() = %q, want %q", got, tt.title)
 			}
-			if got := IconState(tt.accounts, tt.reachable); got != tt.state {
+			if got := IconState(tt.accounts, tt.reachable, tt.paused); got != tt.state {
 				t.Errorf("IconState() = %v, want %v", got, tt.state)
 			}
 		})
@@ -165,23 +170,28 @@ func TestTooltip(t *testing.T) {
 	tests := []struct {
 		name     string
 		accounts []control.Account
+		paused   bool
 		want     string
 	}{
-		{"some available: title only", []control.Account{acct("a", control.StateAvailable), cooling("b", "14:00")},
+		{"some available: title only", []control.Account{acct("a", control.StateAvailable), cooling("b", "14:00")}, false,
 			"MaxRouter — 1 of 2 accounts available"},
-		{"none available: soonest recovery", []control.Account{cooling("a", "16:10"), cooling("work", "14:32"), acct("c", control.StateNeedsLogin)},
+		{"none available: soonest recovery", []control.Account{cooling("a", "16:10"), cooling("work", "14:32"), acct("c", control.StateNeedsLogin)}, false,
 			"MaxRouter — 0 of 3 accounts available\nFirst back at 14:32 (work)"},
-		{"none available, none cooling", []control.Account{acct("c", control.StateNeedsLogin)},
+		{"none available, none cooling", []control.Account{acct("c", control.StateNeedsLogin)}, false,
 			"MaxRouter — 0 of 1 account available"},
+		{"paused: how to resume", []control.Account{acct("a", control.StateAvailable), cooling("b", "14:00")}, true,
+			"MaxRouter — paused (1 of 2 accounts available)\nClients get an error until you choose Resume routing."},
+		{"paused with none available: how to resume", []control.Account{cooling("work", "14:32")}, true,
+			"MaxRouter — paused (0 of 1 account available)\nClients get an error until you choose Resume routing."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Tooltip(tt.accounts, true, now); got != tt.want {
+			if got := Tooltip(tt.accounts, true, tt.paused, now); got != tt.want {
 				t.Errorf("Tooltip() = %q, want %q", got, tt.want)
 			}
 		})
 	}
-	if got, want := Tooltip(nil, false, now), "MaxRouter — daemon not running"; got != want {
+	if got, want := Tooltip(nil, false, true, now), "MaxRouter — daemon not running"; got != want {
 		t.Errorf("Tooltip(unreachable) = %q, want %q", got, want)
 	}
 }
@@ -190,7 +200,7 @@ func TestTooltipLocation(t *testing.T) {
 	berlin := time.FixedZone("CET", 3600)
 	a := acct("work", control.StateCooling)
 	a.CooldownUntil = at("14:32") // UTC
-	got := Tooltip([]control.Account{a}, true, now.In(berlin))
+	got := Tooltip([]control.Account{a}, true, false, now.In(berlin))
 	if want := "MaxRouter — 0 of 1 account available\nFirst back at 15:32 (work)"; got != want {
 		t.Errorf("Tooltip() = %q, want %q", got, want)
 	}
