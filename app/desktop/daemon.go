@@ -98,7 +98,8 @@ func baseURL(listen string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// Status returns who is answering.
+// Status implements tray.Daemon: who is answering, and whether routing is
+// paused.
 func (l *lazyDaemon) Status(ctx context.Context) (control.Status, error) {
 	c, err := l.client()
 	if err != nil {
@@ -192,4 +193,22 @@ func (l *lazyDaemon) RevokeToken(ctx context.Context, id string) error {
 		return err
 	}
 	return l.check(c, c.RevokeToken(ctx, id))
+}
+
+// Pause implements tray.Daemon.
+func (l *lazyDaemon) Pause(ctx context.Context) error {
+	c, err := l.client()
+	if err != nil {
+		return err
+	}
+	return l.check(c, c.Pause(ctx))
+}
+
+// Resume implements tray.Daemon.
+func (l *lazyDaemon) Resume(ctx context.Context) error {
+	c, err := l.client()
+	if err != nil {
+		return err
+	}
+	return l.check(c, c.Resume(ctx))
 }

@@ -349,6 +349,7 @@ func TestTrayOverDBus(t *testing.T) {
 		"Round-robin", "Priority", "Least used", "Most headroom", // its submenu
 		tray.LabelCopy,
 		tray.LabelSettings,
+		tray.LabelPause,
 		"---",
 		tray.LabelQuit,
 	}

@@ -146,6 +146,30 @@ func (s *switchDaemon) BaseURL() string {
 	return "http://127.0.0.1:8787"
 }
 
+func (s *switchDaemon) Status(ctx context.Context) (control.Status, error) {
+	c, err := s.get()
+	if err != nil {
+		return control.Status{}, err
+	}
+	return c.Status(ctx)
+}
+
+func (s *switchDaemon) Pause(ctx context.Context) error {
+	c, err := s.get()
+	if err != nil {
+		return err
+	}
+	return c.Pause(ctx)
+}
+
+func (s *switchDaemon) Resume(ctx context.Context) error {
+	c, err := s.get()
+	if err != nil {
+		return err
+	}
+	return c.Resume(ctx)
+}
+
 func (s *switchDaemon) Accounts(ctx context.Context) ([]control.Account, error) {
 	c, err := s.get()
 	if err != nil {
