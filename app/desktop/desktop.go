@@ -5,7 +5,6 @@ package desktop
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"fyne.io/systray"
 
 	"github.com/maxrouter/maxrouter/app/autostart"
+	"github.com/maxrouter/maxrouter/app/desktop/welcome"
 	"github.com/maxrouter/maxrouter/app/notify"
 	"github.com/maxrouter/maxrouter/app/service"
 	"github.com/maxrouter/maxrouter/app/settings"
@@ -38,8 +38,9 @@ const settingsTitle = "MaxRouter Settings"
 
 // Run runs the desktop app until the person quits it. On the first run
 // (no configuration yet) it creates the configuration with the Claude Code
-// directories it finds, starts the daemon (as a user service where
-// possible) and says what to do next in a notification.
+// directories it finds and shows the welcome window, which lists them and
+// offers to start the daemon (as a user service where possible); without a
+// tray, where nothing else would offer it, the window starts it at once.
 func Run(opts Options) error {
 	base := opts.Logger
 	if base == nil {
@@ -86,7 +87,7 @@ func Run(opts Options) error {
 	sh.start(ctx)
 	switch {
 	case created:
-		sh.goFirstRun(len(cfg.Accounts))
+		sh.showWelcome(welcomeLogins(cfg.Accounts, home))
 	case !sh.hasTray:
 		sh.goStartIfDown(ctx) // nothing else offers to start it
 	}
@@ -154,6 +155,7 @@ type shell struct {
 	notifier *notify.Notifier
 	settings *settings.Window
 	tray     *tray.Tray
+	welcome  *welcome.Window // nil unless this is the first run
 	wg       sync.WaitGroup
 	reloaded atomic.Bool // the settings window was reloaded once the daemon answered
 }
@@ -227,8 +229,14 @@ func (s *shell) start(ctx context.Context) {
 	}
 }
 
-// wait waits for what start started; cancel its context first.
-func (s *shell) wait() { s.wg.Wait() }
+// wait waits for what start and showWelcome started; cancel start's
+// context first.
+func (s *shell) wait() {
+	s.wg.Wait()
+	if s.welcome != nil {
+		s.welcome.Wait()
+	}
+}
 
 // quitWithSettings makes closing the settings window quit the app, when
 // there is no tray to bring it back from.
@@ -249,18 +257,44 @@ func (s *shell) startDaemon() error {
 	return err
 }
 
-// goFirstRun starts the daemon and says what to do next, once, after the
-// configuration was created with n accounts.
-func (s *shell) goFirstRun(n int) {
-	s.wg.Go(func() {
-		how, err := startDaemon(s.o.Service)
-		if err != nil {
-			s.log.Error("starting the daemon on the first run", "err", err)
-		} else {
-			s.tray.Reconnect()
-		}
-		s.tell(firstRunMessage(s.hasTray, n, how, err))
+// showWelcome shows the first run's welcome window for the logins found.
+// Its "Start MaxRouter" starts the daemon as the tray's does; the result is
+// shown in the window, so there is no notification unless the window was
+// closed before the start finished. Call it on the main goroutine, before
+// the fyne app runs or on the UI goroutine.
+func (s *shell) showWelcome(logins []welcome.Login) {
+	s.welcome = welcome.New(s.app, welcome.Options{
+		Logins: logins,
+		Start:  s.startFromWelcome,
+		Tray:   s.hasTray,
+		Tell:   s.tell,
+		Logger: s.o.Logger,
 	})
+	s.welcome.Show()
+}
+
+// startFromWelcome is the welcome window's "Start MaxRouter" (the window
+// logs the result).
+func (s *shell) startFromWelcome() (how string, err error) {
+	how, err = startDaemon(s.o.Service)
+	if err == nil {
+		s.tray.Reconnect()
+	}
+	return how, err
+}
+
+// welcomeLogins describes the accounts of a new configuration for the
+// welcome window, with the subscription their credentials name.
+func welcomeLogins(accounts []config.Account, home string) []welcome.Login {
+	out := make([]welcome.Login, 0, len(accounts))
+	for _, a := range accounts {
+		l := welcome.Login{Name: a.Name, Dir: a.Dir}
+		if info, err := credential.Inspect(config.ExpandHome(a.Dir, home)); err == nil {
+			l.Plan = control.Plan(info.Subscription, info.RateLimitTier)
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // goStartIfDown starts the daemon when it does not answer; without a tray
@@ -285,27 +319,6 @@ func (s *shell) goStartIfDown(ctx context.Context) {
 		s.log.Info("started the daemon", "how", how)
 		s.tray.Reconnect()
 	})
-}
-
-// firstRunMessage is the notification after the first start, given how
-// the daemon was started (or why it was not).
-func firstRunMessage(hasTray bool, accounts int, how string, err error) (title, body string) {
-	next := "Use ‘Copy Claude Code setup’ in the tray menu to point Claude Code at it."
-	if !hasTray {
-		next = "Copy the base URL and issue a token on the Proxy tab of Settings to point Claude Code at it."
-	}
-	switch accounts {
-	case 0:
-		next += " No Claude Code login was found yet: log in with claude, then add the account in Settings."
-	case 1:
-		next += " Found 1 Claude Code login."
-	default:
-		next += fmt.Sprintf(" Found %d Claude Code logins.", accounts)
-	}
-	if err != nil {
-		return "MaxRouter could not start its daemon", "Use ‘Start MaxRouter’ to try again (" + err.Error() + "). " + next
-	}
-	return "MaxRouter is ready", how + " " + next
 }
 
 // tell shows a notification, which the person asked for by clicking.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/maxrouter/maxrouter/app/service"
@@ -139,65 +138,11 @@ func TestServiceStatus(t *testing.T) {
 	}
 }
 
-func TestFirstRunMessage(t *testing.T) {
-	tests := []struct {
-		name      string
-		hasTray   bool
-		accounts  int
-		how       string
-		err       error
-		wantTitle string
-		wantBody  []string // fragments, in order
-	}{
-		{"service, tray, accounts found", true, 2, startedService, nil, "MaxRouter is ready",
-			[]string{startedService, "Use ‘Copy Claude Code setup’ in the tray menu", "Found 2 Claude Code logins."}},
-		{"background, one account", true, 1, startedDetached, nil, "MaxRouter is ready",
-			[]string{"runs in the background", "Found 1 Claude Code login."}},
-		{"no tray, no accounts", false, 0, startedService, nil, "MaxRouter is ready",
-			[]string{"Proxy tab of Settings", "No Claude Code login was found yet"}},
-		{"start failed", true, 2, "", errors.New("systemctl exploded"), "MaxRouter could not start its daemon",
-			[]string{"Use ‘Start MaxRouter’ to try again (systemctl exploded).", "Copy Claude Code setup"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			title, body := firstRunMessage(tt.hasTray, tt.accounts, tt.how, tt.err)
-			if title != tt.wantTitle {
-				t.Errorf("title = %q, want %q", title, tt.wantTitle)
-			}
-			rest := body
-			for _, f := range tt.wantBody {
-				i := strings.Index(rest, f)
-				if i < 0 {
-					t.Fatalf("body %q lacks %q (in this order: %q)", body, f, tt.wantBody)
-				}
-				rest = rest[i+len(f):]
-			}
-		})
-	}
-}
-
 func errText(err error) string {
 	if err == nil {
 		return ""
 	}
 	return err.Error()
-}
-
-func TestFirstRunStartsTheDaemonAndSaysSo(t *testing.T) {
-	needGUI(t)
-	svc := &fakeService{usable: true, state: service.NotInstalled}
-	sender := &recorder{}
-	sh := newShell(guiApp, shellOptions{Daemon: testDaemon, Sender: sender, Service: svc, NoTray: true,
-		Logger: slog.New(slog.DiscardHandler)})
-	sh.goFirstRun(2)
-	sh.wait()
-	if want := []string{"Status", "Install", "Start"}; !slices.Equal(svc.calls, want) {
-		t.Errorf("service calls = %q, want %q", svc.calls, want)
-	}
-	want := "MaxRouter is ready: " + startedService + " Copy the base URL and issue a token on the Proxy tab of Settings to point Claude Code at it. Found 2 Claude Code logins."
-	if got := sender.all(); !slices.Equal(got, []string{want}) {
-		t.Errorf("notifications = %q, want %q", got, []string{want})
-	}
 }
 
 func TestStartIfDownWithoutTray(t *testing.T) {
