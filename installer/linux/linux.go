@@ -9,7 +9,6 @@ package linux
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -68,34 +67,15 @@ func Unit(exe string) (string, error) {
 }
 
 // AutostartEntry is the XDG autostart entry starting exe (the tray) at
-// login, exactly as app/autostart writes it into one user's
-// ~/.config/autostart. The same file name there overrides this one, as the
-// XDG autostart spec says, so a user's own entry never starts a second tray.
+// login, the text app/autostart writes into one user's ~/.config/autostart.
+// The same file name there overrides this one, as the XDG autostart spec
+// says, so a user's own entry never starts a second tray, and a user who
+// switches start-at-login off gets a Hidden=true copy there.
 func AutostartEntry(exe string) (string, error) {
-	home, err := os.MkdirTemp("", "maxrouter-autostart-")
-	if err != nil {
-		return "", err
+	if filepath.Base(AutostartPath) != autostart.XDGName {
+		return "", fmt.Errorf("rendering the autostart entry: app/autostart names it %s, the package %s", autostart.XDGName, filepath.Base(AutostartPath))
 	}
-	defer os.RemoveAll(home)
-	e := autostart.Entry{Home: home}
-	loc, err := e.Location()
-	if err != nil {
-		return "", err
-	}
-	if rel, err := filepath.Rel(home, loc); err != nil || strings.HasPrefix(rel, "..") {
-		return "", fmt.Errorf("rendering the autostart entry: it would be written to %s, outside a temporary home (unset XDG_CONFIG_HOME)", loc)
-	}
-	if filepath.Base(loc) != filepath.Base(AutostartPath) {
-		return "", fmt.Errorf("rendering the autostart entry: app/autostart names it %s, the package %s", filepath.Base(loc), filepath.Base(AutostartPath))
-	}
-	if err := e.Enable(exe); err != nil {
-		return "", err
-	}
-	b, err := os.ReadFile(loc)
-	if err != nil {
-		return "", fmt.Errorf("reading the rendered autostart entry: %w", err)
-	}
-	return string(b), nil
+	return autostart.XDGEntry(exe), nil
 }
 
 // DesktopEntry is the application-menu entry, from FyneApp.toml.
