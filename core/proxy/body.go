@@ -12,17 +12,23 @@ import (
 
 // Request bodies are buffered (for retries, and because a live incoming body
 // handed to the Transport is cut when the response starts: golang/go#40747).
-// The buffers come from pools by power-of-two size, so a busy proxy does not
-// allocate and zero a fresh 64 KiB for every request. A buffer goes back
-// only when nobody can read it any more: the handler has returned and the
-// Transport has closed every reader it was given, which it may do after
-// RoundTrip returned.
+// Buffers above 4 KiB come from pools by power-of-two size, so a busy proxy
+// does not allocate and zero a fresh 64 KiB for every request. A pooled
+// buffer goes back only when nobody can read it any more: the handler has
+// returned and the Transport has closed every reader it was given, which it
+// may do after RoundTrip returned.
+//
+// Bodies up to 4 KiB are plain allocations handed to the Transport as
+// io.NopCloser(*bytes.Reader): net/http recognises that as in memory and
+// sends the request headers and body in one write, where any other reader
+// (such as the counting one pooled buffers need) costs a second write.
 const (
-	minPooledShift = 12 // 4 KiB: smaller bodies cost less than the bookkeeping
-	maxPooledShift = 20 // 1 MiB: larger ones are rare and not kept around
+	maxPlainBody   = 4 << 10
+	minPooledShift = 13 // 8 KiB, the smallest pooled buffer
+	maxPooledShift = 20 // 1 MiB: larger bodies are rare and not kept around
 )
 
-// bodyPools holds one pool per size class, 4 KiB … 1 MiB.
+// bodyPools holds one pool per size class, 8 KiB … 1 MiB.
 var bodyPools [maxPooledShift - minPooledShift + 1]sync.Pool
 
 // body is a buffered request body shared by the handler and the readers
@@ -34,20 +40,13 @@ type body struct {
 	refs  atomic.Int32
 }
 
-// sizeClass is the pool for a body of n bytes, or -1 when n is outside the
-// pooled range.
+// sizeClass is the pool for a body of n bytes, or -1 for a body that is
+// not pooled (up to maxPlainBody, or above the largest class).
 func sizeClass(n int64) int {
-	if n <= 0 || n > 1<<maxPooledShift {
+	if n <= maxPlainBody || n > 1<<maxPooledShift {
 		return -1
 	}
-	shift := bits.Len64(uint64(n - 1))
-	if shift < minPooledShift {
-		if n < 1<<minPooledShift/2 {
-			return -1 // small bodies: a plain allocation is cheaper
-		}
-		shift = minPooledShift
-	}
-	return shift - minPooledShift
+	return max(bits.Len64(uint64(n-1)), minPooledShift) - minPooledShift
 }
 
 // newBody returns a body of n bytes (contents undefined) held once, by the
@@ -140,7 +139,14 @@ func setBody(req *http.Request, b *body) {
 		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
 		return
 	}
+	req.ContentLength = int64(len(b.data))
+	if b.class < 0 {
+		// Not pooled: nothing to count, and a reader net/http knows.
+		data := b.data
+		req.Body = io.NopCloser(bytes.NewReader(data))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+		return
+	}
 	req.Body = b.reader()
 	req.GetBody = func() (io.ReadCloser, error) { return b.reader(), nil }
-	req.ContentLength = int64(len(b.data))
 }

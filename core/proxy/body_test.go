@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -15,13 +16,14 @@ func TestSizeClass(t *testing.T) {
 		want int
 	}{
 		{0, -1},
-		{300, -1},       // small: plain allocation
-		{2 << 10, 0},    // 2 KiB and up share the 4 KiB class
-		{4 << 10, 0},    // exactly 4 KiB
-		{4<<10 + 1, 1},  // 8 KiB class
-		{64 << 10, 4},   // 64 KiB
-		{64<<10 + 1, 5}, // 128 KiB
-		{1 << 20, 8},    // 1 MiB, the largest pooled
+		{300, -1},       // small: plain allocation, one write with the headers
+		{4 << 10, -1},   // the largest plain body
+		{4<<10 + 1, 0},  // 8 KiB class
+		{8 << 10, 0},    // exactly 8 KiB
+		{8<<10 + 1, 1},  // 16 KiB class
+		{64 << 10, 3},   // 64 KiB
+		{64<<10 + 1, 4}, // 128 KiB
+		{1 << 20, 7},    // 1 MiB, the largest pooled
 		{1<<20 + 1, -1}, // larger: not pooled
 	}
 	for _, tt := range tests {
@@ -34,6 +36,30 @@ func TestSizeClass(t *testing.T) {
 				t.Fatalf("class %d holds %d bytes, less than %d", got, 1<<(got+minPooledShift), tt.n)
 			}
 		})
+	}
+}
+
+// TestSmallBodyIsSentWithItsHeaders guards a cost the benchmark found:
+// net/http writes a request's headers and body in one write only when the
+// body is a reader it knows to be in memory (io.NopCloser of a
+// *bytes.Reader); any other type flushes the headers on their own first.
+func TestSmallBodyIsSentWithItsHeaders(t *testing.T) {
+	r, _ := http.NewRequest("POST", "http://upstream/v1/messages", strings.NewReader(msgBody))
+	b, _, err := readBody(r, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := http.NewRequest("POST", "http://upstream/v1/messages", nil)
+	setBody(out, b)
+	want := reflect.TypeOf(io.NopCloser(bytes.NewReader(nil)))
+	if got := reflect.TypeOf(out.Body); got != want {
+		t.Errorf("small body handed to the Transport as %v, want %v", got, want)
+	}
+	if got, _ := io.ReadAll(out.Body); string(got) != msgBody {
+		t.Errorf("body = %q, want %q", got, msgBody)
+	}
+	if out.ContentLength != int64(len(msgBody)) {
+		t.Errorf("ContentLength = %d, want %d", out.ContentLength, len(msgBody))
 	}
 }
 
