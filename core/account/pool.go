@@ -27,6 +27,8 @@ type ExhaustedError struct {
 	Accounts int
 }
 
+// Error says why no account can take the request and, when one rests,
+// which comes back first.
 func (e *ExhaustedError) Error() string {
 	switch {
 	case e.Accounts == 0:
