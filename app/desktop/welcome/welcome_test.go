@@ -207,6 +207,7 @@ func TestNoLogins(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(map[bool]string{true: "tray", false: "no tray"}[tt.tray], func(t *testing.T) {
 			w, _, _ := newTestWindow(t, Options{Tray: tt.tray})
+			w.Wait() // without a tray the window starts MaxRouter at once
 			assertTexts(t, w, "Claude Code logins", "No Claude Code login found yet", tt.want, "background service")
 			assertNoText(t, w, "Rename, reorder")
 		})
