@@ -231,9 +231,15 @@ func (d *Daemon) Serve(ctx context.Context) error {
 
 	go d.serveOn(ln, errc)
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); d.watch(ctx) }()
-	go func() { defer wg.Done(); d.retry(ctx) }()
+	wg.Go(func() { d.watch(ctx) })
+	wg.Go(func() { d.retry(ctx) })
+	wg.Go(func() {
+		// The tokens CLI writes the store itself when it cannot reach this
+		// daemon (say, one started with --listen elsewhere).
+		if err := d.tokens.Watch(ctx, d.o.Logger); err != nil {
+			d.log.Warn("not watching the client token file: tokens issued by the CLI while the daemon runs need a restart", "err", err)
+		}
+	})
 	d.log.Info("serving", "addr", ln.Addr().String(), "accounts", len(d.pool.Accounts()), "strategy", d.pool.Strategy())
 
 	var err error

@@ -22,6 +22,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/event"
+	"github.com/maxrouter/maxrouter/core/token"
 )
 
 func tok(name string) string { return "sk-ant-oat01-test-" + name }
@@ -743,4 +744,30 @@ func TestPauseKeepsRequestsInFlight(t *testing.T) {
 	if got := len(h.fake.Received()); got != 1 {
 		t.Errorf("upstream received %d requests, want 1", got)
 	}
+}
+
+// TestTokenWrittenBesideTheDaemon plays `maxrouter tokens issue` and
+// `revoke` writing the store itself while a daemon it could not reach runs
+// (started with --listen elsewhere): the daemon takes both without a restart.
+func TestTokenWrittenBesideTheDaemon(t *testing.T) {
+	h := start(t, func(h *harness) {
+		writeCreds(t, filepath.Join(h.home, ".claude"), tok("main"), "r", time.Now().Add(time.Hour))
+	})
+	cli, err := token.Open(filepath.Join(filepath.Dir(h.cfg), "tokens.json"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, info, err := cli.Issue("cli", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the daemon to accept the token the CLI wrote", func() bool {
+		return h.post(t, secret, body).StatusCode == http.StatusOK
+	})
+	if err := cli.Revoke(info.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the daemon to refuse the token the CLI revoked", func() bool {
+		return h.post(t, secret, body).StatusCode == http.StatusForbidden
+	})
 }
