@@ -502,6 +502,9 @@ const pausedMessage = "MaxRouter is paused: choose Resume routing in the tray me
 func (d *Daemon) unlessPaused(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if d.paused.Load() && d.proxy.Authorize(r) == nil {
+			// Anthropic's SDKs, and Claude Code with them, retry a 503 for
+			// minutes unless told not to; the person should see why now.
+			w.Header().Set(proxy.ShouldRetryHeader, "false")
 			proxy.WriteError(w, http.StatusServiceUnavailable, "api_error", pausedMessage)
 			return
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/event"
+	"github.com/maxrouter/maxrouter/core/proxy"
 	"github.com/maxrouter/maxrouter/core/token"
 )
 
@@ -621,6 +622,9 @@ func TestPauseRouting(t *testing.T) {
 			}
 			if got := resp.Header.Get("Content-Type"); got != "application/json" {
 				t.Errorf("%s %s: Content-Type = %q, want application/json", c.method, c.path, got)
+			}
+			if got := resp.Header.Get(proxy.ShouldRetryHeader); got != "false" {
+				t.Errorf("%s %s: %s = %q, want false (clients would retry for minutes)", c.method, c.path, proxy.ShouldRetryHeader, got)
 			}
 			var eb control.ErrorBody
 			if err := json.Unmarshal(data, &eb); err != nil {

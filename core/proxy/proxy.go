@@ -34,6 +34,16 @@ const DefaultVersion = "2023-06-01"
 // SessionHeader carries Claude Code's session id, the key of session affinity.
 const SessionHeader = "X-Claude-Code-Session-Id"
 
+// ShouldRetryHeader tells Anthropic's SDKs (and Claude Code, built on
+// them) whether to retry an error answer; with "false" they show the error
+// at once instead of retrying it for minutes.
+const ShouldRetryHeader = "X-Should-Retry"
+
+// maxClientWait is the longest retry-after Anthropic's SDKs wait for; a
+// later recovery is answered with ShouldRetryHeader "false", since retries
+// before it cannot succeed.
+const maxClientWait = 60
+
 // Tokens checks client tokens; *token.Store implements it.
 type Tokens interface {
 	Check(secret string) (control.Token, error)
@@ -296,6 +306,7 @@ func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	switch {
 	case errors.As(err, &ex):
 		if ex.Until.IsZero() {
+			w.Header().Set(ShouldRetryHeader, "false") // nothing comes back by itself
 			h.metrics.routerError(http.StatusServiceUnavailable)
 			WriteError(w, http.StatusServiceUnavailable, "api_error", "MaxRouter: "+ex.Error()+" (see `maxrouter accounts`)")
 			return
@@ -305,6 +316,9 @@ func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 			secs = 1
 		}
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		if secs > maxClientWait {
+			w.Header().Set(ShouldRetryHeader, "false")
+		}
 		h.metrics.routerError(http.StatusTooManyRequests)
 		WriteError(w, http.StatusTooManyRequests, "rate_limit_error", "MaxRouter: "+ex.Error())
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:

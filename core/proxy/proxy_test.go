@@ -281,6 +281,9 @@ func TestAllCoolingAnswers429WithRetryAfter(t *testing.T) {
 	if d := errorOf(t, resp); d.Type != "rate_limit_error" || !strings.Contains(d.Message, "b comes back") {
 		t.Errorf("error = %+v, want rate_limit_error naming b", d)
 	}
+	if got := resp.Header.Get(ShouldRetryHeader); got != "false" {
+		t.Errorf("%s = %q, want false: SDK retries cannot outlast a 30-minute wait", ShouldRetryHeader, got)
+	}
 	// A new request does not even reach the upstream.
 	n := len(e.fake.Received())
 	if resp := e.post(t, "/v1/messages", msgBody); resp.StatusCode != 429 {
@@ -288,6 +291,18 @@ func TestAllCoolingAnswers429WithRetryAfter(t *testing.T) {
 	}
 	if len(e.fake.Received()) != n {
 		t.Errorf("upstream reached while every account cools")
+	}
+}
+
+func TestAllCoolingBrieflyLetsTheClientRetry(t *testing.T) {
+	e := setup(t, "round-robin", "a")
+	e.fake.On(tok("a"), anthropictest.RateLimited(time.Now().Add(20*time.Second)))
+	resp := e.post(t, "/v1/messages", msgBody)
+	if resp.StatusCode != 429 {
+		t.Fatalf("status = %d, want 429", resp.StatusCode)
+	}
+	if got := resp.Header.Get(ShouldRetryHeader); got != "" {
+		t.Errorf("%s = %q, want none: the account is back within the SDK's wait", ShouldRetryHeader, got)
 	}
 }
 
@@ -326,6 +341,9 @@ func TestDeadLoginMovesOn(t *testing.T) {
 	}
 	if d := errorOf(t, resp); !strings.Contains(d.Message, "need a login") {
 		t.Errorf("message = %q, want it to say accounts need a login", d.Message)
+	}
+	if got := resp.Header.Get(ShouldRetryHeader); got != "false" {
+		t.Errorf("%s = %q, want false: no account comes back by itself", ShouldRetryHeader, got)
 	}
 }
 
