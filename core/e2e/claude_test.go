@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,23 +36,7 @@ func TestClaudeCodeThroughProxy(t *testing.T) {
 	r.fake.On(a, anthropictest.RateLimited(time.Now().Add(2*time.Hour)))
 	client := r.issue(t)
 
-	home := t.TempDir()
-	work := filepath.Join(home, "project")
-	if err := errors.Join(os.MkdirAll(work, 0o700), os.MkdirAll(filepath.Join(home, "tmp"), 0o700)); err != nil {
-		t.Fatal(err)
-	}
-	debugLog := filepath.Join(home, "debug.log")
-	env := []string{
-		"HOME=" + home,
-		"CLAUDE_CONFIG_DIR=" + filepath.Join(home, ".claude"),
-		"TMPDIR=" + filepath.Join(home, "tmp"),
-		"ANTHROPIC_BASE_URL=" + r.base,
-		"ANTHROPIC_AUTH_TOKEN=" + client,
-		"DISABLE_TELEMETRY=1",
-		"DISABLE_AUTOUPDATER=1",
-		"DISABLE_ERROR_REPORTING=1",
-		"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
-	}
+	env, work, debugLog := claudeEnv(t, r, client)
 	res := run(t, work, 60*time.Second, env, bin, "-p", "say hi", "--output-format", "json", "--debug-file", debugLog)
 	t.Logf("claude -p took %v", res.took.Round(time.Millisecond))
 	failed := func(format string, args ...any) {
@@ -125,6 +110,64 @@ func TestClaudeCodeThroughProxy(t *testing.T) {
 		if rc.Path != "/v1/messages" {
 			t.Logf("also upstream: %s %s", rc.Method, rc.Path)
 		}
+	}
+}
+
+// claudeEnv is the environment claude runs in: a temporary HOME,
+// CLAUDE_CONFIG_DIR and TMPDIR, pointed at the router with the client
+// token, and every optional kind of traffic off. It returns the project
+// directory to run in and a path for --debug-file.
+func claudeEnv(t *testing.T, r *router, client string) (env []string, work, debugLog string) {
+	t.Helper()
+	home := t.TempDir()
+	work = filepath.Join(home, "project")
+	if err := errors.Join(os.MkdirAll(work, 0o700), os.MkdirAll(filepath.Join(home, "tmp"), 0o700)); err != nil {
+		t.Fatal(err)
+	}
+	env = []string{
+		"HOME=" + home,
+		"CLAUDE_CONFIG_DIR=" + filepath.Join(home, ".claude"),
+		"TMPDIR=" + filepath.Join(home, "tmp"),
+		"ANTHROPIC_BASE_URL=" + r.base,
+		"ANTHROPIC_AUTH_TOKEN=" + client,
+		"DISABLE_TELEMETRY=1",
+		"DISABLE_AUTOUPDATER=1",
+		"DISABLE_ERROR_REPORTING=1",
+		"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
+	}
+	return env, work, filepath.Join(home, "debug.log")
+}
+
+// TestClaudeCodeShowsPauseAtOnce runs claude against a paused router: it
+// must fail with MaxRouter's message, not retry the 503 for minutes (the
+// answer carries x-should-retry: false; without it this run takes over a
+// minute and ends in a timeout).
+func TestClaudeCodeShowsPauseAtOnce(t *testing.T) {
+	dir := needClient(t, "claude")
+	bin := claudeBinary(t, dir)
+	r := startRouter(t, account{"a", ".claude-a", tok("a")})
+	client := r.issue(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.client.Pause(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	env, work, _ := claudeEnv(t, r, client)
+	res := run(t, work, 45*time.Second, env, bin, "-p", "say hi")
+	t.Logf("claude -p took %v", res.took.Round(time.Millisecond))
+	out := res.stdout + res.stderr
+	if res.err == nil {
+		t.Errorf("claude -p succeeded while routing was paused:\n%s", redact(tail(out, 2000), client))
+	}
+	if strings.Contains(fmt.Sprint(res.err), "killed after") {
+		t.Fatalf("claude -p was still retrying after 45s: %v\n%s", res.err, redact(tail(out, 2000), client))
+	}
+	if want := "MaxRouter is paused"; !strings.Contains(out, want) {
+		t.Errorf("claude -p output lacks %q:\n%s", want, redact(tail(out, 2000), client))
+	}
+	if got := r.received("/v1/messages"); len(got) != 0 {
+		t.Errorf("upstream saw %d message requests while paused, want none", len(got))
 	}
 }
 
