@@ -28,16 +28,16 @@ const (
 	maxPooledShift = 20 // 1 MiB: larger bodies are rare and not kept around
 )
 
-// bodyPools holds one pool per size class, 8 KiB … 1 MiB.
-var bodyPools [maxPooledShift - minPooledShift + 1]sync.Pool
+// bodyPools holds one pool of buffers per size class, 8 KiB … 1 MiB.
+type bodyPools [maxPooledShift - minPooledShift + 1]sync.Pool
 
 // body is a buffered request body shared by the handler and the readers
 // handed to the Transport. refs counts them; the last release returns the
 // buffer to its pool.
 type body struct {
-	data  []byte
-	class int // index into bodyPools, or -1 for a buffer that is not pooled
-	refs  atomic.Int32
+	data []byte
+	pool *sync.Pool // nil for a buffer that is not pooled
+	refs atomic.Int32
 }
 
 // sizeClass is the pool for a body of n bytes, or -1 for a body that is
@@ -49,30 +49,29 @@ func sizeClass(n int64) int {
 	return max(bits.Len64(uint64(n-1)), minPooledShift) - minPooledShift
 }
 
-// newBody returns a body of n bytes (contents undefined) held once, by the
+// get returns a body of n bytes (contents undefined) held once, by the
 // caller.
-func newBody(n int64) *body {
+func (p *bodyPools) get(n int64) *body {
 	c := sizeClass(n)
-	var b *body
-	if c >= 0 {
-		if v, ok := bodyPools[c].Get().(*body); ok {
-			b = v
-		} else {
-			b = &body{data: make([]byte, 1<<(c+minPooledShift)), class: c}
-		}
-		b.data = b.data[:n]
-	} else {
-		b = &body{data: make([]byte, n), class: -1}
+	if c < 0 {
+		b := &body{data: make([]byte, n)}
+		b.refs.Store(1)
+		return b
 	}
+	b, ok := p[c].Get().(*body)
+	if !ok {
+		b = &body{data: make([]byte, 1<<(c+minPooledShift)), pool: &p[c]}
+	}
+	b.data = b.data[:n]
 	b.refs.Store(1)
 	return b
 }
 
 // release drops one reference; the last one returns the buffer.
 func (b *body) release() {
-	if b.refs.Add(-1) == 0 && b.class >= 0 {
+	if b.refs.Add(-1) == 0 && b.pool != nil {
 		b.data = b.data[:cap(b.data)]
-		bodyPools[b.class].Put(b)
+		b.pool.Put(b)
 	}
 }
 
@@ -80,31 +79,51 @@ func (b *body) release() {
 // is closed.
 func (b *body) reader() io.ReadCloser {
 	b.refs.Add(1)
-	r := &bodyReader{b: b}
-	r.Reset(b.data)
-	return r
+	return &bodyReader{b: b}
 }
 
-// bodyReader reads a body; Close releases its reference once.
+// bodyReader reads a body and holds a reference to it until closed. The
+// HTTP/2 Transport may close a request body from one goroutine while
+// another is still reading it (an aborted stream), so Read and Close
+// exclude each other: after Close, no Read touches the buffer, which may
+// by then serve another request.
 type bodyReader struct {
-	bytes.Reader
-	b      *body
-	closed atomic.Bool
+	mu  sync.Mutex
+	b   *body // nil once closed
+	off int
 }
 
-// Close implements io.Closer.
+// Read implements io.Reader.
+func (r *bodyReader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.b == nil {
+		return 0, http.ErrBodyReadAfterClose
+	}
+	if r.off >= len(r.b.data) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b.data[r.off:])
+	r.off += n
+	return n, nil
+}
+
+// Close implements io.Closer; it releases the reference once.
 func (r *bodyReader) Close() error {
-	if r.closed.CompareAndSwap(false, true) {
-		r.Reset(nil)
-		r.b.release()
+	r.mu.Lock()
+	b := r.b
+	r.b = nil
+	r.mu.Unlock()
+	if b != nil {
+		b.release()
 	}
 	return nil
 }
 
-// readBody buffers the client's body, bounded by max bytes. The caller
-// releases the returned body when it is done with it. The status is the one
-// to answer with when err is not nil.
-func readBody(r *http.Request, max int64) (*body, int, error) {
+// readBody buffers the client's body, bounded by max bytes, in a buffer
+// from pools. The caller releases the returned body when it is done with
+// it. The status is the one to answer with when err is not nil.
+func readBody(r *http.Request, max int64, pools *bodyPools) (*body, int, error) {
 	tooLarge := func() (*body, int, error) {
 		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: the limit is %d MiB (max_body_mb in the config)", errTooLarge, max>>20)
 	}
@@ -112,7 +131,7 @@ func readBody(r *http.Request, max int64) (*body, int, error) {
 		return tooLarge()
 	}
 	if r.ContentLength > 0 {
-		b := newBody(r.ContentLength)
+		b := pools.get(r.ContentLength)
 		if _, err := io.ReadFull(r.Body, b.data); err != nil {
 			b.release()
 			return nil, http.StatusBadRequest, fmt.Errorf("reading request body: %v", err)
@@ -127,7 +146,7 @@ func readBody(r *http.Request, max int64) (*body, int, error) {
 	if err != nil {
 		return nil, http.StatusBadRequest, fmt.Errorf("reading request body: %v", err)
 	}
-	b := &body{data: data, class: -1}
+	b := &body{data: data}
 	b.refs.Store(1)
 	return b, 0, nil
 }
@@ -140,7 +159,7 @@ func setBody(req *http.Request, b *body) {
 		return
 	}
 	req.ContentLength = int64(len(b.data))
-	if b.class < 0 {
+	if b.pool == nil {
 		// Not pooled: nothing to count, and a reader net/http knows.
 		data := b.data
 		req.Body = io.NopCloser(bytes.NewReader(data))

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -45,7 +47,8 @@ func TestSizeClass(t *testing.T) {
 // *bytes.Reader); any other type flushes the headers on their own first.
 func TestSmallBodyIsSentWithItsHeaders(t *testing.T) {
 	r, _ := http.NewRequest("POST", "http://upstream/v1/messages", strings.NewReader(msgBody))
-	b, _, err := readBody(r, 1<<20)
+	var pools bodyPools
+	b, _, err := readBody(r, 1<<20, &pools)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +67,8 @@ func TestSmallBodyIsSentWithItsHeaders(t *testing.T) {
 }
 
 func TestBodyIsHeldUntilEveryReaderCloses(t *testing.T) {
-	b := newBody(64 << 10)
+	var pools bodyPools
+	b := pools.get(64 << 10)
 	r1 := b.reader()
 	r2 := b.reader() // as GetBody would hand out for a Transport retry
 	b.release()      // the handler is done
@@ -80,6 +84,55 @@ func TestBodyIsHeldUntilEveryReaderCloses(t *testing.T) {
 	if got := b.refs.Load(); got != 0 {
 		t.Fatalf("refs after every reader closed = %d, want 0", got)
 	}
+}
+
+func TestReadAfterCloseFails(t *testing.T) {
+	var pools bodyPools
+	b := pools.get(16 << 10)
+	r := b.reader()
+	r.Close()
+	if _, err := r.Read(make([]byte, 10)); err != http.ErrBodyReadAfterClose {
+		t.Errorf("Read after Close = %v, want http.ErrBodyReadAfterClose", err)
+	}
+	b.release()
+}
+
+// TestHTTP2UpstreamAnswersBeforeReadingTheBody sends big bodies to an
+// HTTP/2 upstream that answers 400 without reading them. The HTTP/2
+// Transport then closes a request body from one goroutine while another may
+// still be reading it; -race checks that the readers hold up.
+func TestHTTP2UpstreamAnswersBeforeReadingTheBody(t *testing.T) {
+	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"type":"error","error":{"type":"invalid_request_error","message":"no"}}`)
+	}))
+	up.EnableHTTP2 = true
+	up.StartTLS()
+	t.Cleanup(up.Close)
+	e := setupWith(t, up.URL, up.Client().Transport, nil, "priority", "a")
+	big := `{"model":"claude-sonnet-4-5","pad":"` + strings.Repeat("x", 900<<10) + `"}`
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 25 {
+				req, _ := http.NewRequest("POST", e.proxy.URL+"/v1/messages", strings.NewReader(big))
+				req.Header.Set("Authorization", "Bearer "+e.secret)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusBadRequest {
+					t.Errorf("status = %d, want the upstream's 400", resp.StatusCode)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // lateReader answers at once and keeps the request body, unread and
@@ -147,10 +200,11 @@ func BenchmarkReadBody(b *testing.B) {
 		}
 	})
 	b.Run("pooled", func(b *testing.B) {
+		var pools bodyPools
 		b.ReportAllocs()
 		b.SetBytes(int64(len(payload)))
 		for b.Loop() {
-			body, _, err := readBody(req(), 32<<20)
+			body, _, err := readBody(req(), 32<<20, &pools)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -39,9 +39,10 @@ const SessionHeader = "X-Claude-Code-Session-Id"
 // at once instead of retrying it for minutes.
 const ShouldRetryHeader = "X-Should-Retry"
 
-// maxClientWait is the longest retry-after Anthropic's SDKs wait for; a
-// later recovery is answered with ShouldRetryHeader "false", since retries
-// before it cannot succeed.
+// maxClientWait is the retry-after, in seconds, from which Anthropic's
+// SDKs no longer wait for it (they honour one under a minute); such a
+// recovery is answered with ShouldRetryHeader "false", since their own
+// backoff cannot outlast it.
 const maxClientWait = 60
 
 // Tokens checks client tokens; *token.Store implements it.
@@ -84,6 +85,7 @@ type Handler struct {
 	cooldown atomic.Int64
 	rp       *httputil.ReverseProxy
 	rt       *rotator
+	bodies   bodyPools
 }
 
 // New returns a Handler.
@@ -186,7 +188,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st := &request{session: r.Header.Get(SessionHeader)}
 	if r.Body != nil && r.Body != http.NoBody {
-		body, status, err := readBody(r, h.maxBody.Load())
+		body, status, err := readBody(r, h.maxBody.Load(), &h.bodies)
 		if err != nil {
 			h.metrics.routerError(status)
 			WriteError(w, status, errorType(status), err.Error())
@@ -316,7 +318,7 @@ func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 			secs = 1
 		}
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-		if secs > maxClientWait {
+		if secs >= maxClientWait {
 			w.Header().Set(ShouldRetryHeader, "false")
 		}
 		h.metrics.routerError(http.StatusTooManyRequests)
