@@ -696,7 +696,7 @@ func (t *Tray) putStrategy(ctx context.Context, name string) error {
 }
 
 // setPaused pauses or resumes routing ("Pause routing", "Resume routing").
-// The menu changes once the daemon agreed; its event confirms it.
+// The menu changes when the daemon's event says it did.
 func (t *Tray) setPaused(pause bool) {
 	t.do(func(ctx context.Context) {
 		call, verb := t.o.Daemon.Resume, "resume"
@@ -708,12 +708,9 @@ func (t *Tray) setPaused(pause bool) {
 			t.tell("Couldn't "+verb+" routing", err.Error())
 			return
 		}
+		// The menu follows the daemon's paused/resumed event, not this
+		// call: another client may have changed it back in between.
 		t.log.Info("routing changed", "action", verb)
-		t.update(func(s *snapshot) {
-			if s.reachable {
-				s.paused = pause
-			}
-		})
 	})
 }
 

@@ -492,7 +492,7 @@ func (d *Daemon) routes() http.Handler {
 }
 
 // pausedMessage is the error message of a request refused while paused.
-const pausedMessage = "MaxRouter is paused: choose Resume routing in the tray menu"
+const pausedMessage = "MaxRouter is paused: choose Resume routing in the tray menu, or restart the daemon"
 
 // unlessPaused passes requests to next, except while routing is paused:
 // then a client the proxy admits gets 503 in Anthropic's error shape, and

@@ -630,7 +630,7 @@ func TestPauseRouting(t *testing.T) {
 			if err := json.Unmarshal(data, &eb); err != nil {
 				t.Fatalf("%s %s: answer %q is not JSON: %v", c.method, c.path, data, err)
 			}
-			want := control.ErrorBody{Type: "error", Error: control.ErrorDetail{Type: "api_error", Message: "MaxRouter is paused: choose Resume routing in the tray menu"}}
+			want := control.ErrorBody{Type: "error", Error: control.ErrorDetail{Type: "api_error", Message: "MaxRouter is paused: choose Resume routing in the tray menu, or restart the daemon"}}
 			if eb.Type != want.Type || eb.Error != want.Error {
 				t.Errorf("%s %s: answer %+v, want %+v", c.method, c.path, eb, want)
 			}

@@ -14,6 +14,7 @@ import (
 	"image/color"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -67,9 +68,9 @@ type Window struct {
 
 	// Everything below belongs to the UI goroutine.
 	win      fyne.Window
-	starting bool // a start is running
-	tried    bool // a start was begun
-	closed   bool // the window was closed (or never shown)
+	starting bool        // a start is running
+	tried    bool        // a start was begun
+	closed   atomic.Bool // the window was closed (or never shown); read by the start goroutine
 
 	startBtn   *widget.Button
 	laterBtn   *widget.Button
@@ -84,7 +85,8 @@ type Window struct {
 // New returns the welcome window for app. Nothing is built or shown until
 // Show.
 func New(app fyne.App, o Options) *Window {
-	w := &Window{app: app, o: o, log: o.Logger, closed: true}
+	w := &Window{app: app, o: o, log: o.Logger}
+	w.closed.Store(true)
 	if w.log == nil {
 		w.log = slog.Default()
 	}
@@ -109,7 +111,7 @@ func (w *Window) show() {
 		w.win.Resize(fyne.NewSize(560, 10)) // as tall as the content needs
 		w.win.CenterOnScreen()
 	}
-	w.closed = false
+	w.closed.Store(false)
 	w.win.Show()
 	w.win.RequestFocus()
 	w.fit()
@@ -120,7 +122,7 @@ func (w *Window) show() {
 
 // close hides the window: "Not now", its close button, or "Done".
 func (w *Window) close() {
-	w.closed = true
+	w.closed.Store(true)
 	w.win.Hide()
 }
 
@@ -226,6 +228,11 @@ func (w *Window) start() {
 	w.busy.Go(func() {
 		how, err := w.o.Start()
 		fyne.Do(func() { w.finish(how, err) })
+		if w.closed.Load() && w.o.Tell != nil {
+			// Nobody sees the window any more. Sent from here, not the
+			// UI goroutine: a slow notification server must not freeze it.
+			w.o.Tell(Result(w.o.Tray, how, err))
+		}
 	})
 }
 
@@ -251,9 +258,6 @@ func (w *Window) finish(how string, err error) {
 		w.laterBtn.Hide()
 	}
 	w.startBtn.Enable()
-	if w.closed && w.o.Tell != nil {
-		w.o.Tell(head, text) // nobody sees the window any more
-	}
 }
 
 // setResult fills the result card; a nil icon leaves room for the

@@ -150,12 +150,12 @@ func TestOffersToStart(t *testing.T) {
 	}
 	assertTexts(t, w, "MaxRouter is running", howService+" Next: choose “Copy Claude Code setup” in the tray menu", "[Done]")
 	assertNoText(t, w, "[Not now]")
-	if w.closed {
+	if w.closed.Load() {
 		t.Error("the window closed by itself; it should show the result until Done")
 	}
 
 	test.Tap(w.startBtn) // Done
-	if !w.closed {
+	if !w.closed.Load() {
 		t.Error("Done did not close the window")
 	}
 	if got := s.count(); got != 1 {
@@ -179,7 +179,7 @@ func TestNotNow(t *testing.T) {
 			w, s, tl := newTestWindow(t, Options{Logins: twoLogins, Tray: true})
 			tt.close(w)
 			w.Wait()
-			if !w.closed {
+			if !w.closed.Load() {
 				t.Error("the window is still open")
 			}
 			if got := s.count(); got != 0 {
