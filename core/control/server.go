@@ -55,6 +55,9 @@ type Backend interface {
 	// RevokeToken revokes a client token by ID. An error wrapping
 	// ErrNotFound answers 404.
 	RevokeToken(id string) error
+	// Usage returns the usage history from since on, in buckets of step
+	// (StepHour or StepDay).
+	Usage(since time.Time, step string) Usage
 	// Pause stops routing: proxied requests get 503 until Resume. Pausing
 	// a paused daemon does nothing. Status reports it as Paused.
 	Pause() error

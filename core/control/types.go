@@ -134,3 +134,42 @@ type ErrorDetail struct {
 	Type    string `json:"type"`
 	Message string `json:"message"`
 }
+
+// Usage steps, as asked for in GET usage?step=.
+const (
+	StepHour = "hour"
+	StepDay  = "day"
+)
+
+// UsageBucket is what one account did in one hour or day (local time).
+type UsageBucket struct {
+	// Start is the start of the hour or the local day.
+	Start   time.Time `json:"start"`
+	Account string    `json:"account"`
+	// Requests counts answers the upstream gave on this account (failovers
+	// included: one client request may count on two accounts).
+	Requests int64 `json:"requests"`
+	// RateLimited counts 429 and 529 answers; Errors counts other 4xx/5xx
+	// answers and connection failures.
+	RateLimited int64 `json:"rate_limited"`
+	Errors      int64 `json:"errors"`
+	// Token counts, from the usage the upstream reports in its answers
+	// (uncompressed JSON and event streams).
+	InputTokens         int64 `json:"input_tokens"`
+	OutputTokens        int64 `json:"output_tokens"`
+	CacheReadTokens     int64 `json:"cache_read_input_tokens"`
+	CacheCreationTokens int64 `json:"cache_creation_input_tokens"`
+	// FiveHourPeak and SevenDayPeak are the highest utilization of the
+	// 5-hour and 7-day windows the upstream reported in the bucket (a
+	// fraction, may exceed 1); null when it reported none.
+	FiveHourPeak *float64 `json:"five_hour_peak"`
+	SevenDayPeak *float64 `json:"seven_day_peak"`
+}
+
+// Usage is the body of GET usage: buckets ordered by Start, then Account.
+// Buckets in which an account did nothing are left out.
+type Usage struct {
+	Step    string        `json:"step"`
+	Since   time.Time     `json:"since"`
+	Buckets []UsageBucket `json:"buckets"`
+}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/maxrouter/maxrouter/core/account"
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/usage"
 )
 
 // OAuthBeta is the anthropic-beta flag an OAuth bearer token needs.
@@ -50,6 +51,18 @@ type Tokens interface {
 	Check(secret string) (control.Token, error)
 }
 
+// Usage receives what each upstream answer says about an account's usage;
+// *usage.Recorder implements it. Its methods are called on the request
+// path and must be quick and safe for concurrent use.
+type Usage interface {
+	// Answered records one upstream answer on account: its status (0 for a
+	// connection failure) and the utilization of the 5-hour and 7-day
+	// windows from its headers (negative when absent).
+	Answered(account string, status int, fiveHour, sevenDay float64)
+	// Tokens records the token usage an answer reported.
+	Tokens(account string, t usage.Tokens)
+}
+
 // Options configure a Handler.
 type Options struct {
 	Pool   *account.Pool // required
@@ -66,6 +79,8 @@ type Options struct {
 	Cooldown time.Duration
 	// Metrics receives counters; nil means a private set.
 	Metrics *Metrics
+	// Usage receives each answer's usage; nil records nothing.
+	Usage Usage
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
