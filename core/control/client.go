@@ -142,6 +142,27 @@ func (c *Client) RevokeToken(ctx context.Context, id string) error {
 	return c.call(ctx, http.MethodDelete, "tokens/"+url.PathEscape(id), nil, http.StatusNoContent, nil)
 }
 
+// Usage returns the usage history from since on, in buckets of step
+// (StepHour or StepDay). A zero since or an empty step leaves the choice to
+// the daemon: local days from midnight six days ago. A step the daemon does
+// not know gives an error matching ErrInvalid.
+func (c *Client) Usage(ctx context.Context, since time.Time, step string) (Usage, error) {
+	q := url.Values{}
+	if !since.IsZero() {
+		q.Set("since", since.Format(time.RFC3339Nano))
+	}
+	if step != "" {
+		q.Set("step", step)
+	}
+	path := "usage"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var u Usage
+	err := c.call(ctx, http.MethodGet, path, nil, http.StatusOK, &u)
+	return u, err
+}
+
 // Pause stops the daemon's routing: proxied requests get 503 until Resume.
 // Pausing a paused daemon is not an error.
 func (c *Client) Pause(ctx context.Context) error {

@@ -79,6 +79,12 @@ type Server struct {
 	// PingInterval is how often an event stream sends a `: ping` comment.
 	// Default DefaultPingInterval.
 	PingInterval time.Duration
+	// Now is the clock for GET usage's default and oldest since. Default
+	// time.Now.
+	Now func() time.Time
+	// Location is the time zone of GET usage's local days. Default
+	// time.Local.
+	Location *time.Location
 
 	b      Backend
 	secret string
@@ -113,6 +119,7 @@ func NewServer(b Backend, secret string, log *slog.Logger) *Server {
 	s.mux.HandleFunc("GET "+Prefix+"tokens", s.handleTokens)
 	s.mux.HandleFunc("POST "+Prefix+"tokens", s.handleIssue)
 	s.mux.HandleFunc("DELETE "+Prefix+"tokens/{id}", s.handleRevoke)
+	s.mux.HandleFunc("GET "+Prefix+"usage", s.handleUsage)
 	s.mux.HandleFunc("POST "+Prefix+"pause", s.handlePause)
 	s.mux.HandleFunc("POST "+Prefix+"resume", s.handleResume)
 	return s
@@ -288,6 +295,56 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("client token revoked", "id", id)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// usageDays is how many local days GET usage covers without since: today
+// and the six days before.
+const usageDays = 7
+
+// handleUsage answers GET usage?since=RFC3339&step=hour|day. Without step
+// the buckets are local days; without since the history starts at local
+// midnight six days ago (seven buckets of a day with today's). A since
+// older than UsageRetention is moved forward to now minus UsageRetention.
+func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	step := q.Get("step")
+	switch step {
+	case "":
+		step = StepDay
+	case StepHour, StepDay:
+	default:
+		writeError(w, http.StatusBadRequest, errInvalidRequest,
+			fmt.Sprintf("invalid step %q: want %q or %q", step, StepHour, StepDay), nil)
+		return
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	loc := s.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	t := now().In(loc)
+	var since time.Time
+	if v := q.Get("since"); v != "" {
+		var err error
+		if since, err = time.Parse(time.RFC3339, v); err != nil {
+			writeError(w, http.StatusBadRequest, errInvalidRequest,
+				fmt.Sprintf("invalid since %q: want an RFC 3339 time such as %s", v, t.Truncate(time.Second).Format(time.RFC3339)), nil)
+			return
+		}
+	} else {
+		since = time.Date(t.Year(), t.Month(), t.Day()-(usageDays-1), 0, 0, 0, 0, loc)
+	}
+	if oldest := t.Add(-UsageRetention); since.Before(oldest) {
+		since = oldest
+	}
+	u := s.b.Usage(since, step)
+	if u.Buckets == nil {
+		u.Buckets = []UsageBucket{}
+	}
+	writeJSON(w, http.StatusOK, u)
 }
 
 func (s *Server) handlePause(w http.ResponseWriter, r *http.Request) {

@@ -151,6 +151,7 @@ func TestRouting(t *testing.T) {
 		{"GET", "/control/v1/tokens/x", 405, "DELETE"},
 		{"GET", "/control/v1/pause", 405, "POST"},
 		{"PUT", "/control/v1/resume", 405, "POST"},
+		{"POST", "/control/v1/usage", 405, "GET, HEAD"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

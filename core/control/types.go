@@ -141,6 +141,10 @@ const (
 	StepDay  = "day"
 )
 
+// UsageRetention is how far back the daemon keeps usage history. GET usage
+// moves an older since forward to now minus UsageRetention.
+const UsageRetention = 90 * 24 * time.Hour
+
 // UsageBucket is what one account did in one hour or day (local time).
 type UsageBucket struct {
 	// Start is the start of the hour or the local day.

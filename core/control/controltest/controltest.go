@@ -22,7 +22,7 @@ import (
 // Backend is an in-memory control.Backend. Set its fields before the
 // server starts, or later while holding its lock (b.Lock() … b.Unlock())
 // or through the Set methods. Calls are recorded in PutConfigs, Resets,
-// Checks, Issues, Revokes and Pauses; read them once the client call
+// Checks, Issues, Revokes, Usages and Pauses; read them once the client call
 // returned (or under the lock). The zero value is ready to use.
 type Backend struct {
 	sync.Mutex
@@ -40,6 +40,9 @@ type Backend struct {
 	// DirChecks is what CheckDir returns per directory; a directory not in
 	// it has no credentials.
 	DirChecks map[string]control.DirCheck
+	// UsageValue is what Usage returns, with Step and Since set to the
+	// call's when they are empty.
+	UsageValue control.Usage
 
 	// PutConfigErr, when set, is returned by PutConfig (which then keeps
 	// ConfigValue). Use a *config.ValidationError to test field errors.
@@ -66,6 +69,8 @@ type Backend struct {
 	Revokes []string
 	// Pauses records every Pause (true) and Resume (false) call, in order.
 	Pauses []bool
+	// Usages records every Usage call.
+	Usages []UsageCall
 
 	subs    map[chan control.Event]struct{}
 	changed chan struct{} // closed and replaced when subs changes
@@ -75,6 +80,12 @@ type Backend struct {
 type IssueCall struct {
 	Label string
 	TTL   time.Duration
+}
+
+// UsageCall is one recorded Usage call.
+type UsageCall struct {
+	Since time.Time
+	Step  string
 }
 
 var _ control.Backend = (*Backend)(nil)
@@ -207,6 +218,30 @@ func (b *Backend) RevokeToken(id string) error {
 		}
 	}
 	return fmt.Errorf("no active token %q: %w", id, control.ErrNotFound)
+}
+
+// Usage records the call and returns UsageValue (a copy), with Step and
+// Since set to the call's when they are empty.
+func (b *Backend) Usage(since time.Time, step string) control.Usage {
+	b.Lock()
+	defer b.Unlock()
+	b.Usages = append(b.Usages, UsageCall{Since: since, Step: step})
+	u := b.UsageValue
+	u.Buckets = slices.Clone(u.Buckets)
+	if u.Step == "" {
+		u.Step = step
+	}
+	if u.Since.IsZero() {
+		u.Since = since
+	}
+	return u
+}
+
+// SetUsage replaces UsageValue.
+func (b *Backend) SetUsage(u control.Usage) {
+	b.Lock()
+	defer b.Unlock()
+	b.UsageValue = u
 }
 
 // Pause records the call; it returns PauseErr when set, and otherwise sets
