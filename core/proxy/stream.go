@@ -24,11 +24,14 @@ type watchedBody struct {
 	done   func()
 	once   sync.Once
 	sse    bool
-	seen   bool   // an error event was classified already
-	tail   []byte // the end of the previous chunk, for markers split across reads
+	seen   bool                      // an error event was classified already
+	tail   [len(errorEvent) - 1]byte // the end of the stream so far, for a marker split across reads
+	tailN  int                       // bytes in tail
 }
 
-var errorMarker = []byte("event: error")
+const errorEvent = "event: error"
+
+var errorMarker = []byte(errorEvent)
 
 func watch(resp *http.Response, a *account.Account, h *Handler, family string, done func()) io.ReadCloser {
 	sse := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") && resp.Header.Get("Content-Encoding") == ""
@@ -47,20 +50,22 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 }
 
 func (b *watchedBody) scan(chunk []byte) {
-	i := bytes.Index(chunk, errorMarker)
-	if i < 0 && len(b.tail) > 0 {
-		joined := append(b.tail, chunk[:min(len(chunk), 256)]...)
-		if j := bytes.Index(joined, errorMarker); j >= 0 {
-			b.classify(joined[j:])
-			return
-		}
-	}
-	if i >= 0 {
+	if i := bytes.Index(chunk, errorMarker); i >= 0 {
 		b.classify(chunk[i:])
 		return
 	}
-	keep := min(len(chunk), len(errorMarker)-1)
-	b.tail = append(b.tail[:0], chunk[len(chunk)-keep:]...)
+	// The marker may start in the previous reads and end in this one.
+	var buf [2 * len(b.tail)]byte
+	joined := append(append(buf[:0], b.tail[:b.tailN]...), chunk[:min(len(chunk), len(b.tail))]...)
+	if b.tailN > 0 && bytes.Contains(joined, errorMarker) {
+		b.classify(chunk)
+		return
+	}
+	if len(chunk) >= len(b.tail) {
+		b.tailN = copy(b.tail[:], chunk[len(chunk)-len(b.tail):])
+	} else {
+		b.tailN = copy(b.tail[:], joined[max(0, len(joined)-len(b.tail)):])
+	}
 }
 
 // classify reads the error type out of the event data that follows the
