@@ -39,6 +39,13 @@ type Fake struct {
 	StreamDelay time.Duration
 	// Events is how many text deltas a stream carries (default 3).
 	Events int
+	// WriteSize, when above 0, writes a stream in pieces of this many
+	// bytes, each flushed, so that lines split across the reader's reads.
+	WriteSize int
+	// CacheRead and CacheCreation are the cache_read_input_tokens and
+	// cache_creation_input_tokens a stream's message_start reports
+	// (default 0).
+	CacheRead, CacheCreation int
 	// Now is the clock behind reset headers; nil means time.Now.
 	Now func() time.Time
 }
@@ -189,11 +196,22 @@ func (f *Fake) stream(w http.ResponseWriter, r *http.Request, model, errType str
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(200)
 	fl, _ := w.(http.Flusher)
-	send := func(name string, data any) bool {
-		b, _ := json.Marshal(data)
-		fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, b)
+	write := func(b []byte) {
+		w.Write(b)
 		if fl != nil {
 			fl.Flush()
+		}
+	}
+	send := func(name string, data any) bool {
+		b, _ := json.Marshal(data)
+		ev := fmt.Appendf(nil, "event: %s\ndata: %s\n\n", name, b)
+		if f.WriteSize <= 0 {
+			write(ev)
+		}
+		for f.WriteSize > 0 && len(ev) > 0 {
+			n := min(f.WriteSize, len(ev))
+			write(ev[:n])
+			ev = ev[n:]
 		}
 		if f.StreamDelay > 0 {
 			select {
@@ -206,6 +224,7 @@ func (f *Fake) stream(w http.ResponseWriter, r *http.Request, model, errType str
 	}
 	msg := message(model, "")
 	msg["content"] = []any{}
+	msg["usage"] = map[string]int{"input_tokens": 10, "cache_creation_input_tokens": f.CacheCreation, "cache_read_input_tokens": f.CacheRead, "output_tokens": 5}
 	if !send("message_start", map[string]any{"type": "message_start", "message": msg}) {
 		return
 	}
