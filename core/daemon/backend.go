@@ -184,6 +184,12 @@ func (d *Daemon) IssueToken(label string, ttl time.Duration) (control.Issued, er
 	return control.Issued{Token: info, Secret: secret}, nil
 }
 
+// Usage implements control.Backend: the history kept in
+// <data_dir>/usage.json, in hours or in days of the local time zone.
+func (d *Daemon) Usage(since time.Time, step string) control.Usage {
+	return d.usage.Query(since, step)
+}
+
 // RevokeToken implements control.Backend.
 func (d *Daemon) RevokeToken(id string) error {
 	if err := d.tokens.Revoke(id); err != nil {

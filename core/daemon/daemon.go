@@ -31,6 +31,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/event"
 	"github.com/maxrouter/maxrouter/core/proxy"
 	"github.com/maxrouter/maxrouter/core/token"
+	"github.com/maxrouter/maxrouter/core/usage"
 )
 
 // retryInterval is how often accounts whose credentials could not be read
@@ -69,6 +70,7 @@ type Daemon struct {
 	pool    *account.Pool
 	proxy   *proxy.Handler
 	tokens  *token.Store
+	usage   *usage.Recorder
 	secret  string
 	control *control.Server
 	srv     *http.Server
@@ -130,12 +132,14 @@ func New(o Options) (*Daemon, error) {
 	if d.secret, err = control.LoadOrCreateSecret(dataDir); err != nil {
 		return nil, err
 	}
+	d.usage = openUsage(filepath.Join(dataDir, "usage.json"), d.log)
+	d.usage.Log = o.Logger
 	if d.pool, err = account.NewPool(account.Options{Strategy: eff.Strategy, Affinity: eff.SessionAffinity, Bus: d.bus, Logger: o.Logger}); err != nil {
 		return nil, err
 	}
 	d.proxy, err = proxy.New(proxy.Options{
 		Pool: d.pool, Tokens: d.tokens, Upstream: eff.Upstream, Transport: o.Transport,
-		MaxBody: int64(eff.MaxBodyMB) << 20, Cooldown: time.Duration(eff.Cooldown), Logger: o.Logger,
+		MaxBody: int64(eff.MaxBodyMB) << 20, Cooldown: time.Duration(eff.Cooldown), Usage: d.usage, Logger: o.Logger,
 	})
 	if err != nil {
 		return nil, err
@@ -151,6 +155,23 @@ func New(o Options) (*Daemon, error) {
 	}
 	d.srv.RegisterOnShutdown(d.control.Close)
 	return d, nil
+}
+
+// openUsage loads the usage history at path. A history that cannot be read
+// must not keep the router from starting: the daemon then starts a new one
+// and leaves the file as it is until the new one is first saved, which
+// renames it aside.
+func openUsage(path string, log *slog.Logger) *usage.Recorder {
+	rec, err := usage.Open(path, nil)
+	if err == nil {
+		return rec
+	}
+	what := "cannot read the usage history"
+	if errors.Is(err, usage.ErrCorrupt) {
+		what = "the usage history is corrupt"
+	}
+	log.Warn(what+"; starting a new one (the file is kept: renamed to "+filepath.Base(path)+".corrupt-<time> when the new one is first saved)", "file", path, "err", err)
+	return usage.Replace(path, nil)
 }
 
 // effective is the file's configuration with the environment overrides and
@@ -230,6 +251,17 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	defer d.pool.Close()
 
 	go d.serveOn(ln, errc)
+	// The usage history is saved once more after the last request ended,
+	// so it outlives ctx until the server has shut down.
+	uctx, stopUsage := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopUsage()
+	usageDone := make(chan struct{})
+	go func() {
+		defer close(usageDone)
+		if err := d.usage.Serve(uctx); err != nil {
+			d.log.Error("cannot save the usage history", "err", err)
+		}
+	}()
 	var wg sync.WaitGroup
 	wg.Go(func() { d.watch(ctx) })
 	wg.Go(func() { d.retry(ctx) })
@@ -254,6 +286,8 @@ func (d *Daemon) Serve(ctx context.Context) error {
 		d.log.Warn("shutdown did not finish in time", "err", serr)
 	}
 	wg.Wait()
+	stopUsage()
+	<-usageDone
 	d.log.Info("stopped")
 	return err
 }

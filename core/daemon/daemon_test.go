@@ -51,6 +51,7 @@ type harness struct {
 	base   string
 	cancel func()
 	done   chan error
+	log    io.Writer // where the daemon logs; set by prepare, nil discards
 }
 
 // start runs a daemon over a temporary home; prepare may write files first.
@@ -63,11 +64,15 @@ func start(t *testing.T, prepare func(h *harness)) *harness {
 		prepare(h)
 	}
 	env := map[string]string{"UPSTREAM_BASE_URL": h.up.URL}
+	logTo := h.log
+	if logTo == nil {
+		logTo = io.Discard
+	}
 	var err error
 	h.d, err = New(Options{
 		ConfigPath: h.cfg, Home: h.home, Version: "test",
 		Getenv: func(k string) string { return env[k] },
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: slog.New(slog.NewTextHandler(logTo, nil)),
 		Listen: "127.0.0.1:0",
 	})
 	if err != nil {
