@@ -195,6 +195,16 @@ func (l *lazyDaemon) RevokeToken(ctx context.Context, id string) error {
 	return l.check(c, c.RevokeToken(ctx, id))
 }
 
+// Usage implements settings.Daemon.
+func (l *lazyDaemon) Usage(ctx context.Context, since time.Time, step string) (control.Usage, error) {
+	c, err := l.client()
+	if err != nil {
+		return control.Usage{}, err
+	}
+	u, err := c.Usage(ctx, since, step)
+	return u, l.check(c, err)
+}
+
 // Pause implements tray.Daemon.
 func (l *lazyDaemon) Pause(ctx context.Context) error {
 	c, err := l.client()

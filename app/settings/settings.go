@@ -1,6 +1,6 @@
 // Package settings is MaxRouter's settings window: the accounts in
 // priority order, the routing strategy, the proxy's port and client tokens,
-// and the notification switches.
+// the notification switches, and each account's usage over the last week.
 //
 // The window is a client of the daemon's control API, like the tray: it
 // reads the configuration, lets the person edit a copy as a form, and
@@ -46,6 +46,9 @@ type Daemon interface {
 	Tokens(ctx context.Context) ([]control.Token, error)
 	IssueToken(ctx context.Context, label string, ttl time.Duration) (control.Issued, error)
 	RevokeToken(ctx context.Context, id string) error
+	// Usage returns the usage history from since on, in buckets of step
+	// (control.StepDay or control.StepHour).
+	Usage(ctx context.Context, since time.Time, step string) (control.Usage, error)
 	// BaseURL is the daemon's address, such as "http://127.0.0.1:8787".
 	BaseURL() string
 }
@@ -140,6 +143,9 @@ type Window struct {
 	notifyErr    *widget.Label
 	autostart    *widget.Check
 	autostartErr *widget.Label
+
+	// Usage tab.
+	usage usageTab
 }
 
 // callTimeout bounds one call to the daemon.
@@ -198,6 +204,9 @@ func (w *Window) show() {
 	w.win.RequestFocus()
 	w.startTicker()
 	w.reload(true)
+	if w.tabs.Selected() == w.usage.item {
+		w.loadUsage()
+	}
 }
 
 // hide hides the window (its close button does this): the tray stays.
@@ -227,14 +236,18 @@ func (w *Window) buildUI() fyne.CanvasObject {
 		"Routing":       theme.MediaFastForwardIcon(),
 		"Proxy":         theme.ComputerIcon(),
 		"Notifications": theme.InfoIcon(),
+		"Usage":         theme.HistoryIcon(),
 	}
 	w.tabItems = map[string]*container.TabItem{
 		"Accounts":      container.NewTabItemWithIcon("Accounts", w.tabIcons["Accounts"], w.buildAccounts()),
 		"Routing":       container.NewTabItemWithIcon("Routing", w.tabIcons["Routing"], w.buildRouting()),
 		"Proxy":         container.NewTabItemWithIcon("Proxy", w.tabIcons["Proxy"], w.buildProxy()),
 		"Notifications": container.NewTabItemWithIcon("Notifications", w.tabIcons["Notifications"], w.buildNotifications()),
+		"Usage":         container.NewTabItemWithIcon("Usage", w.tabIcons["Usage"], w.buildUsage()),
 	}
-	w.tabs = container.NewAppTabs(w.tabItems["Accounts"], w.tabItems["Routing"], w.tabItems["Proxy"], w.tabItems["Notifications"])
+	w.usage.item = w.tabItems["Usage"]
+	w.tabs = container.NewAppTabs(w.tabItems["Accounts"], w.tabItems["Routing"], w.tabItems["Proxy"], w.tabItems["Notifications"], w.tabItems["Usage"])
+	w.tabs.OnSelected = w.onTabSelected
 
 	w.bannerText = widget.NewLabel("")
 	w.bannerText.Wrapping = fyne.TextWrapWord

@@ -24,6 +24,7 @@ func TestSnapshot(t *testing.T) {
 		t.Skip("MAXROUTER_SNAPSHOT_DIR not set")
 	}
 	b := newBackend()
+	b.UsageValue = fixtureUsage()
 	w := newTestWindow(t, b, Options{Version: "0.9.0", Autostart: &fakeAutostart{on: true}})
 	w.win.Resize(fyne.NewSize(820, 560))
 
@@ -48,8 +49,9 @@ func TestSnapshot(t *testing.T) {
 			}
 			t.Logf("wrote %s", path)
 		}
-		for i, name := range []string{"accounts", "routing", "proxy", "notifications"} {
+		for i, name := range []string{"accounts", "routing", "proxy", "notifications", "usage"} {
 			w.tabs.SelectIndex(i)
+			w.wait()
 			shot(name)
 		}
 		w.tabs.SelectIndex(0)
@@ -126,6 +128,9 @@ func TestSnapshotStates(t *testing.T) {
 		write(w, "empty")
 		w.tabs.SelectIndex(2)
 		write(w, "empty-proxy")
+		w.tabs.Select(w.usage.item)
+		w.wait()
+		write(w, "empty-usage")
 	})
 	t.Run("down", func(t *testing.T) {
 		test.NewTempApp(t)

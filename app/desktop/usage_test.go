@@ -1,0 +1,182 @@
+//go:build !headless
+
+package desktop
+
+import (
+	"context"
+	"image"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+
+	"github.com/maxrouter/maxrouter/core/config"
+	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/control/controltest"
+)
+
+// Usage implements settings.Daemon for the test app.
+func (s *switchDaemon) Usage(ctx context.Context, since time.Time, step string) (control.Usage, error) {
+	c, err := s.get()
+	if err != nil {
+		return control.Usage{}, err
+	}
+	return c.Usage(ctx, since, step)
+}
+
+// realisticUsage is a week of history ending today: work busy every day
+// but Saturday, personal through its limits, side until its login expired.
+func realisticUsage(now time.Time) control.Usage {
+	now = now.Local()
+	day := func(back int) time.Time {
+		return time.Date(now.Year(), now.Month(), now.Day()-back, 0, 0, 0, 0, time.Local)
+	}
+	peak := func(v float64) *float64 { return &v }
+	var buckets []control.UsageBucket
+	add := func(name string, requests []int64, tokensPer int64, limited []int64, five, seven []float64) {
+		for i, n := range requests {
+			if n == 0 {
+				continue
+			}
+			b := control.UsageBucket{
+				Start: day(len(requests) - 1 - i), Account: name, Requests: n,
+				InputTokens: n * tokensPer, OutputTokens: n * tokensPer / 9, CacheReadTokens: n * tokensPer * 6,
+				RateLimited: limited[i],
+			}
+			if five[i] > 0 {
+				b.FiveHourPeak, b.SevenDayPeak = peak(five[i]), peak(seven[i])
+			}
+			buckets = append(buckets, b)
+		}
+	}
+	add("work", []int64{212, 340, 95, 0, 18, 410, 156}, 2_300, make([]int64, 7),
+		[]float64{0.38, 0.71, 0.22, 0, 0.05, 0.83, 0.42}, []float64{0.09, 0.14, 0.15, 0, 0.15, 0.21, 0.23})
+	add("personal", []int64{60, 120, 301, 280, 0, 0, 41}, 3_100, []int64{0, 0, 4, 2, 0, 0, 1},
+		[]float64{0.2, 0.55, 1.0, 1.0, 0, 0, 1.0}, []float64{0.31, 0.38, 0.52, 0.6, 0, 0, 0.61})
+	add("side", []int64{35, 12, 0, 0, 0, 0, 0}, 1_800, make([]int64, 7),
+		[]float64{0.12, 0.04, 0, 0, 0, 0, 0}, []float64{0.4, 0.41, 0, 0, 0, 0, 0})
+	slices.SortStableFunc(buckets, func(a, b control.UsageBucket) int { return a.Start.Compare(b.Start) })
+	return control.Usage{Step: control.StepDay, Since: day(6), Buckets: buckets}
+}
+
+// TestUsageTabWindow opens the real settings window on its Usage tab with a
+// week of realistic history, waits until it shows the charts and checks
+// the rendered pixels are not blank. With MAXROUTER_USAGE_SCREENSHOT=file.png
+// it saves the window as a PNG (see TestSettingsWindow):
+//
+//	MAXROUTER_USAGE_SCREENSHOT=$PWD/docs/usage.png dbus-run-session -- \
+//	  xvfb-run -a -s "-screen 0 1280x800x24" go test -run TestUsageTabWindow ./app/desktop
+func TestUsageTabWindow(t *testing.T) {
+	needGUI(t)
+	now := time.Now()
+	backend := &controltest.Backend{}
+	cfg := config.Default()
+	cfg.Accounts = []config.Account{
+		{Name: "work", Dir: "~/.claude-work"},
+		{Name: "personal", Dir: "~/.claude-personal"},
+		{Name: "side", Dir: "~/.claude-side"},
+	}
+	backend.ConfigValue = cfg
+	backend.AccountList = realisticAccounts(now)
+	backend.UsageValue = realisticUsage(now)
+	client, _ := controltest.NewServer(t, backend)
+	testDaemon.plug(t, client)
+
+	testShell.settings.Show()
+	t.Cleanup(func() {
+		fyne.DoAndWait(func() {
+			if w := settingsWindow(); w != nil {
+				if tabs := findTabs(w.Content()); tabs != nil {
+					tabs.SelectIndex(0)
+				}
+				w.Hide()
+			}
+		})
+	})
+	waitFor(t, "the settings window to load", func() bool {
+		var texts []string
+		fyne.DoAndWait(func() {
+			if w := settingsWindow(); w != nil && w.Content() != nil {
+				texts = collectTexts(w.Content(), nil)
+			}
+		})
+		return slices.Contains(texts, "side")
+	})
+	fyne.DoAndWait(func() {
+		tabs := findTabs(settingsWindow().Content())
+		if tabs == nil {
+			t.Error("the settings window has no tabs")
+			return
+		}
+		for _, it := range tabs.Items {
+			if it.Text == "Usage" {
+				tabs.Select(it)
+			}
+		}
+	})
+
+	var texts []string
+	waitFor(t, "the Usage tab to show the history", func() bool {
+		fyne.DoAndWait(func() {
+			texts = nil
+			if w := settingsWindow(); w != nil {
+				texts = collectTexts(w.Content(), texts)
+			}
+		})
+		return slices.ContainsFunc(texts, func(s string) bool { return strings.HasPrefix(s, "1231 requests") }) &&
+			slices.Contains(texts, "Peak use: 5-hour 100%, 7-day 61%")
+	})
+
+	imp, err := exec.LookPath("import")
+	if err != nil {
+		t.Skip("ImageMagick's import is not installed: cannot capture the window")
+	}
+	shot := filepath.Join(t.TempDir(), "usage.png")
+	var img, prev image.Image
+	waitFor(t, "a steady rendered frame", func() bool {
+		out, err := exec.Command(imp, "-window", settingsTitle, shot).CombinedOutput()
+		if err != nil {
+			t.Logf("import: %v: %s", err, out)
+			return false
+		}
+		prev, img = img, nil
+		img, err = readPNG(shot)
+		return err == nil && colours(img) > 8 && samePixels(prev, img)
+	})
+	if b := img.Bounds(); b.Dx() < 600 || b.Dy() < 400 {
+		t.Errorf("captured window is %dx%d, want at least 600x400", b.Dx(), b.Dy())
+	}
+	path := os.Getenv("MAXROUTER_USAGE_SCREENSHOT")
+	if path == "" {
+		return
+	}
+	data, err := os.ReadFile(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("saved the Usage tab to %s", path)
+}
+
+// findTabs returns the first AppTabs under o; call it on the UI goroutine.
+func findTabs(o fyne.CanvasObject) *container.AppTabs {
+	switch v := o.(type) {
+	case *container.AppTabs:
+		return v
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			if t := findTabs(c); t != nil {
+				return t
+			}
+		}
+	}
+	return nil
+}

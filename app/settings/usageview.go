@@ -1,0 +1,191 @@
+package settings
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/maxrouter/maxrouter/core/control"
+)
+
+// The Usage tab's view decisions, as pure functions (see view.go).
+
+// usageDayCount is how many days the Usage tab shows, today included.
+const usageDayCount = 7
+
+// accountUsage is one account's row of the Usage tab: its totals over the
+// days shown, its requests per day and its peaks.
+type accountUsage struct {
+	Name                                                 string
+	Requests, RateLimited, Errors, Input, Output, Cached int64
+	// PerDay counts requests per day, in the order of the days asked for.
+	PerDay []int64
+	// FiveHourPeak and SevenDayPeak are the highest utilizations reported
+	// in the period; nil when none was.
+	FiveHourPeak, SevenDayPeak *float64
+}
+
+// usageDays returns the local midnights of the n days ending with now's,
+// oldest first.
+func usageDays(now time.Time, n int) []time.Time {
+	loc := now.Location()
+	days := make([]time.Time, n)
+	for i := range days {
+		days[i] = time.Date(now.Year(), now.Month(), now.Day()-(n-1-i), 0, 0, 0, 0, loc)
+	}
+	return days
+}
+
+// summarizeUsage sums u's buckets per account over days (local midnights,
+// as usageDays gives). The rows follow order (the configured accounts, in
+// priority order; each has a row, with or without history), then accounts
+// only the history knows (removed or renamed ones), by name.
+func summarizeUsage(u control.Usage, order []string, days []time.Time) []accountUsage {
+	idx := map[string]int{}
+	var rows []accountUsage
+	add := func(name string) int {
+		if i, ok := idx[name]; ok {
+			return i
+		}
+		idx[name] = len(rows)
+		rows = append(rows, accountUsage{Name: name, PerDay: make([]int64, len(days))})
+		return len(rows) - 1
+	}
+	for _, name := range order {
+		add(name)
+	}
+	var extra []string
+	for _, b := range u.Buckets {
+		if _, ok := idx[b.Account]; !ok && !slices.Contains(extra, b.Account) {
+			extra = append(extra, b.Account)
+		}
+	}
+	slices.Sort(extra)
+	for _, name := range extra {
+		add(name)
+	}
+	for _, b := range u.Buckets {
+		r := &rows[idx[b.Account]]
+		r.Requests += b.Requests
+		r.RateLimited += b.RateLimited
+		r.Errors += b.Errors
+		r.Input += b.InputTokens
+		r.Output += b.OutputTokens
+		r.Cached += b.CacheReadTokens
+		r.FiveHourPeak = maxPeak(r.FiveHourPeak, b.FiveHourPeak)
+		r.SevenDayPeak = maxPeak(r.SevenDayPeak, b.SevenDayPeak)
+		if d := dayIndex(b.Start, days); d >= 0 {
+			r.PerDay[d] += b.Requests
+		}
+	}
+	return rows
+}
+
+// dayIndex returns the index of the day in days (local midnights) that t
+// falls on, or -1.
+func dayIndex(t time.Time, days []time.Time) int {
+	for i := len(days) - 1; i >= 0; i-- {
+		if !t.Before(days[i]) {
+			if i == len(days)-1 && !t.Before(days[i].AddDate(0, 0, 1)) {
+				return -1
+			}
+			return i
+		}
+	}
+	return -1
+}
+
+func maxPeak(a, b *float64) *float64 {
+	switch {
+	case b == nil || math.IsNaN(*b):
+		return a
+	case a == nil || *b > *a:
+		v := *b
+		return &v
+	}
+	return a
+}
+
+// usageMax is the largest daily request count among rows: the scale all
+// the charts share, so that their bars compare.
+func usageMax(rows []accountUsage) int64 {
+	var m int64
+	for _, r := range rows {
+		for _, v := range r.PerDay {
+			m = max(m, v)
+		}
+	}
+	return m
+}
+
+// usageTotalsText sums up a row: "1234 requests · 3.4M input, 456k output
+// tokens · 2 rate limited (429) · 1 error"; "No requests" without any.
+func usageTotalsText(r accountUsage) string {
+	if r.Requests == 0 && r.RateLimited == 0 && r.Errors == 0 {
+		return "No requests"
+	}
+	parts := []string{countText(r.Requests, "request")}
+	if r.Input > 0 || r.Output > 0 {
+		parts = append(parts, humanCount(r.Input)+" input, "+humanCount(r.Output)+" output tokens")
+	}
+	if r.RateLimited > 0 {
+		parts = append(parts, strconv.FormatInt(r.RateLimited, 10)+" rate limited (429)")
+	}
+	if r.Errors > 0 {
+		parts = append(parts, countText(r.Errors, "error"))
+	}
+	return strings.Join(parts, "   ·   ")
+}
+
+// usagePeaksText says how close a row's account came to its limits:
+// "Peak use: 5-hour 42%, 7-day 18%", with "–" for a window never reported.
+func usagePeaksText(r accountUsage) string {
+	return "Peak use: 5-hour " + peakText(r.FiveHourPeak) + ", 7-day " + peakText(r.SevenDayPeak)
+}
+
+// peakText writes a utilization as a percentage: "42%", "104%"; "–" when
+// none was reported.
+func peakText(p *float64) string {
+	if p == nil || math.IsNaN(*p) {
+		return "–"
+	}
+	return strconv.FormatFloat(math.Round(*p*100), 'f', 0, 64) + "%"
+}
+
+// humanCount writes a count briefly: "950", "12.3k", "456k", "4.5M", "1.2B".
+func humanCount(n int64) string {
+	if n < 0 {
+		return "-" + humanCount(-n)
+	}
+	if n < 1000 {
+		return strconv.FormatInt(n, 10)
+	}
+	v := float64(n)
+	for _, unit := range []string{"k", "M", "B"} {
+		v /= 1000
+		switch {
+		case v < 99.95:
+			return strconv.FormatFloat(v, 'f', 1, 64) + unit
+		case v < 999.5:
+			return strconv.FormatFloat(v, 'f', 0, 64) + unit
+		}
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64) + "B"
+}
+
+// dayLabels names days under the bars: "Mon", "Tue", …
+func dayLabels(days []time.Time) []string {
+	out := make([]string, len(days))
+	for i, d := range days {
+		out[i] = d.Format("Mon")
+	}
+	return out
+}
+
+// usageSinceText is the line over the rows: "Since Wed 4 Mar · updated
+// 12:19".
+func usageSinceText(since, updated time.Time) string {
+	return "Requests per day since " + since.Format("Mon 2 Jan") + "   ·   updated " + updated.Format("15:04")
+}
