@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -47,6 +48,7 @@ type app struct {
 	configFlag string
 	stdout     io.Writer
 	stderr     io.Writer
+	now        func() time.Time
 }
 
 // configPath resolves --config, then MAXROUTER_CONFIG, then the default.
@@ -62,7 +64,11 @@ func (a *app) configPath() (string, error) {
 
 // NewRoot builds the command tree.
 func NewRoot(version string, stdout, stderr io.Writer) *cobra.Command {
-	a := &app{version: version, stdout: stdout, stderr: stderr}
+	return newRoot(&app{version: version, stdout: stdout, stderr: stderr, now: time.Now})
+}
+
+// newRoot builds the command tree around a (tests set its clock).
+func newRoot(a *app) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "maxrouter",
 		Short: "Use several Claude subscriptions from one workstation",
@@ -73,20 +79,20 @@ to another account when one hits its limit.
 With no command it starts the desktop app (tray icon and settings window).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       version,
+		Version:       a.version,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			path, err := a.configPath()
 			if err != nil {
 				return err
 			}
-			return runDesktop(path, version, a.logger("info"))
+			return runDesktop(path, a.version, a.logger("info"))
 		},
 	}
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
 	root.PersistentFlags().StringVar(&a.configFlag, "config", "", "configuration file (default: $"+Env+" or "+defaultPathHint()+")")
-	root.AddCommand(a.serveCmd(), a.tokensCmd(), a.accountsCmd(), a.doctorCmd(), a.versionCmd(), a.serviceCmd())
+	root.AddCommand(a.serveCmd(), a.tokensCmd(), a.accountsCmd(), a.usageCmd(), a.doctorCmd(), a.versionCmd(), a.serviceCmd())
 	return root
 }
 

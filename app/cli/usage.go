@@ -1,0 +1,204 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+
+	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/usage"
+)
+
+// usageFile is the usage history's file name inside the data directory.
+const usageFile = "usage.json"
+
+func (a *app) usageCmd() *cobra.Command {
+	var days int
+	var by string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "usage",
+		Short: "Show each account's usage history",
+		Long: `Show what each account did per day (or hour): the answers Anthropic gave,
+how many were rate limits (429s) or errors, the tokens it reported, and the
+highest 5-hour and 7-day utilization it reported. The history keeps 90 days.
+When the daemon is not running, its history file is read directly.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if days < 1 {
+				return fmt.Errorf("--days wants a whole number from 1 on, got %d", days)
+			}
+			if by != control.StepDay && by != control.StepHour {
+				return fmt.Errorf("--by wants %q or %q, got %q", control.StepDay, control.StepHour, by)
+			}
+			since := startOfDay(a.now(), days-1)
+			u, err := a.usage(since, by)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(u)
+			}
+			if len(u.Buckets) == 0 {
+				fmt.Fprintf(a.stdout, "No usage recorded since %s. MaxRouter counts the requests it forwards; send some through it and look again.\n", since.Format("Mon 2006-01-02"))
+				return nil
+			}
+			writeUsage(a.stdout, u)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&days, "days", 7, "how many days to show, today included")
+	cmd.Flags().StringVar(&by, "by", control.StepDay, "one line per account and \"day\" or \"hour\"")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the history as JSON (the control API's GET usage body)")
+	return cmd
+}
+
+// usage asks the daemon for the history from since on, or reads the
+// history file when no daemon runs (without ever writing it).
+func (a *app) usage(since time.Time, step string) (control.Usage, error) {
+	t, err := a.find()
+	if err != nil {
+		return control.Usage{}, err
+	}
+	if t.client != nil {
+		u, err := t.client.Usage(ctx(), since, step)
+		if errors.Is(err, control.ErrNotFound) {
+			return control.Usage{}, fmt.Errorf("the running daemon (%s) keeps no usage history: restart it with this version", t.status.Version)
+		}
+		return u, err
+	}
+	path := filepath.Join(t.cfg.DataDirFor(t.path), usageFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(a.stderr, "The daemon is not running and has kept no usage history yet (no %s).\n", path)
+		return control.Usage{Step: step, Since: since}, nil
+	}
+	rec, err := usage.Open(path, a.now)
+	if err != nil {
+		return control.Usage{}, err
+	}
+	fmt.Fprintf(a.stderr, "The daemon is not running; this is the history in %s.\n", path)
+	return rec.Query(since, step), nil
+}
+
+// startOfDay returns local midnight daysBack days before now's day.
+func startOfDay(now time.Time, daysBack int) time.Time {
+	now = now.Local()
+	return time.Date(now.Year(), now.Month(), now.Day()-daysBack, 0, 0, 0, 0, time.Local)
+}
+
+// writeUsage prints u as a table: a line per account and period, then a
+// total line per period.
+func writeUsage(w io.Writer, u control.Usage) {
+	period, layout := "DAY", "Mon 2006-01-02"
+	if u.Step == control.StepHour {
+		period, layout = "HOUR", "Mon 2006-01-02 15:00"
+	}
+	rows := [][]string{{period, "ACCOUNT", "REQUESTS", "429s", "ERRORS", "INPUT", "OUTPUT", "CACHE READ", "5H PEAK", "7D PEAK"}}
+	buckets := slices.Clone(u.Buckets)
+	slices.SortStableFunc(buckets, func(x, y control.UsageBucket) int { return x.Start.Compare(y.Start) })
+	for i := 0; i < len(buckets); {
+		j := i
+		var sum control.UsageBucket
+		for ; j < len(buckets) && buckets[j].Start.Equal(buckets[i].Start); j++ {
+			b := buckets[j]
+			label := ""
+			if j == i {
+				label = b.Start.Local().Format(layout)
+			}
+			rows = append(rows, usageRow(label, b.Account, b, peakText(b.FiveHourPeak), peakText(b.SevenDayPeak)))
+			sum.Requests += b.Requests
+			sum.RateLimited += b.RateLimited
+			sum.Errors += b.Errors
+			sum.InputTokens += b.InputTokens
+			sum.OutputTokens += b.OutputTokens
+			sum.CacheReadTokens += b.CacheReadTokens
+		}
+		rows = append(rows, usageRow("", "total", sum, "", ""))
+		i = j
+	}
+	writeTable(w, rows, 2)
+}
+
+func usageRow(period, account string, b control.UsageBucket, five, seven string) []string {
+	return []string{
+		period, account,
+		humanCount(b.Requests), humanCount(b.RateLimited), humanCount(b.Errors),
+		humanCount(b.InputTokens), humanCount(b.OutputTokens), humanCount(b.CacheReadTokens),
+		five, seven,
+	}
+}
+
+// writeTable prints rows in columns two spaces apart: the columns before
+// rightFrom aligned left, the others right (numbers). Trailing blanks are
+// trimmed.
+func writeTable(w io.Writer, rows [][]string, rightFrom int) {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	var sb strings.Builder
+	for _, r := range rows {
+		sb.Reset()
+		for i, c := range r {
+			if i > 0 {
+				sb.WriteString("  ")
+			}
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+			if i < rightFrom {
+				sb.WriteString(c + pad)
+			} else {
+				sb.WriteString(pad + c)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(sb.String(), " "))
+	}
+}
+
+// humanCount writes a count briefly: "950", "12.3k", "456k", "4.5M", "1.2B".
+func humanCount(n int64) string {
+	if n < 0 {
+		return "-" + humanCount(-n)
+	}
+	if n < 1000 {
+		return strconv.FormatInt(n, 10)
+	}
+	v := float64(n)
+	for _, unit := range []string{"k", "M", "B"} {
+		v /= 1000
+		switch {
+		case v < 99.95:
+			return strconv.FormatFloat(v, 'f', 1, 64) + unit
+		case v < 999.5:
+			return strconv.FormatFloat(v, 'f', 0, 64) + unit
+		}
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64) + "B"
+}
+
+// peakText writes a utilization peak as a percentage: "42%", "104%"; "–"
+// when none was reported.
+func peakText(p *float64) string {
+	if p == nil || math.IsNaN(*p) {
+		return "–"
+	}
+	return strconv.FormatFloat(math.Round(*p*100), 'f', 0, 64) + "%"
+}
