@@ -59,7 +59,9 @@ type Usage interface {
 	// connection failure) and the utilization of the 5-hour and 7-day
 	// windows from its headers (negative when absent).
 	Answered(account string, status int, fiveHour, sevenDay float64)
-	// Tokens records the token usage an answer reported.
+	// Tokens records the token usage an answer reported: called once for
+	// a 200 answer to /v1/messages (JSON or event stream, not compressed)
+	// that reported any, when its body ends.
 	Tokens(account string, t usage.Tokens)
 }
 
@@ -93,6 +95,7 @@ type Handler struct {
 	pool     *account.Pool
 	tokens   Tokens
 	metrics  *Metrics
+	usage    Usage // nil: record nothing
 	log      *slog.Logger
 	now      func() time.Time
 	upstream atomic.Pointer[url.URL]
@@ -101,6 +104,7 @@ type Handler struct {
 	rp       *httputil.ReverseProxy
 	rt       *rotator
 	bodies   bodyPools
+	tails    sync.Pool // *[jsonTailSize]byte: the ends of JSON answers, for their usage
 }
 
 // New returns a Handler.
@@ -108,7 +112,7 @@ func New(o Options) (*Handler, error) {
 	if o.Pool == nil || o.Tokens == nil {
 		return nil, errors.New("proxy: Pool and Tokens are required")
 	}
-	h := &Handler{pool: o.Pool, tokens: o.Tokens, metrics: o.Metrics, log: o.Logger, now: o.Now}
+	h := &Handler{pool: o.Pool, tokens: o.Tokens, metrics: o.Metrics, usage: o.Usage, log: o.Logger, now: o.Now}
 	if h.metrics == nil {
 		h.metrics = new(Metrics)
 	}
@@ -188,9 +192,10 @@ func (h *Handler) Metrics() *Metrics { return h.metrics }
 // request is what the proxy knows about one client request; it travels to
 // the Transport in the context.
 type request struct {
-	body    *body // nil: none
-	family  string
-	session string
+	body     *body // nil: none
+	family   string
+	session  string
+	messages bool // a /v1/messages request: its answer reports token usage
 }
 
 type ctxKey struct{}
@@ -201,7 +206,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAuthError(w, err)
 		return
 	}
-	st := &request{session: r.Header.Get(SessionHeader)}
+	st := &request{session: r.Header.Get(SessionHeader), messages: r.URL.Path == "/v1/messages"}
 	if r.Body != nil && r.Body != http.NoBody {
 		body, status, err := readBody(r, h.maxBody.Load(), &h.bodies)
 		if err != nil {

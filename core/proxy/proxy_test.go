@@ -70,6 +70,13 @@ func setup(t *testing.T, strategy string, names ...string) *env {
 
 func setupWith(t *testing.T, upstream string, rt http.RoundTripper, fake *anthropictest.Fake, strategy string, names ...string) *env {
 	t.Helper()
+	return newEnv(t, upstream, rt, fake, nil, strategy, names...)
+}
+
+// newEnv starts a proxy in front of upstream; with a recorder, the
+// handler records usage into it.
+func newEnv(t *testing.T, upstream string, rt http.RoundTripper, fake *anthropictest.Fake, rec *recorder, strategy string, names ...string) *env {
+	t.Helper()
 	pool, err := account.NewPool(account.Options{Strategy: strategy})
 	if err != nil {
 		t.Fatal(err)
@@ -91,11 +98,19 @@ func setupWith(t *testing.T, upstream string, rt http.RoundTripper, fake *anthro
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.handler, err = New(Options{Pool: pool, Tokens: e.tokens, Upstream: upstream, Transport: rt, MaxBody: 1 << 20})
+	o := Options{Pool: pool, Tokens: e.tokens, Upstream: upstream, Transport: rt, MaxBody: 1 << 20}
+	if rec != nil {
+		o.Usage = rec // never a nil *recorder: that would be a non-nil Usage
+	}
+	e.handler, err = New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.proxy = httptest.NewServer(e.handler)
+	var h http.Handler = e.handler
+	if rec != nil {
+		h = rec.serving(e.handler)
+	}
+	e.proxy = httptest.NewServer(h)
 	t.Cleanup(e.proxy.Close)
 	return e
 }

@@ -9,13 +9,16 @@ import (
 
 	"github.com/maxrouter/maxrouter/core/account"
 	"github.com/maxrouter/maxrouter/core/ratelimit"
+	"github.com/maxrouter/maxrouter/core/usage"
 )
 
 // watchedBody wraps an upstream answer on its way to the client: it ends
 // the account's in-flight count when the body is closed and, for an event
 // stream, notices an `event: error` that ends a 200 with a rate-limit or
-// overload error, so the account rests before the next request. It looks
-// at the bytes as they pass; it never holds them back.
+// overload error, so the account rests before the next request. With a
+// Usage to feed, it also picks the token usage out of a /v1/messages
+// answer and reports it when the body ends. It looks at the bytes as they
+// pass; it never holds them back.
 type watchedBody struct {
 	io.ReadCloser
 	h      *Handler
@@ -27,24 +30,63 @@ type watchedBody struct {
 	seen   bool                      // an error event was classified already
 	tail   [len(errorEvent) - 1]byte // the end of the stream so far, for a marker split across reads
 	tailN  int                       // bytes in tail
+
+	tokens tokenMode
+	events sseTokens           // tokens == tokensSSE
+	jtail  *[jsonTailSize]byte // tokens == tokensJSON: the body's last bytes (nil until needed)
+	jn     int                 // bytes in jtail
+	last   []byte              // the final chunk while the body ends within one Read
 }
+
+// tokenMode is where a body's token usage is read from.
+type tokenMode uint8
+
+const (
+	tokensNone tokenMode = iota
+	tokensSSE            // message_start and message_delta events
+	tokensJSON           // the message's usage object, at the end of the body
+)
 
 const errorEvent = "event: error"
 
 var errorMarker = []byte(errorEvent)
 
-func watch(resp *http.Response, a *account.Account, h *Handler, family string, done func()) io.ReadCloser {
-	sse := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") && resp.Header.Get("Content-Encoding") == ""
-	return &watchedBody{ReadCloser: resp.Body, h: h, a: a, family: family, done: done, sse: sse}
+func watch(resp *http.Response, a *account.Account, h *Handler, st *request, done func()) io.ReadCloser {
+	plain := resp.Header.Get("Content-Encoding") == ""
+	ct := resp.Header.Get("Content-Type")
+	sse := plain && strings.HasPrefix(ct, "text/event-stream")
+	b := &watchedBody{ReadCloser: resp.Body, h: h, a: a, family: st.family, done: done, sse: sse}
+	if h.usage != nil && st.messages && plain && resp.StatusCode == http.StatusOK {
+		switch {
+		case sse:
+			b.tokens = tokensSSE
+		case strings.HasPrefix(ct, "application/json"):
+			b.tokens = tokensJSON
+		}
+	}
+	return b
 }
 
 func (b *watchedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if b.sse && !b.seen && n > 0 {
-		b.scan(p[:n])
+	if n > 0 {
+		if b.sse && !b.seen {
+			b.scan(p[:n])
+		}
+		switch b.tokens {
+		case tokensSSE:
+			b.events.feed(p[:n])
+		case tokensJSON:
+			if err != nil && b.jtail == nil {
+				b.last = p[:n] // the whole body in one read: nothing to copy
+			} else {
+				b.keepTail(p[:n])
+			}
+		}
 	}
 	if err != nil {
 		b.finish()
+		b.last = nil
 	}
 	return n, err
 }
@@ -94,4 +136,60 @@ func (b *watchedBody) Close() error {
 	return err
 }
 
-func (b *watchedBody) finish() { b.once.Do(b.done) }
+func (b *watchedBody) finish() { b.once.Do(b.end) }
+
+func (b *watchedBody) end() {
+	b.done()
+	if b.tokens != tokensNone {
+		b.report()
+	}
+}
+
+// keepTail keeps the last jsonTailSize bytes of the body seen so far.
+func (b *watchedBody) keepTail(p []byte) {
+	if b.jtail == nil {
+		if t, ok := b.h.tails.Get().(*[jsonTailSize]byte); ok {
+			b.jtail = t
+		} else {
+			b.jtail = new([jsonTailSize]byte)
+		}
+	}
+	if len(p) >= jsonTailSize {
+		b.jn = copy(b.jtail[:], p[len(p)-jsonTailSize:])
+		return
+	}
+	if over := b.jn + len(p) - jsonTailSize; over > 0 {
+		b.jn = copy(b.jtail[:], b.jtail[over:b.jn])
+	}
+	b.jn += copy(b.jtail[b.jn:], p)
+}
+
+// report hands the body's token usage to the Usage, once.
+func (b *watchedBody) report() {
+	var (
+		t   usage.Tokens
+		ok  bool
+		err error
+	)
+	switch b.tokens {
+	case tokensSSE:
+		t, ok, err = b.events.result()
+	case tokensJSON:
+		end := b.last
+		if b.jtail != nil {
+			end = b.jtail[:b.jn]
+		}
+		t, ok, err = jsonTokens(end)
+		if b.jtail != nil {
+			b.h.tails.Put(b.jtail)
+			b.jtail, b.jn = nil, 0
+		}
+	}
+	b.tokens = tokensNone
+	if err != nil {
+		b.h.log.Debug("no token usage in the answer", "account", b.a.Name, "err", err)
+	}
+	if ok {
+		b.h.usage.Tokens(b.a.Name, t)
+	}
+}

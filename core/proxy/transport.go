@@ -93,6 +93,9 @@ func (t *rotator) try(req *http.Request, st *request, a *account.Account) (*http
 		if err != nil {
 			done()
 			h.metrics.request(a.Name, 0)
+			if h.usage != nil && ctx.Err() == nil { // a client that left is no upstream failure
+				h.usage.Answered(a.Name, 0, -1, -1)
+			}
 			h.pool.Failed(a, err, false)
 			h.log.Warn("upstream request failed", "account", a.Name, "err", err)
 			return nil, err
@@ -100,11 +103,14 @@ func (t *rotator) try(req *http.Request, st *request, a *account.Account) (*http
 		h.metrics.request(a.Name, resp.StatusCode)
 		now := h.now()
 		info := ratelimit.Parse(resp.Header)
+		if h.usage != nil {
+			h.usage.Answered(a.Name, resp.StatusCode, utilization(info.FiveHour), utilization(info.SevenDay))
+		}
 		v := ratelimit.Classify(resp.StatusCode, info, now, time.Duration(h.cooldown.Load()))
 		h.pool.Observe(a, info, v, st.family)
 		switch v.Kind {
 		case ratelimit.OK:
-			resp.Body = watch(resp, a, h, st.family, done)
+			resp.Body = watch(resp, a, h, st, done)
 			return resp, nil
 		case ratelimit.Unauthorized:
 			discard(resp)
@@ -128,6 +134,14 @@ func (t *rotator) try(req *http.Request, st *request, a *account.Account) (*http
 			return nil, nil
 		}
 	}
+}
+
+// utilization is the window's utilization, or -1 when the answer gave none.
+func utilization(w ratelimit.Window) float64 {
+	if w.HasUtilization {
+		return w.Utilization
+	}
+	return -1
 }
 
 // credentialFailed puts an account whose token cannot be had out of

@@ -1,0 +1,190 @@
+package proxy
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/maxrouter/maxrouter/core/anthropictest"
+	"github.com/maxrouter/maxrouter/core/usage"
+)
+
+// answer is one Usage.Answered call.
+type answer struct {
+	account         string
+	status          int
+	fiveHour, seven float64
+}
+
+// tokensCall is one Usage.Tokens call.
+type tokensCall struct {
+	account string
+	tokens  usage.Tokens
+}
+
+// recorder is a Usage that keeps every call, and tells when the proxy has
+// finished a request (and so closed its answer's body).
+type recorder struct {
+	mu      sync.Mutex
+	answers []answer
+	tokens  []tokensCall
+	served  chan struct{}
+}
+
+func newRecorder() *recorder { return &recorder{served: make(chan struct{}, 64)} }
+
+func (r *recorder) Answered(account string, status int, fiveHour, sevenDay float64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.answers = append(r.answers, answer{account, status, fiveHour, sevenDay})
+}
+
+func (r *recorder) Tokens(account string, t usage.Tokens) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tokens = append(r.tokens, tokensCall{account, t})
+}
+
+func (r *recorder) serving(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		h.ServeHTTP(w, req)
+		r.served <- struct{}{}
+	})
+}
+
+// calls waits until the proxy has finished one request, then returns what
+// was recorded so far.
+func (r *recorder) calls(t *testing.T) ([]answer, []tokensCall) {
+	t.Helper()
+	select {
+	case <-r.served:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the proxy did not finish the request")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]answer(nil), r.answers...), append([]tokensCall(nil), r.tokens...)
+}
+
+func setupUsage(t *testing.T, names ...string) (*env, *recorder) {
+	t.Helper()
+	fake, up := anthropictest.New(t)
+	rec := newRecorder()
+	return newEnv(t, up.URL, nil, fake, rec, "priority", names...), rec
+}
+
+func TestAnsweredPerAttempt(t *testing.T) {
+	ok := answer{"b", 200, 0.25, 0.1} // the fake's healthy headers
+	tests := []struct {
+		name  string
+		reply anthropictest.Reply
+		rt    func(http.RoundTripper) http.RoundTripper
+		want  []answer
+	}{
+		{"429 then 200", anthropictest.RateLimited(time.Now().Add(time.Hour)), nil, []answer{{"a", 429, 1.0, 0.4}, ok}},
+		{"bare 429 has no utilization", anthropictest.Throttled, nil, []answer{{"a", 429, -1, -1}, ok}},
+		{"401, refreshed, 200", anthropictest.Unauthorized, nil, []answer{{"a", 401, -1, -1}, {"a", 200, 0.25, 0.1}}},
+		{"connection failure", nil, func(base http.RoundTripper) http.RoundTripper { return failFor{tok("a"), base} }, []answer{{"a", 0, -1, -1}, ok}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake, up := anthropictest.New(t)
+			rec := newRecorder()
+			var rt http.RoundTripper
+			if tt.rt != nil {
+				rt = tt.rt(NewTransport())
+			}
+			e := newEnv(t, up.URL, rt, fake, rec, "priority", "a", "b")
+			if tt.reply != nil {
+				fake.On(tok("a"), tt.reply)
+			}
+			resp := e.post(t, "/v1/messages", msgBody)
+			readAll(t, resp.Body)
+			if resp.StatusCode != 200 {
+				t.Fatalf("status = %d, want 200", resp.StatusCode)
+			}
+			answers, tokens := rec.calls(t)
+			if got, want := fmt.Sprint(answers), fmt.Sprint(tt.want); got != want {
+				t.Errorf("answers = %v, want %v", got, want)
+			}
+			last := tt.want[len(tt.want)-1].account
+			want := []tokensCall{{last, usage.Tokens{Input: 10, Output: 5}}}
+			if got, want := fmt.Sprint(tokens), fmt.Sprint(want); got != want {
+				t.Errorf("tokens = %v, want %v (only the answer the client got)", got, want)
+			}
+		})
+	}
+}
+
+// gzipped answers a JSON message compressed, as the upstream does when the
+// client accepts gzip.
+func gzipped(w http.ResponseWriter, _ *http.Request, _ []byte) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(`{"type":"message","content":[],"usage":{"input_tokens":10,"output_tokens":5}}`))
+	zw.Close()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Encoding", "gzip")
+	w.WriteHeader(200)
+	w.Write(buf.Bytes())
+}
+
+// badRequest answers 400 with a body that happens to hold a usage key.
+func badRequest(w http.ResponseWriter, _ *http.Request, _ []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	w.Write([]byte(`{"type":"error","error":{"type":"invalid_request_error","message":"no"},"usage":{"input_tokens":1}}`))
+}
+
+func TestTokens(t *testing.T) {
+	const stream = `{"model":"claude-sonnet-4-5","stream":true,"messages":[]}`
+	streamed := usage.Tokens{Input: 10, Output: 6, CacheRead: 7, CacheCreation: 3} // 3 deltas: 6 output tokens
+	tests := []struct {
+		name      string
+		path      string
+		body      string
+		writeSize int
+		reply     anthropictest.Reply
+		status    int
+		want      []tokensCall // nil: none
+	}{
+		{"stream", "/v1/messages", stream, 0, nil, 200, []tokensCall{{"a", streamed}}},
+		{"stream in 7-byte writes", "/v1/messages", stream, 7, nil, 200, []tokensCall{{"a", streamed}}},
+		{"stream with a query", "/v1/messages?beta=true", stream, 0, nil, 200, []tokensCall{{"a", streamed}}},
+		{"stream ending in an error", "/v1/messages", stream, 0, anthropictest.MidStreamError("overloaded_error"), 200,
+			[]tokensCall{{"a", usage.Tokens{Input: 10, Output: 5, CacheRead: 7, CacheCreation: 3}}}}, // message_start's alone
+		{"JSON", "/v1/messages", msgBody, 0, nil, 200, []tokensCall{{"a", usage.Tokens{Input: 10, Output: 5}}}},
+		{"gzip-encoded JSON", "/v1/messages", msgBody, 0, gzipped, 200, nil},
+		{"error answer", "/v1/messages", msgBody, 0, badRequest, 400, nil},
+		{"count_tokens", "/v1/messages/count_tokens", msgBody, 0, nil, 200, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, rec := setupUsage(t, "a")
+			e.fake.WriteSize, e.fake.CacheRead, e.fake.CacheCreation = tt.writeSize, 7, 3
+			if tt.reply != nil {
+				e.fake.On(tok("a"), tt.reply)
+			}
+			resp := e.post(t, tt.path, tt.body)
+			body := readAll(t, resp.Body)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			answers, tokens := rec.calls(t)
+			if len(answers) != 1 || answers[0].status != tt.status {
+				t.Errorf("answers = %v, want one %d", answers, tt.status)
+			}
+			if got, want := fmt.Sprint(tokens), fmt.Sprint(tt.want); got != want {
+				t.Errorf("tokens = %v, want %v", got, want)
+			}
+			if tt.writeSize > 0 && strings.Count(body, "event: ") != 9 {
+				t.Errorf("the client got %d events, want 9: %q", strings.Count(body, "event: "), body)
+			}
+		})
+	}
+}
