@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/maxrouter/maxrouter/app/tint"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 )
@@ -116,7 +117,7 @@ func (w *Window) newAccountRow(a config.Account, orig string) *accountRow {
 			r.err,
 		)),
 	)
-	r.box = container.NewStack(newPanel(theme.ColorNameInputBackground, 1), container.NewPadded(body))
+	r.box = container.NewStack(tint.NewPanel(theme.ColorNameInputBackground, 1), container.NewPadded(body))
 	return r
 }
 

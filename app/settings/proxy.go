@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/maxrouter/maxrouter/app/tint"
 	"github.com/maxrouter/maxrouter/core/control"
 )
 
@@ -210,7 +211,7 @@ func (w *Window) showSecret(is control.Issued) {
 	copyBtn.Importance = widget.HighImportance
 	content := container.NewVBox(
 		widget.NewLabel("Copy the token now: it is shown only this once."),
-		container.NewStack(newPanel(theme.ColorNameInputBackground, 1),
+		container.NewStack(tint.NewPanel(theme.ColorNameInputBackground, 1),
 			container.NewBorder(nil, nil, nil, container.NewPadded(copyBtn), secret)),
 		newHint("Use it as ANTHROPIC_AUTH_TOKEN, with ANTHROPIC_BASE_URL="+w.baseURL+". Revoke it here when it is no longer needed."),
 	)

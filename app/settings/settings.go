@@ -29,6 +29,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/maxrouter/maxrouter/app/tint"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 )
@@ -253,7 +254,7 @@ func (w *Window) buildUI() fyne.CanvasObject {
 	w.bannerText.Wrapping = fyne.TextWrapWord
 	retry := widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { w.reload(true) })
 	w.banner = container.NewStack(
-		newPanel(theme.ColorNameError, 0.18),
+		tint.NewPanel(theme.ColorNameError, 0.18),
 		container.NewPadded(container.NewBorder(nil, nil,
 			widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon())),
 			container.NewCenter(retry),

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/maxrouter/maxrouter/app/tint"
 	"github.com/maxrouter/maxrouter/core/control"
 )
 
@@ -138,7 +139,7 @@ func newUsageRow(s accountUsage, labels []string, scale int64) *usageRow {
 	r.chart = newBarChart(s.PerDay, labels, scale)
 	text := container.New(layout.NewCustomPaddedVBoxLayout(0), container.NewHBox(r.name, r.peaks), r.totals)
 	body := container.NewBorder(nil, nil, nil, container.NewCenter(r.chart), text)
-	r.box = container.NewStack(newPanel(theme.ColorNameInputBackground, 1), container.NewPadded(body))
+	r.box = container.NewStack(tint.NewPanel(theme.ColorNameInputBackground, 1), container.NewPadded(body))
 	return r
 }
 

@@ -11,7 +11,6 @@
 package welcome
 
 import (
-	"image/color"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -23,6 +22,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/maxrouter/maxrouter/app/tint"
 	"github.com/maxrouter/maxrouter/assets"
 )
 
@@ -75,7 +75,7 @@ type Window struct {
 	startBtn   *widget.Button
 	laterBtn   *widget.Button
 	result     *fyne.Container // the result card; hidden until the first start
-	resultBg   *panel
+	resultBg   *tint.Panel
 	resultIcon *widget.Icon
 	activity   *widget.Activity
 	resultHead *widget.Label
@@ -148,7 +148,7 @@ func (w *Window) build() fyne.CanvasObject {
 	w.resultHead.TextStyle = fyne.TextStyle{Bold: true}
 	w.resultText = widget.NewLabel("")
 	w.resultText.Wrapping = fyne.TextWrapWord
-	w.resultBg = newPanel(theme.ColorNameInputBackground, 1)
+	w.resultBg = tint.NewPanel(theme.ColorNameInputBackground, 1)
 	w.result = container.NewStack(w.resultBg, container.NewPadded(container.New(layout.NewCustomPaddedVBoxLayout(0),
 		container.NewHBox(container.NewStack(w.resultIcon, w.activity), w.resultHead),
 		w.resultText)))
@@ -184,7 +184,7 @@ func (w *Window) buildLogins() fyne.CanvasObject {
 	if len(w.o.Logins) == 0 {
 		head := widget.NewLabel("No Claude Code login found yet")
 		head.TextStyle = fyne.TextStyle{Bold: true}
-		return card(container.NewBorder(nil, nil,
+		return tint.Card(container.NewBorder(nil, nil,
 			container.NewVBox(widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon()))), nil,
 			container.New(layout.NewCustomPaddedVBoxLayout(0), head, newHint(noLoginsText(w.o.Tray)))))
 	}
@@ -201,7 +201,7 @@ func (w *Window) buildLogins() fyne.CanvasObject {
 		dir.Truncation = fyne.TextTruncateEllipsis
 		rows.Add(container.NewBorder(nil, nil, left, nil, dir))
 	}
-	return container.NewVBox(card(rows), newHint("Rename, reorder or add accounts later in Settings."))
+	return container.NewVBox(tint.Card(rows), newHint("Rename, reorder or add accounts later in Settings."))
 }
 
 // noLoginsText says how to add the first account.
@@ -267,7 +267,7 @@ func (w *Window) setResult(tint fyne.ThemeColorName, icon fyne.Resource, head, t
 	if tint == theme.ColorNameInputBackground {
 		alpha = 1
 	}
-	w.resultBg.set(tint, alpha)
+	w.resultBg.Set(tint, alpha)
 	w.resultIcon.SetResource(icon)
 	w.resultHead.SetText(head)
 	w.resultText.SetText(text)
@@ -327,53 +327,3 @@ func newHint(text string) *widget.RichText {
 }
 
 // card draws obj on a rounded panel, as the settings window's account rows.
-func card(obj fyne.CanvasObject) fyne.CanvasObject {
-	return container.NewStack(newPanel(theme.ColorNameInputBackground, 1), container.NewPadded(obj))
-}
-
-// panel is a rounded background in a theme colour that follows theme
-// changes.
-type panel struct {
-	widget.BaseWidget
-	color fyne.ThemeColorName
-	alpha float32 // 0..1, applied to the colour's own alpha
-}
-
-func newPanel(c fyne.ThemeColorName, alpha float32) *panel {
-	p := &panel{color: c, alpha: alpha}
-	p.ExtendBaseWidget(p)
-	return p
-}
-
-// set changes the colour.
-func (p *panel) set(c fyne.ThemeColorName, alpha float32) {
-	p.color, p.alpha = c, alpha
-	p.Refresh()
-}
-
-// CreateRenderer implements fyne.Widget.
-func (p *panel) CreateRenderer() fyne.WidgetRenderer {
-	r := &panelRenderer{p: p, rect: canvas.NewRectangle(color.Transparent)}
-	r.Refresh()
-	return r
-}
-
-type panelRenderer struct {
-	p    *panel
-	rect *canvas.Rectangle
-}
-
-func (r *panelRenderer) Layout(size fyne.Size)        { r.rect.Resize(size) }
-func (r *panelRenderer) MinSize() fyne.Size           { return fyne.Size{} }
-func (r *panelRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.rect} }
-func (r *panelRenderer) Destroy()                     {}
-
-func (r *panelRenderer) Refresh() {
-	th := r.p.Theme()
-	v := fyne.CurrentApp().Settings().ThemeVariant()
-	c := color.NRGBAModel.Convert(th.Color(r.p.color, v)).(color.NRGBA)
-	c.A = uint8(float32(c.A) * r.p.alpha)
-	r.rect.FillColor = c
-	r.rect.CornerRadius = th.Size(theme.SizeNameInputRadius)
-	r.rect.Refresh()
-}
