@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -119,7 +117,7 @@ func writeUsage(w io.Writer, u control.Usage) {
 			if j == i {
 				label = b.Start.Local().Format(layout)
 			}
-			rows = append(rows, usageRow(label, b.Account, b, peakText(b.FiveHourPeak), peakText(b.SevenDayPeak)))
+			rows = append(rows, usageRow(label, b.Account, b, usage.Peak(b.FiveHourPeak), usage.Peak(b.SevenDayPeak)))
 			sum.Requests += b.Requests
 			sum.RateLimited += b.RateLimited
 			sum.Errors += b.Errors
@@ -136,8 +134,8 @@ func writeUsage(w io.Writer, u control.Usage) {
 func usageRow(period, account string, b control.UsageBucket, five, seven string) []string {
 	return []string{
 		period, account,
-		humanCount(b.Requests), humanCount(b.RateLimited), humanCount(b.Errors),
-		humanCount(b.InputTokens), humanCount(b.OutputTokens), humanCount(b.CacheReadTokens),
+		usage.Count(b.Requests), usage.Count(b.RateLimited), usage.Count(b.Errors),
+		usage.Count(b.InputTokens), usage.Count(b.OutputTokens), usage.Count(b.CacheReadTokens),
 		five, seven,
 	}
 }
@@ -171,34 +169,4 @@ func writeTable(w io.Writer, rows [][]string, rightFrom int) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(sb.String(), " "))
 	}
-}
-
-// humanCount writes a count briefly: "950", "12.3k", "456k", "4.5M", "1.2B".
-func humanCount(n int64) string {
-	if n < 0 {
-		return "-" + humanCount(-n)
-	}
-	if n < 1000 {
-		return strconv.FormatInt(n, 10)
-	}
-	v := float64(n)
-	for _, unit := range []string{"k", "M", "B"} {
-		v /= 1000
-		switch {
-		case v < 99.95:
-			return strconv.FormatFloat(v, 'f', 1, 64) + unit
-		case v < 999.5:
-			return strconv.FormatFloat(v, 'f', 0, 64) + unit
-		}
-	}
-	return strconv.FormatFloat(v, 'f', 0, 64) + "B"
-}
-
-// peakText writes a utilization peak as a percentage: "42%", "104%"; "–"
-// when none was reported.
-func peakText(p *float64) string {
-	if p == nil || math.IsNaN(*p) {
-		return "–"
-	}
-	return strconv.FormatFloat(math.Round(*p*100), 'f', 0, 64) + "%"
 }

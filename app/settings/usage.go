@@ -14,6 +14,7 @@ import (
 
 	"github.com/maxrouter/maxrouter/app/tint"
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/usage"
 )
 
 // The Usage tab: for the last seven days, one card per account with its
@@ -239,7 +240,7 @@ func (r *barChartRenderer) Refresh() {
 		b.CornerRadius = 2
 		count := ""
 		if r.c.values[i] > 0 {
-			count = humanCount(r.c.values[i])
+			count = usage.Count(r.c.values[i])
 		}
 		r.counts[i].Text = count
 		r.counts[i].TextSize = caption

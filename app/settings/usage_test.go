@@ -317,31 +317,6 @@ func TestDayIndex(t *testing.T) {
 	}
 }
 
-func TestHumanCount(t *testing.T) {
-	for _, tt := range []struct {
-		n    int64
-		want string
-	}{
-		{0, "0"},
-		{999, "999"},
-		{1000, "1.0k"},
-		{12_345, "12.3k"},
-		{99_949, "99.9k"},
-		{99_950, "100k"},
-		{456_000, "456k"},
-		{999_499, "999k"},
-		{999_500, "1.0M"},
-		{4_500_000, "4.5M"},
-		{1_200_000_000, "1.2B"},
-		{2_500_000_000_000, "2500B"},
-		{-1500, "-1.5k"},
-	} {
-		if got := humanCount(tt.n); got != tt.want {
-			t.Errorf("humanCount(%d) = %q, want %q", tt.n, got, tt.want)
-		}
-	}
-}
-
 func TestUsageTexts(t *testing.T) {
 	for _, tt := range []struct {
 		name         string

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/usage"
 )
 
 // The Usage tab's view decisions, as pure functions (see view.go).
@@ -128,7 +129,7 @@ func usageTotalsText(r accountUsage) string {
 	}
 	parts := []string{countText(r.Requests, "request")}
 	if r.Input > 0 || r.Output > 0 {
-		parts = append(parts, humanCount(r.Input)+" input, "+humanCount(r.Output)+" output tokens")
+		parts = append(parts, usage.Count(r.Input)+" input, "+usage.Count(r.Output)+" output tokens")
 	}
 	if r.RateLimited > 0 {
 		parts = append(parts, strconv.FormatInt(r.RateLimited, 10)+" rate limited (429)")
@@ -142,37 +143,7 @@ func usageTotalsText(r accountUsage) string {
 // usagePeaksText says how close a row's account came to its limits:
 // "Peak use: 5-hour 42%, 7-day 18%", with "–" for a window never reported.
 func usagePeaksText(r accountUsage) string {
-	return "Peak use: 5-hour " + peakText(r.FiveHourPeak) + ", 7-day " + peakText(r.SevenDayPeak)
-}
-
-// peakText writes a utilization as a percentage: "42%", "104%"; "–" when
-// none was reported.
-func peakText(p *float64) string {
-	if p == nil || math.IsNaN(*p) {
-		return "–"
-	}
-	return strconv.FormatFloat(math.Round(*p*100), 'f', 0, 64) + "%"
-}
-
-// humanCount writes a count briefly: "950", "12.3k", "456k", "4.5M", "1.2B".
-func humanCount(n int64) string {
-	if n < 0 {
-		return "-" + humanCount(-n)
-	}
-	if n < 1000 {
-		return strconv.FormatInt(n, 10)
-	}
-	v := float64(n)
-	for _, unit := range []string{"k", "M", "B"} {
-		v /= 1000
-		switch {
-		case v < 99.95:
-			return strconv.FormatFloat(v, 'f', 1, 64) + unit
-		case v < 999.5:
-			return strconv.FormatFloat(v, 'f', 0, 64) + unit
-		}
-	}
-	return strconv.FormatFloat(v, 'f', 0, 64) + "B"
+	return "Peak use: 5-hour " + usage.Peak(r.FiveHourPeak) + ", 7-day " + usage.Peak(r.SevenDayPeak)
 }
 
 // dayLabels names days under the bars: "Mon", "Tue", …
