@@ -158,20 +158,22 @@ func New(o Options) (*Daemon, error) {
 }
 
 // openUsage loads the usage history at path. A history that cannot be read
-// must not keep the router from starting: the daemon then starts a new one
-// and leaves the file as it is until the new one is first saved, which
-// renames it aside.
+// must not keep the router from starting. A corrupt one is replaced by a
+// new one, and the file is kept: renamed aside when the new one is first
+// saved. One that cannot be read for another reason (permissions) may be
+// fine, so it is left alone and this run's history stays in memory.
 func openUsage(path string, log *slog.Logger) *usage.Recorder {
 	rec, err := usage.Open(path, nil)
-	if err == nil {
+	switch {
+	case err == nil:
 		return rec
+	case errors.Is(err, usage.ErrCorrupt):
+		log.Warn("the usage history is corrupt; starting a new one (the file is kept: renamed to "+filepath.Base(path)+".corrupt-<time> when the new one is first saved)", "file", path, "err", err)
+		return usage.Replace(path, nil)
+	default:
+		log.Warn("cannot read the usage history; this run's usage is kept in memory only and the file is left as it is", "file", path, "err", err)
+		return usage.Memory(path, nil)
 	}
-	what := "cannot read the usage history"
-	if errors.Is(err, usage.ErrCorrupt) {
-		what = "the usage history is corrupt"
-	}
-	log.Warn(what+"; starting a new one (the file is kept: renamed to "+filepath.Base(path)+".corrupt-<time> when the new one is first saved)", "file", path, "err", err)
-	return usage.Replace(path, nil)
 }
 
 // effective is the file's configuration with the environment overrides and

@@ -125,6 +125,8 @@ func (s *sseTokens) wants(head []byte) bool {
 		return true
 	case bytes.HasPrefix(head, dataPrefix):
 		return s.inUse
+	case len(head) == 1 && head[0] == '\r':
+		return true // may be the blank line (CRLF) that ends an event
 	}
 	// Too short to tell yet.
 	return len(head) < len(eventPrefix) && (bytes.HasPrefix(eventPrefix, head) || bytes.HasPrefix(dataPrefix, head))

@@ -77,6 +77,11 @@ func TestSSETokens(t *testing.T) {
 			stream: "event: content_block_delta\ndata: {\"usage\":{\"output_tokens\":99}}\n\n: comment\nevent: message_delta\ndata: {\"usage\":{\"output_tokens\":2}}\n\ndata: {\"usage\":{\"output_tokens\":98}}\n\n",
 			want:   usage.Tokens{Output: 2}, wantOK: true,
 		},
+		{
+			name:   "CRLF blank line ends the event even when split",
+			stream: "event: message_delta\r\ndata: {\"usage\":{\"output_tokens\":2}}\r\n\r\ndata: {\"usage\":{\"output_tokens\":98}}\r\n\r\n",
+			want:   usage.Tokens{Output: 2}, wantOK: true,
+		},
 		{name: "no usage events", stream: "event: ping\ndata: {\"type\":\"ping\"}\n\n"},
 		{
 			name:   "a bad event is skipped",

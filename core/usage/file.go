@@ -92,6 +92,9 @@ func (r *Recorder) load(data []byte) error {
 		if w.Start.IsZero() {
 			return fmt.Errorf("hours[%d]: no start", i)
 		}
+		if min(w.Requests, w.RateLimited, w.Errors, w.InputTokens, w.OutputTokens, w.CacheReadTokens, w.CacheCreationTokens) < 0 {
+			return fmt.Errorf("hours[%d]: a negative count", i)
+		}
 		c := &counters{
 			requests: w.Requests, rateLimited: w.RateLimited, errors: w.Errors,
 			input: w.InputTokens, output: w.OutputTokens, cacheRead: w.CacheReadTokens, cacheCreation: w.CacheCreationTokens,

@@ -9,6 +9,9 @@ import (
 // "4.5M", "1.2B".
 func Count(n int64) string {
 	if n < 0 {
+		if n == math.MinInt64 { // -n overflows
+			n++
+		}
 		return "-" + Count(-n)
 	}
 	if n < 1000 {

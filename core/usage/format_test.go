@@ -23,6 +23,7 @@ func TestCount(t *testing.T) {
 		{1_200_000_000, "1.2B"},
 		{2_500_000_000_000, "2500B"},
 		{-1500, "-1.5k"},
+		{math.MinInt64, "-9223372037B"},
 	} {
 		if got := Count(tt.n); got != tt.want {
 			t.Errorf("Count(%d) = %q, want %q", tt.n, got, tt.want)

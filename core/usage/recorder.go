@@ -91,6 +91,7 @@ type Recorder struct {
 
 	flushMu sync.Mutex // serializes writes of the file
 	aside   bool       // rename the file at path before the first write; guarded by flushMu
+	memory  bool       // never write the file (see Memory)
 }
 
 // Open loads the history from path. A missing file is an empty history. A
@@ -120,6 +121,16 @@ func Open(path string, now func() time.Time) (*Recorder, error) {
 func Replace(path string, now func() time.Time) *Recorder {
 	r := newRecorder(path, now)
 	r.aside = true
+	return r
+}
+
+// Memory returns a Recorder with an empty history that is kept in memory
+// only, for when the file at path exists but cannot be read (its
+// permissions, say): the history is served as usual, and the file, which
+// may be fine, is never touched. now is the clock; nil means time.Now.
+func Memory(path string, now func() time.Time) *Recorder {
+	r := newRecorder(path, now)
+	r.memory = true
 	return r
 }
 
@@ -296,6 +307,9 @@ func bucket(start time.Time, account string, c *counters) control.UsageBucket {
 func (r *Recorder) Flush() error {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
+	if r.memory {
+		return nil
+	}
 	now := r.now()
 	cutoff := now.Add(-control.UsageRetention).Unix()
 	r.mu.Lock()

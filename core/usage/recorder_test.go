@@ -420,6 +420,7 @@ func TestCorruptFile(t *testing.T) {
 		{"no start", `{"version":1,"hours":[{"account":"a"}]}`, "hours[0]: no start"},
 		{"bad start", `{"version":1,"hours":[{"start":"today","account":"a"}]}`, "hours[0]"},
 		{"bad counter", `{"version":1,"hours":[{"start":"2026-11-26T09:00:00Z","account":"a","requests":"many"}]}`, "hours[0]"},
+		{"negative counter", `{"version":1,"hours":[{"start":"2026-11-26T09:00:00Z","account":"a","requests":-9223372036854775808}]}`, "hours[0]: a negative count"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -446,6 +447,29 @@ func TestCorruptFile(t *testing.T) {
 			t.Errorf("Open(directory) err = %v, want a read error naming it", err)
 		}
 	})
+}
+
+func TestMemoryNeverWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "usage.json")
+	good := []byte(`{"version":1,"hours":[]}`)
+	if err := os.WriteFile(path, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)}
+	r := usage.Memory(path, clk.now)
+	r.Answered("a", 200, -1, -1)
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, good) {
+		t.Errorf("file = %q, want it untouched: it was only unreadable, maybe fine", got)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 1 {
+		t.Errorf("directory holds %d files, want only usage.json (nothing moved aside)", len(ents))
+	}
+	if got := r.QueryIn(clk.now().Add(-time.Hour), control.StepHour, time.UTC).Buckets; len(got) != 1 || got[0].Requests != 1 {
+		t.Errorf("buckets = %+v, want the request counted in memory", got)
+	}
 }
 
 func TestReplace(t *testing.T) {
