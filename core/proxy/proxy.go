@@ -144,8 +144,10 @@ func New(o Options) (*Handler, error) {
 }
 
 // NewTransport returns the upstream transport: keep-alive connections for
-// many concurrent requests to one host, HTTP/2 when offered, and no
-// transparent decompression (the client's Accept-Encoding passes through).
+// many concurrent requests to one host, HTTP/2 when offered, and gzip
+// handled by the Transport itself for the requests that carry no
+// Accept-Encoding (see rewrite); a client's own Accept-Encoding passes
+// through untouched.
 func NewTransport() *http.Transport {
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
@@ -156,7 +158,6 @@ func NewTransport() *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
-		DisableCompression:    true,
 	}
 }
 
@@ -304,6 +305,14 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 	out.Header["Anthropic-Beta"] = mergeBeta(out.Header["Anthropic-Beta"])
 	if out.Header.Get("Anthropic-Version") == "" {
 		out.Header.Set("Anthropic-Version", DefaultVersion)
+	}
+	if out.URL.Path == "/v1/messages" {
+		// The proxy reads messages as they pass (a stream's `event: error`,
+		// the token usage), which a compressed answer hides. Without the
+		// client's Accept-Encoding the Transport asks for gzip itself and
+		// hands back plain bytes: the upstream hop stays compressed, and the
+		// loopback hop to the client had nothing to gain from it.
+		out.Header.Del("Accept-Encoding")
 	}
 }
 

@@ -121,12 +121,18 @@ func TestAnsweredPerAttempt(t *testing.T) {
 	}
 }
 
-// gzipped answers a JSON message compressed, as the upstream does when the
-// client accepts gzip.
-func gzipped(w http.ResponseWriter, _ *http.Request, _ []byte) {
+// gzipped answers a JSON message compressed when the request accepts gzip,
+// as the upstream does.
+func gzipped(w http.ResponseWriter, r *http.Request, _ []byte) {
+	const msg = `{"type":"message","content":[],"usage":{"input_tokens":10,"output_tokens":5}}`
+	if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(msg))
+		return
+	}
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
-	zw.Write([]byte(`{"type":"message","content":[],"usage":{"input_tokens":10,"output_tokens":5}}`))
+	zw.Write([]byte(msg))
 	zw.Close()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Encoding", "gzip")
@@ -159,7 +165,7 @@ func TestTokens(t *testing.T) {
 		{"stream ending in an error", "/v1/messages", stream, 0, anthropictest.MidStreamError("overloaded_error"), 200,
 			[]tokensCall{{"a", usage.Tokens{Input: 10, Output: 5, CacheRead: 7, CacheCreation: 3}}}}, // message_start's alone
 		{"JSON", "/v1/messages", msgBody, 0, nil, 200, []tokensCall{{"a", usage.Tokens{Input: 10, Output: 5}}}},
-		{"gzip-encoded JSON", "/v1/messages", msgBody, 0, gzipped, 200, nil},
+		{"JSON the upstream gzips", "/v1/messages", msgBody, 0, gzipped, 200, []tokensCall{{"a", usage.Tokens{Input: 10, Output: 5}}}},
 		{"error answer", "/v1/messages", msgBody, 0, badRequest, 400, nil},
 		{"count_tokens", "/v1/messages/count_tokens", msgBody, 0, nil, 200, nil},
 	}
@@ -170,7 +176,7 @@ func TestTokens(t *testing.T) {
 			if tt.reply != nil {
 				e.fake.On(tok("a"), tt.reply)
 			}
-			resp := e.post(t, tt.path, tt.body)
+			resp := e.post(t, tt.path, tt.body, "Accept-Encoding", "gzip, deflate, br, zstd") // as Claude Code
 			body := readAll(t, resp.Body)
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tt.status, body)
@@ -186,5 +192,33 @@ func TestTokens(t *testing.T) {
 				t.Errorf("the client got %d events, want 9: %q", strings.Count(body, "event: "), body)
 			}
 		})
+	}
+}
+
+// TestMessagesAnswersArriveReadable: for /v1/messages the proxy lets the
+// Transport negotiate gzip with the upstream, so it can read what passes
+// (token usage, a stream's error event) and the client gets plain bytes;
+// other paths pass the client's Accept-Encoding through.
+func TestMessagesAnswersArriveReadable(t *testing.T) {
+	e, rec := setupUsage(t, "a")
+	e.fake.On(tok("a"), gzipped)
+	resp := e.post(t, "/v1/messages", msgBody, "Accept-Encoding", "gzip, deflate, br, zstd")
+	body := readAll(t, resp.Body)
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" || !strings.Contains(body, `"usage"`) {
+		t.Errorf("client got Content-Encoding %q and body %q, want plain JSON", ce, body)
+	}
+	if _, tokens := rec.calls(t); len(tokens) != 1 {
+		t.Errorf("tokens = %v, want the usage of the gzipped answer", tokens)
+	}
+	e.post(t, "/v1/messages/count_tokens", msgBody, "Accept-Encoding", "br")
+	got := e.fake.Received()
+	if len(got) != 2 {
+		t.Fatalf("upstream saw %d requests, want 2", len(got))
+	}
+	if ae := got[0].Header.Get("Accept-Encoding"); ae != "gzip" {
+		t.Errorf("messages: upstream Accept-Encoding = %q, want gzip (the Transport's own)", ae)
+	}
+	if ae := got[1].Header.Get("Accept-Encoding"); ae != "br" {
+		t.Errorf("count_tokens: upstream Accept-Encoding = %q, want the client's br", ae)
 	}
 }
