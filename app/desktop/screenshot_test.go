@@ -72,19 +72,25 @@ func TestSettingsWindow(t *testing.T) {
 	})
 	t.Logf("settings window shows %d texts, for example %q", len(texts), texts[:min(12, len(texts))])
 
-	// The GL front buffer reads back blank with Mesa under Xvfb, so the
-	// X server is asked for the window's pixels, as a person's screenshot
-	// tool would.
+	captureWindow(t, settingsTitle, 600, 400, os.Getenv("MAXROUTER_SCREENSHOT"))
+}
+
+// captureWindow grabs the window titled title from the X server once two
+// captures in a row agree, checks it is painted and at least minW x minH,
+// and copies the PNG to save unless save is "". The GL front buffer reads
+// back blank with Mesa under Xvfb, so the X server is asked for the
+// window's pixels, as a person's screenshot tool would; the frame showing
+// fresh widgets is drawn at the next repaint, hence the steady check.
+func captureWindow(t *testing.T, title string, minW, minH int, save string) {
+	t.Helper()
 	imp, err := exec.LookPath("import")
 	if err != nil {
 		t.Skip("ImageMagick's import is not installed: cannot capture the window")
 	}
-	shot := filepath.Join(t.TempDir(), "settings.png")
-	// The widgets hold the accounts now; the frame showing them is drawn
-	// at the next repaint. Capture until two captures in a row agree.
+	shot := filepath.Join(t.TempDir(), "window.png")
 	var img, prev image.Image
-	waitFor(t, "a steady rendered frame", func() bool {
-		out, err := exec.Command(imp, "-window", settingsTitle, shot).CombinedOutput()
+	waitFor(t, "a steady rendered frame of "+title, func() bool {
+		out, err := exec.Command(imp, "-window", title, shot).CombinedOutput()
 		if err != nil {
 			t.Logf("import: %v: %s", err, out)
 			return false
@@ -94,24 +100,23 @@ func TestSettingsWindow(t *testing.T) {
 		return err == nil && colours(img) > 8 && samePixels(prev, img)
 	})
 	b := img.Bounds()
-	if b.Dx() < 600 || b.Dy() < 400 {
-		t.Errorf("captured window is %dx%d, want at least 600x400", b.Dx(), b.Dy())
+	if b.Dx() < minW || b.Dy() < minH {
+		t.Errorf("captured %s is %dx%d, want at least %dx%d", title, b.Dx(), b.Dy(), minW, minH)
 	}
-	path := os.Getenv("MAXROUTER_SCREENSHOT")
-	if path == "" {
+	if save == "" {
 		return
 	}
 	data, err := os.ReadFile(shot)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(save), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
+	if err := os.WriteFile(save, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("saved the settings window (%dx%d) to %s", b.Dx(), b.Dy(), path)
+	t.Logf("saved %s (%dx%d) to %s", title, b.Dx(), b.Dy(), save)
 }
 
 // readPNG decodes the PNG file at path.

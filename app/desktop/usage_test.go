@@ -4,10 +4,7 @@ package desktop
 
 import (
 	"context"
-	"image"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -133,37 +130,7 @@ func TestUsageTabWindow(t *testing.T) {
 			slices.Contains(texts, "Peak use: 5-hour 100%, 7-day 61%")
 	})
 
-	imp, err := exec.LookPath("import")
-	if err != nil {
-		t.Skip("ImageMagick's import is not installed: cannot capture the window")
-	}
-	shot := filepath.Join(t.TempDir(), "usage.png")
-	var img, prev image.Image
-	waitFor(t, "a steady rendered frame", func() bool {
-		out, err := exec.Command(imp, "-window", settingsTitle, shot).CombinedOutput()
-		if err != nil {
-			t.Logf("import: %v: %s", err, out)
-			return false
-		}
-		prev, img = img, nil
-		img, err = readPNG(shot)
-		return err == nil && colours(img) > 8 && samePixels(prev, img)
-	})
-	if b := img.Bounds(); b.Dx() < 600 || b.Dy() < 400 {
-		t.Errorf("captured window is %dx%d, want at least 600x400", b.Dx(), b.Dy())
-	}
-	path := os.Getenv("MAXROUTER_USAGE_SCREENSHOT")
-	if path == "" {
-		return
-	}
-	data, err := os.ReadFile(shot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("saved the Usage tab to %s", path)
+	captureWindow(t, settingsTitle, 600, 400, os.Getenv("MAXROUTER_USAGE_SCREENSHOT"))
 }
 
 // findTabs returns the first AppTabs under o; call it on the UI goroutine.

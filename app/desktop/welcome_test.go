@@ -3,7 +3,6 @@
 package desktop
 
 import (
-	"image"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -201,8 +200,7 @@ func TestWelcomeWithoutTrayStartsAtOnce(t *testing.T) {
 //	  xvfb-run -a -s "-screen 0 1280x800x24" go test -run TestWelcomeWindowScreenshot ./app/desktop
 func TestWelcomeWindowScreenshot(t *testing.T) {
 	needGUI(t)
-	imp, err := exec.LookPath("import")
-	if err != nil {
+	if _, err := exec.LookPath("import"); err != nil {
 		t.Skip("ImageMagick's import is not installed: cannot capture the window")
 	}
 	svc := &fakeService{usable: true, state: service.NotInstalled}
@@ -212,7 +210,7 @@ func TestWelcomeWindowScreenshot(t *testing.T) {
 	})
 	welcomeTexts(t, "[Start MaxRouter]")
 	save := os.Getenv("MAXROUTER_WELCOME_SCREENSHOT")
-	capture(t, imp, save)
+	captureWindow(t, welcome.Title, 500, 300, save)
 
 	press(t, "Start MaxRouter")
 	sh.welcome.Wait()
@@ -220,43 +218,7 @@ func TestWelcomeWindowScreenshot(t *testing.T) {
 	if save != "" {
 		save = strings.TrimSuffix(save, filepath.Ext(save)) + "-started.png"
 	}
-	capture(t, imp, save)
-}
-
-// capture grabs the welcome window from the X server once two captures
-// in a row agree, checks it is painted, and copies it to save unless "".
-func capture(t *testing.T, imp, save string) {
-	t.Helper()
-	shot := filepath.Join(t.TempDir(), "welcome.png")
-	var img, prev image.Image
-	waitFor(t, "a steady rendered frame of the welcome window", func() bool {
-		out, err := exec.Command(imp, "-window", welcome.Title, shot).CombinedOutput()
-		if err != nil {
-			t.Logf("import: %v: %s", err, out)
-			return false
-		}
-		prev, img = img, nil
-		img, err = readPNG(shot)
-		return err == nil && colours(img) > 8 && samePixels(prev, img)
-	})
-	b := img.Bounds()
-	if b.Dx() < 500 || b.Dy() < 300 {
-		t.Errorf("captured window is %dx%d, want at least 500x300", b.Dx(), b.Dy())
-	}
-	if save == "" {
-		return
-	}
-	data, err := os.ReadFile(shot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(save), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(save, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("saved the welcome window (%dx%d) to %s", b.Dx(), b.Dy(), save)
+	captureWindow(t, welcome.Title, 500, 300, save)
 }
 
 func TestWelcomeLogins(t *testing.T) {
