@@ -31,10 +31,12 @@ func TestMain(m *testing.M) {
 // and stderr, then waits to be stopped (or gives up after a minute, so a
 // crashed test leaves nothing behind for long).
 func fakeDaemon() int {
-	fmt.Printf("fake daemon pid=%d args=%q\n", os.Getpid(), os.Args[1:])
-	fmt.Fprintln(os.Stderr, "fake daemon stderr")
+	// Handle the signals before saying anything: the test stops the daemon
+	// as soon as it has read these lines.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	fmt.Printf("fake daemon pid=%d args=%q\n", os.Getpid(), os.Args[1:])
+	fmt.Fprintln(os.Stderr, "fake daemon stderr")
 	select {
 	case <-ctx.Done():
 		fmt.Println("fake daemon stopping")
