@@ -52,7 +52,7 @@ func TestQuickRun(t *testing.T) {
 		t.Fatalf("rows: got %d, want %d", got, want)
 	}
 	for _, r := range res.Rows {
-		if got, want := len(r.Targets), 3; got != want {
+		if got, want := len(r.Targets), 4; got != want {
 			t.Fatalf("%s: got %d targets, want %d", r.Name, got, want)
 		}
 		for _, tg := range r.Targets {
@@ -77,7 +77,7 @@ func TestQuickRun(t *testing.T) {
 			}
 		}
 	}
-	if got, want := len(res.Procs), 3; got != want {
+	if got, want := len(res.Procs), 4; got != want {
 		t.Fatalf("procs: got %d, want %d", got, want)
 	}
 	for _, p := range res.Procs {
@@ -93,7 +93,7 @@ func TestQuickRun(t *testing.T) {
 	var md bytes.Buffer
 	writeMarkdown(&md, res)
 	out := md.String()
-	for _, want := range []string{"`go run ./core/bench -quick`", "| 64 | 64 KiB | MaxRouter |", "| 1 | plain ReverseProxy |", "| MaxRouter daemon |", "daemon idle RSS"} {
+	for _, want := range []string{"`go run ./core/bench -quick`", "| 64 | 64 KiB | MaxRouter |", "| 1 | plain ReverseProxy |", "| 1 | TCP relay |", "| TCP relay (no HTTP) |", "| MaxRouter daemon |", "daemon idle RSS", "a TCP relay with no HTTP: stream/64c/small"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, out)
 		}

@@ -30,7 +30,7 @@ type Result struct {
 	Started   string `json:"started"`
 	Finished  string `json:"finished"`
 	Rows      []Row  `json:"rows"`
-	// Procs are the helper processes: upstream, plain, maxrouter.
+	// Procs are the helper processes: upstream, relay, plain, maxrouter.
 	Procs    []Proc    `json:"procs"`
 	Verdicts []Verdict `json:"verdicts"`
 }
@@ -42,7 +42,7 @@ type Row struct {
 	Paced     bool     `json:"paced"`
 	Clients   int      `json:"clients"`
 	BodyBytes int      `json:"body_bytes"`
-	Targets   []Target `json:"targets"` // direct, plain ReverseProxy, MaxRouter
+	Targets   []Target `json:"targets"` // direct, TCP relay, plain ReverseProxy, MaxRouter
 }
 
 // Target is the result of one target in a row. Latencies and rates are
@@ -94,6 +94,17 @@ type Verdict struct {
 	Target string `json:"target"`
 	Pass   bool   `json:"pass"`
 	Detail string `json:"detail"`
+}
+
+// target is the result of the target called name in r, and whether r has
+// it (runs saved before the TCP relay was measured do not).
+func (r Row) target(name string) (Target, bool) {
+	for _, t := range r.Targets {
+		if t.Target == name {
+			return t, true
+		}
+	}
+	return Target{}, false
 }
 
 func (r *Result) proc(name string) *Proc {
@@ -219,20 +230,34 @@ func verdicts(res *Result) []Verdict {
 	add := func(target string, pass bool, detail string) {
 		vs = append(vs, Verdict{Target: target, Pass: pass, Detail: detail})
 	}
-	mr := func(r Row) Target { return r.Targets[2] }
+	mr := func(r Row) Target { t, _ := r.target(targetMaxRouter); return t }
+	// floor lists what the TCP relay, which understands no HTTP, reached on
+	// the same rows: the least any proxy costs on this machine.
+	floor := func(parts []string) string {
+		if len(parts) == 0 {
+			return ""
+		}
+		return "; a TCP relay with no HTTP: " + strings.Join(parts, ", ")
+	}
 
 	// 1. Added median latency at 1 client.
 	pass, worst, where := true, -1e9, ""
-	var parts []string
+	var parts, relay []string
 	for _, r := range res.Rows {
 		if r.Clients != 1 {
 			continue
 		}
-		a := mr(r).AddedP50
-		if r.Stream {
-			a = mr(r).AddedFirstP50
+		added := func(t Target) float64 {
+			if r.Stream {
+				return t.AddedFirstP50
+			}
+			return t.AddedP50
 		}
+		a := added(mr(r))
 		parts = append(parts, fmt.Sprintf("%s %+.3f", shortName(r), a))
+		if t, ok := r.target(targetRelay); ok {
+			relay = append(relay, fmt.Sprintf("%s %+.3f", shortName(r), added(t)))
+		}
 		if a > maxAddedP50 {
 			pass = false
 		}
@@ -242,7 +267,7 @@ func verdicts(res *Result) []Verdict {
 	}
 	if len(parts) > 0 {
 		add(fmt.Sprintf("added median latency at 1 client ≤ %.1f ms (streams: to the first event)", maxAddedP50), pass,
-			fmt.Sprintf("worst %+.3f ms (%s); %s", worst, where, strings.Join(parts, ", ")))
+			fmt.Sprintf("worst %+.3f ms (%s); %s%s", worst, where, strings.Join(parts, ", "), floor(relay)))
 	}
 
 	// 2. MaxRouter at or above the plain ReverseProxy on every row.
@@ -252,7 +277,8 @@ func verdicts(res *Result) []Verdict {
 		if r.Paced {
 			continue // throughput set by the pace; judged by event delay
 		}
-		p, m := r.Targets[1], mr(r)
+		p, _ := r.target(targetPlain)
+		m := mr(r)
 		parts = append(parts, fmt.Sprintf("%s %.0f%%", shortName(r), 100*m.RPS/p.RPS))
 		if m.RPS < p.RPS {
 			pass = false
@@ -268,41 +294,51 @@ func verdicts(res *Result) []Verdict {
 	}
 
 	// 3. Streaming at 64 clients: throughput and per-event delay.
-	pass, parts = true, nil
+	pass, parts, relay = true, nil, nil
 	for _, r := range res.Rows {
 		if !r.Stream || r.Paced || r.Clients != 64 {
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s %.1f%%", shortName(r), mr(r).PctDirect))
+		if t, ok := r.target(targetRelay); ok {
+			relay = append(relay, fmt.Sprintf("%s %.1f%%", shortName(r), t.PctDirect))
+		}
 		if mr(r).PctDirect < minStreamPct {
 			pass = false
 		}
 	}
 	if len(parts) > 0 {
-		add(fmt.Sprintf("streaming at 64 clients ≥ %.0f%% of direct", minStreamPct), pass, strings.Join(parts, ", "))
+		add(fmt.Sprintf("streaming at 64 clients ≥ %.0f%% of direct", minStreamPct), pass, strings.Join(parts, ", ")+floor(relay))
 	}
 	for _, r := range res.Rows {
 		if !r.Paced || r.Clients != 64 {
 			continue
 		}
-		m := mr(r)
+		m, d := mr(r), r.Targets[0]
+		relay = nil
+		if t, ok := r.target(targetRelay); ok {
+			relay = []string{fmt.Sprintf("median %+.3f ms, p99 %+.3f ms", t.AddedEventP50, t.AddedEventP99)}
+		}
 		add(fmt.Sprintf("events forwarded with < %.0f ms added delay (64 clients, %s between events)", maxEventDelay, pace), m.AddedEventP50 < maxEventDelay && m.AddedEventP99 < maxEventDelay,
-			fmt.Sprintf("added per event: median %+.3f ms, p99 %+.3f ms (direct: median %.3f, p99 %.3f)", m.AddedEventP50, m.AddedEventP99, r.Targets[0].EventP50, r.Targets[0].EventP99))
+			fmt.Sprintf("added per event: median %+.3f ms, p99 %+.3f ms (direct: median %.3f, p99 %.3f)%s", m.AddedEventP50, m.AddedEventP99, d.EventP50, d.EventP99, floor(relay)))
 	}
 
 	// 4. Proxy CPU per small request.
-	pass, parts = true, nil
+	pass, parts, relay = true, nil, nil
 	for _, r := range res.Rows {
 		if r.Stream || r.BodyBytes >= bigBody {
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s %.0f µs", shortName(r), mr(r).ProxyCPU))
+		if t, ok := r.target(targetRelay); ok {
+			relay = append(relay, fmt.Sprintf("%s %.0f µs", shortName(r), t.ProxyCPU))
+		}
 		if mr(r).ProxyCPU > maxCPUSmall {
 			pass = false
 		}
 	}
 	if len(parts) > 0 {
-		add(fmt.Sprintf("proxy CPU ≤ %d µs per small request", maxCPUSmall), pass, strings.Join(parts, ", "))
+		add(fmt.Sprintf("proxy CPU ≤ %d µs per small request", maxCPUSmall), pass, strings.Join(parts, ", ")+floor(relay))
 	}
 
 	// 5. Idle memory of the daemon.
@@ -403,7 +439,7 @@ func writeMarkdown(w io.Writer, res *Result) {
 	fmt.Fprintln(w, "| process | idle RSS | RSS after the run | peak RSS | CPU s over the run |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
 	for _, p := range res.Procs {
-		name := map[string]string{"upstream": "fake upstream", "plain": targetPlain, "maxrouter": "MaxRouter daemon"}[p.Name]
+		name := map[string]string{"upstream": "fake upstream", "relay": targetRelay + " (no HTTP)", "plain": targetPlain, "maxrouter": "MaxRouter daemon"}[p.Name]
 		fmt.Fprintf(w, "| %s | %.1f | %.1f | %.1f | %.1f |\n", name, mb(p.IdleRSS), mb(p.RSS), mb(p.PeakRSS), p.CPUSeconds)
 	}
 

@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 const (
 	roleUpstream = "upstream" // the fake Anthropic API
 	rolePlain    = "plain"    // a plain httputil.ReverseProxy in front of it
+	roleRelay    = "relay"    // a TCP relay in front of it: no HTTP at all
 
 	// upstreamEnv gives the plain proxy its upstream URL.
 	upstreamEnv = "MAXROUTER_BENCH_UPSTREAM"
@@ -41,10 +43,13 @@ func runRole(ctx context.Context, role string, out io.Writer) error {
 	switch role {
 	case roleUpstream:
 		h = upstreamHandler()
-	case rolePlain:
+	case rolePlain, roleRelay:
 		u, err := url.Parse(os.Getenv(upstreamEnv))
 		if err != nil || u.Host == "" {
 			return fmt.Errorf("%s is not a URL: %q", upstreamEnv, os.Getenv(upstreamEnv))
+		}
+		if role == roleRelay {
+			return runRelay(ctx, u.Host, out)
 		}
 		// Exactly what any Go developer gets for free: nothing tuned, the
 		// default transport (two idle connections per host).
@@ -115,3 +120,46 @@ func (s *stampWriter) Flush() {
 }
 
 const stampPrefix = ": t="
+
+// runRelay copies bytes between each client connection and a connection
+// of its own to upstream, both ways, and understands no HTTP at all: what
+// any proxy on loopback pays for its two extra hops and nothing more, the
+// floor under the others. It runs on one P, as maxrouter serve does.
+func runRelay(ctx context.Context, upstream string, out io.Writer) error {
+	runtime.GOMAXPROCS(1)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "http://%s\n", ln.Addr())
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+	}()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		go relay(c, upstream)
+	}
+}
+
+// relay pipes c to a new connection to upstream until both sides are done.
+// io.Copy between two TCP connections uses splice(2) on Linux.
+func relay(c net.Conn, upstream string) {
+	defer c.Close()
+	up, err := net.Dial("tcp", upstream)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	go func() {
+		io.Copy(up, c)
+		up.(*net.TCPConn).CloseWrite() // the client is done sending
+	}()
+	io.Copy(c, up)
+}

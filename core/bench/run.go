@@ -18,6 +18,7 @@ import (
 // Target names, in the order the report shows them.
 const (
 	targetDirect    = "direct"
+	targetRelay     = "TCP relay"
 	targetPlain     = "plain ReverseProxy"
 	targetMaxRouter = "MaxRouter"
 )
@@ -35,6 +36,7 @@ type bench struct {
 	o        options
 	dir      string
 	upstream *proc
+	relay    *proc
 	plain    *proc
 	daemon   *proc
 	secret   string
@@ -89,7 +91,7 @@ func run(ctx context.Context, o options) (*Result, error) {
 		}
 		res.Rows = append(res.Rows, rr)
 	}
-	for _, p := range []*proc{b.upstream, b.plain, b.daemon} {
+	for _, p := range b.procs() {
 		pr := res.proc(p.name)
 		pr.RSS, pr.PeakRSS, err = memory(p.pid())
 		if err != nil {
@@ -117,9 +119,12 @@ func (b *bench) progress(format string, args ...any) {
 	}
 }
 
+// procs are the helper processes.
+func (b *bench) procs() []*proc { return []*proc{b.upstream, b.relay, b.plain, b.daemon} }
+
 // stop ends every helper.
 func (b *bench) stop() {
-	for _, p := range []*proc{b.daemon, b.plain, b.upstream} {
+	for _, p := range []*proc{b.daemon, b.plain, b.relay, b.upstream} {
 		p.stop()
 	}
 	for _, t := range b.targets {
@@ -137,9 +142,13 @@ func (b *bench) setup(ctx context.Context) error {
 			return err
 		}
 	}
-	var upURL, plainURL string
+	var upURL, relayURL, plainURL string
 	var err error
 	b.upstream, upURL, err = startRole(roleUpstream, b.dir, nil)
+	if err != nil {
+		return err
+	}
+	b.relay, relayURL, err = startRole(roleRelay, b.dir, []string{upstreamEnv + "=" + upURL})
 	if err != nil {
 		return err
 	}
@@ -153,6 +162,7 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 	b.targets = []*target{
 		{name: targetDirect, base: upURL, client: newClient()},
+		{name: targetRelay, base: relayURL, proxy: b.relay, client: newClient()},
 		{name: targetPlain, base: plainURL, proxy: b.plain, client: newClient()},
 		{name: targetMaxRouter, base: daemonURL, proxy: b.daemon, client: newClient()},
 	}
@@ -284,7 +294,7 @@ func (b *bench) idle(ctx context.Context, res *Result) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	for _, p := range []*proc{b.upstream, b.plain, b.daemon} {
+	for _, p := range b.procs() {
 		rss, _, err := memory(p.pid())
 		if err != nil {
 			return err
@@ -369,7 +379,7 @@ func (b *bench) measureOnce(ctx context.Context, t *target, r row) (round, error
 		return round{}, err
 	}
 	rd.upstreamCPU = uc1 - uc0
-	for _, p := range []*proc{b.upstream, b.plain, b.daemon} {
+	for _, p := range b.procs() {
 		if p.exited() {
 			return round{}, fmt.Errorf("%s exited during the run: %v: %s", p.name, p.err, p.tail())
 		}
@@ -384,7 +394,7 @@ func (b *bench) measureOnce(ctx context.Context, t *target, r row) (round, error
 func (b *bench) otherCPU() (func() (float64, error), error) {
 	ours := func() (time.Duration, error) {
 		sum, err := cpuTime(os.Getpid())
-		for _, p := range []*proc{b.upstream, b.plain, b.daemon} {
+		for _, p := range b.procs() {
 			if err != nil {
 				break
 			}
