@@ -72,6 +72,17 @@ func (s *Source) run(ctx context.Context, stale string, force bool) (Token, erro
 	if cur := s.cur.Load(); good(cur) {
 		return cur.tok, nil // someone else got there first
 	}
+	// Another MaxRouter process (a second daemon with its own config) may
+	// be refreshing this login right now: wait for it, then read its result.
+	if s.dir == "" {
+		// a token given in config: nothing on disk to share
+	} else if unlock, err := lockDir(ctx, s.dir); err == nil {
+		defer unlock()
+	} else if ctx.Err() != nil {
+		return Token{}, fmt.Errorf("refreshing token for %s: waiting for another MaxRouter process to finish refreshing it: %w", s.dir, err)
+	} else {
+		s.log.Warn("cannot lock the credential directory against other MaxRouter processes; refreshing without", "dir", s.dir, "err", err)
+	}
 	cf, err := discover(s.dir)
 	if err != nil {
 		if errors.Is(err, ErrNoCredentials) {
