@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/maxrouter/maxrouter/core/internal/flock"
 )
 
 // errInvalidGrant marks the token endpoint's answer for a dead refresh token.
@@ -76,7 +78,7 @@ func (s *Source) run(ctx context.Context, stale string, force bool) (Token, erro
 	// be refreshing this login right now: wait for it, then read its result.
 	if s.dir == "" {
 		// a token given in config: nothing on disk to share
-	} else if unlock, err := lockDir(ctx, s.dir); err == nil {
+	} else if unlock, err := flock.Lock(ctx, s.dir); err == nil {
 		defer unlock()
 	} else if ctx.Err() != nil {
 		return Token{}, fmt.Errorf("refreshing token for %s: waiting for another MaxRouter process to finish refreshing it: %w", s.dir, err)

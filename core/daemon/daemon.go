@@ -29,6 +29,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/credential"
 	"github.com/maxrouter/maxrouter/core/event"
+	"github.com/maxrouter/maxrouter/core/internal/flock"
 	"github.com/maxrouter/maxrouter/core/proxy"
 	"github.com/maxrouter/maxrouter/core/token"
 	"github.com/maxrouter/maxrouter/core/usage"
@@ -74,6 +75,8 @@ type Daemon struct {
 	secret  string
 	control *control.Server
 	srv     *http.Server
+	dataDir string
+	unlock  func() // releases the data directory; set while Listen..Serve hold it
 	created bool
 	started time.Time
 	paused  atomic.Bool // routing paused by the user (runtime state only); read lock-free per request
@@ -123,6 +126,7 @@ func New(o Options) (*Daemon, error) {
 		return nil, fmt.Errorf("environment overrides: %w", err)
 	}
 	dataDir := eff.DataDirFor(o.ConfigPath)
+	d.dataDir = dataDir
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
@@ -200,17 +204,50 @@ func hasCredentials(home string) func(string) bool {
 // Created reports whether New wrote a new configuration file.
 func (d *Daemon) Created() bool { return d.created }
 
-// Listen binds the configured address. It fails with a message naming the
-// address and the config key when the port is taken.
+// Listen claims the data directory and binds the configured address. It
+// fails with a message naming the directory when another daemon serves
+// from it, and naming the address and the config key when the port is
+// taken. Serve releases the directory when it returns.
 func (d *Daemon) Listen() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.claimLocked(); err != nil {
+		return err
+	}
 	ln, err := listen(d.eff.Listen, d.o.ConfigPath)
 	if err != nil {
+		d.releaseLocked()
 		return err
 	}
 	d.ln = ln
 	return nil
+}
+
+// claimLocked takes the lock on the data directory, so that two daemons
+// never write one client token store or usage history: the second one
+// would overwrite the first one's work. (The accounts are safe anyway:
+// refreshes lock the credential directory.)
+func (d *Daemon) claimLocked() error {
+	if d.unlock != nil {
+		return nil
+	}
+	unlock, err := flock.TryLock(d.dataDir)
+	switch {
+	case errors.Is(err, flock.ErrLocked):
+		return fmt.Errorf("another MaxRouter daemon is already running with the data directory %s: stop it first (Stop MaxRouter in the tray menu, or Ctrl-C where it runs), or give this one its own \"data_dir\" in %s", d.dataDir, d.o.ConfigPath)
+	case err != nil:
+		d.log.Warn("cannot lock the data directory; a second daemon over it would go unnoticed", "dir", d.dataDir, "err", err)
+		unlock = func() {}
+	}
+	d.unlock = unlock
+	return nil
+}
+
+func (d *Daemon) releaseLocked() {
+	if d.unlock != nil {
+		d.unlock()
+		d.unlock = nil
+	}
 }
 
 func listen(addr, configPath string) (net.Listener, error) {
@@ -251,6 +288,11 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	d.mu.Unlock()
 	d.started = time.Now()
 	defer d.pool.Close()
+	defer func() {
+		d.mu.Lock()
+		d.releaseLocked()
+		d.mu.Unlock()
+	}()
 
 	go d.serveOn(ln, errc)
 	// The usage history is saved once more after the last request ended,

@@ -500,6 +500,44 @@ func TestPortInUse(t *testing.T) {
 	}
 }
 
+// TestSecondDaemonOverOneDataDir: a second daemon over the same data
+// directory (here: the same config with another --listen) would overwrite
+// the first one's client tokens and usage history. It refuses to start,
+// says why, and the first keeps serving.
+func TestSecondDaemonOverOneDataDir(t *testing.T) {
+	h := start(t, func(h *harness) {
+		writeCreds(t, filepath.Join(h.home, ".claude"), tok("main"), "r", time.Now().Add(time.Hour))
+	})
+	second := func() (*Daemon, error) {
+		d, err := New(Options{ConfigPath: h.cfg, Home: h.home, Getenv: func(string) string { return "" }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Listen: "127.0.0.1:0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(d.pool.Close)
+		return d, d.Listen()
+	}
+	d2, err := second()
+	dataDir := filepath.Dir(h.cfg)
+	if err == nil || !strings.Contains(err.Error(), "another MaxRouter daemon") || !strings.Contains(err.Error(), dataDir) || !strings.Contains(err.Error(), "data_dir") {
+		t.Fatalf("Listen of a second daemon = %v, want an error naming the data directory %s and the data_dir key", err, dataDir)
+	}
+	if d2.Addr() != "" {
+		t.Errorf("the refused daemon listens on %s", d2.Addr())
+	}
+	if resp, _ := h.send(t, "GET", "/health", "", ""); resp.StatusCode != http.StatusOK {
+		t.Errorf("first daemon: /health = %d after the second was refused", resp.StatusCode)
+	}
+
+	// Once the first has stopped, the directory is free again.
+	h.stop(t)
+	d3, err := second()
+	if err != nil {
+		t.Fatalf("Listen after the first daemon stopped: %v", err)
+	}
+	d3.ln.Close()
+	d3.releaseLocked()
+}
+
 func TestMalformedConfigIsNotTouched(t *testing.T) {
 	home := t.TempDir()
 	cfg := filepath.Join(home, "config.toml")

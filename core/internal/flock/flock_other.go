@@ -1,0 +1,11 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
+
+package flock
+
+import "context"
+
+// Lock does nothing where flock(2) is missing (Windows).
+func Lock(context.Context, string) (func(), error) { return func() {}, nil }
+
+// TryLock does nothing where flock(2) is missing (Windows).
+func TryLock(string) (func(), error) { return func() {}, nil }
