@@ -563,6 +563,11 @@ func (d *Daemon) routes() http.Handler {
 	mux.HandleFunc("GET /metrics", d.readOnly(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		d.proxy.Metrics().WriteTo(w, d.pool.Snapshots())
+		paused := 0
+		if d.paused.Load() {
+			paused = 1
+		}
+		fmt.Fprintf(w, "# HELP maxrouter_paused Routing paused by the user (1) or not (0).\n# TYPE maxrouter_paused gauge\nmaxrouter_paused %d\n", paused)
 	}))
 	mux.Handle(control.Prefix, d.control)
 	mux.Handle("/v1/", d.unlessPaused(d.proxy))
@@ -584,6 +589,7 @@ func (d *Daemon) unlessPaused(next http.Handler) http.Handler {
 			// minutes unless told not to; the person should see why now.
 			w.Header().Set(proxy.ShouldRetryHeader, "false")
 			proxy.WriteError(w, http.StatusServiceUnavailable, "api_error", pausedMessage)
+			d.proxy.Metrics().RouterError(http.StatusServiceUnavailable)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -708,6 +708,13 @@ func TestPauseRouting(t *testing.T) {
 		if err := json.Unmarshal(data, &health); err != nil || !health.Paused {
 			t.Errorf("health = %s (%v), want paused true", data, err)
 		}
+		// The four refusals above are counted, and the state is a gauge.
+		_, data = h.send(t, "GET", "/metrics", secret, "")
+		for _, want := range []string{"maxrouter_router_errors_total{status=\"503\"} 4\n", "maxrouter_paused 1\n"} {
+			if !strings.Contains(string(data), want) {
+				t.Errorf("metrics lack %q:\n%s", want, data)
+			}
+		}
 	})
 
 	if err := h.client.Resume(ctx); err != nil {
@@ -725,6 +732,9 @@ func TestPauseRouting(t *testing.T) {
 	}
 	if resp, data := h.send(t, "POST", "/v1/messages", client, body); resp.StatusCode != 200 {
 		t.Fatalf("after resuming: status = %d, want 200: %s", resp.StatusCode, data)
+	}
+	if _, data := h.send(t, "GET", "/metrics", secret, ""); !strings.Contains(string(data), "maxrouter_paused 0\n") {
+		t.Errorf("metrics after Resume lack maxrouter_paused 0:\n%s", data)
 	}
 	if got := len(h.fake.Received()); got != 2 {
 		t.Errorf("upstream received %d requests, want 2 (forwarded again after resuming)", got)

@@ -42,7 +42,10 @@ func (m *Metrics) request(account string, status int) {
 // Refresh counts a token refresh of account.
 func (m *Metrics) Refresh(account string) { counter(&m.refreshes, account).Add(1) }
 
-func (m *Metrics) routerError(status int) { counter(&m.errors, status).Add(1) }
+// RouterError counts an answer MaxRouter made itself instead of forwarding
+// the request (maxrouter_router_errors_total), such as the daemon's 503
+// while routing is paused.
+func (m *Metrics) RouterError(status int) { counter(&m.errors, status).Add(1) }
 
 func (m *Metrics) failover() { m.failovers.Add(1) }
 

@@ -211,7 +211,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && r.Body != http.NoBody {
 		body, status, err := readBody(r, h.maxBody.Load(), &h.bodies)
 		if err != nil {
-			h.metrics.routerError(status)
+			h.metrics.RouterError(status)
 			WriteError(w, status, errorType(status), err.Error())
 			return
 		}
@@ -219,7 +219,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.body = body
 		if len(body.data) > 0 && r.Method == http.MethodPost {
 			if !looksJSON(body.data) {
-				h.metrics.routerError(http.StatusBadRequest)
+				h.metrics.RouterError(http.StatusBadRequest)
 				WriteError(w, http.StatusBadRequest, "invalid_request_error", "request body is not JSON: expected a JSON object")
 				return
 			}
@@ -338,7 +338,7 @@ func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	case errors.As(err, &ex):
 		if ex.Until.IsZero() {
 			w.Header().Set(ShouldRetryHeader, "false") // nothing comes back by itself
-			h.metrics.routerError(http.StatusServiceUnavailable)
+			h.metrics.RouterError(http.StatusServiceUnavailable)
 			WriteError(w, http.StatusServiceUnavailable, "api_error", "MaxRouter: "+ex.Error()+" (see `maxrouter accounts`)")
 			return
 		}
@@ -350,14 +350,14 @@ func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 		if secs >= maxClientWait {
 			w.Header().Set(ShouldRetryHeader, "false")
 		}
-		h.metrics.routerError(http.StatusTooManyRequests)
+		h.metrics.RouterError(http.StatusTooManyRequests)
 		WriteError(w, http.StatusTooManyRequests, "rate_limit_error", "MaxRouter: "+ex.Error())
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; there is nobody to answer.
-		h.metrics.routerError(499)
+		h.metrics.RouterError(499)
 	default:
 		h.log.Warn("upstream unreachable", "err", err)
-		h.metrics.routerError(http.StatusBadGateway)
+		h.metrics.RouterError(http.StatusBadGateway)
 		WriteError(w, http.StatusBadGateway, "api_error", "MaxRouter: upstream unreachable: "+err.Error())
 	}
 }
