@@ -6,6 +6,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -60,7 +61,15 @@ type Options struct {
 	HTTPClient *http.Client
 	// Listen overrides the configured address (`serve --listen`, tests).
 	Listen string
+	// ShutdownGrace is how long requests in flight get to finish once
+	// Serve's context ends, before their connections are closed; 0 means
+	// DefaultShutdownGrace.
+	ShutdownGrace time.Duration
 }
+
+// DefaultShutdownGrace is how long requests in flight get to finish when
+// the daemon stops.
+const DefaultShutdownGrace = 10 * time.Second
 
 // Daemon is the running router. Create it with New, bind with Listen, run
 // with Serve.
@@ -87,7 +96,8 @@ type Daemon struct {
 	eff     config.Config
 	entries map[string]*entry // by account name
 	ln      net.Listener
-	errc    chan error // failures of the current listener, while serving
+	errc    chan error     // failures of the current listener, while serving
+	proxied sync.WaitGroup // /v1 requests in flight
 	rewatch chan struct{}
 }
 
@@ -324,10 +334,25 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	case err = <-errc:
 		err = fmt.Errorf("serving: %w", err)
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	grace := cmp.Or(d.o.ShutdownGrace, DefaultShutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if serr := d.srv.Shutdown(sctx); serr != nil {
-		d.log.Warn("shutdown did not finish in time", "err", serr)
+		// Long answers still streaming: cut them, and wait a moment for
+		// their handlers, which record the tokens reported so far, so the
+		// last save of the usage history below has them.
+		d.log.Warn("requests still running when stopping; closing them", "after", grace, "err", serr)
+		d.srv.Close()
+		handled := make(chan struct{})
+		go func() {
+			d.proxied.Wait()
+			close(handled)
+		}()
+		select {
+		case <-handled:
+		case <-time.After(2 * time.Second):
+			d.log.Warn("requests still running after their connections were closed; their token counts are lost")
+		}
 	}
 	wg.Wait()
 	stopUsage()
@@ -584,6 +609,8 @@ const pausedMessage = "MaxRouter is paused: choose Resume routing in the tray me
 // starts finish normally.
 func (d *Daemon) unlessPaused(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.proxied.Add(1)
+		defer d.proxied.Done()
 		if d.paused.Load() && d.proxy.Authorize(r) == nil {
 			// Anthropic's SDKs, and Claude Code with them, retry a 503 for
 			// minutes unless told not to; the person should see why now.

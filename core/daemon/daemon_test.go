@@ -52,6 +52,7 @@ type harness struct {
 	cancel func()
 	done   chan error
 	log    io.Writer // where the daemon logs; set by prepare, nil discards
+	grace  time.Duration // Options.ShutdownGrace; set by prepare
 }
 
 // start runs a daemon over a temporary home; prepare may write files first.
@@ -73,7 +74,7 @@ func start(t *testing.T, prepare func(h *harness)) *harness {
 		ConfigPath: h.cfg, Home: h.home, Version: "test",
 		Getenv: func(k string) string { return env[k] },
 		Logger: slog.New(slog.NewTextHandler(logTo, nil)),
-		Listen: "127.0.0.1:0",
+		Listen: "127.0.0.1:0", ShutdownGrace: h.grace,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)

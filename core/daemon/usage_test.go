@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,5 +173,54 @@ func TestCorruptUsageHistory(t *testing.T) {
 	}
 	if got := logs.String(); !strings.Contains(got, "component=usage") || !strings.Contains(got, aside[0]) {
 		t.Errorf("log does not say where the corrupt file went (%s):\n%s", aside[0], got)
+	}
+}
+
+// TestStopCountsTokensOfCutStreams: a stream still running when the daemon
+// stops is cut after the grace period; the tokens Anthropic reported in it
+// so far (message_start's input tokens) still reach the saved history.
+func TestStopCountsTokensOfCutStreams(t *testing.T) {
+	logs := &logBuffer{}
+	h := start(t, func(h *harness) {
+		writeCreds(t, filepath.Join(h.home, ".claude"), tok("main"), "r", time.Now().Add(time.Hour))
+		h.grace = 200 * time.Millisecond
+		h.log = logs
+	})
+	h.fake.Events = 100
+	h.fake.StreamDelay = 100 * time.Millisecond // a ten-second answer
+	client := h.issue(t)
+
+	req, _ := http.NewRequest("POST", h.base+"/v1/messages", strings.NewReader(`{"model":"claude-sonnet-4-5","max_tokens":8,"stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer "+client)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, 64)
+	if _, err := io.ReadAtLeast(resp.Body, first, len(first)); err != nil {
+		t.Fatalf("reading the start of the stream: %v", err)
+	}
+
+	began := time.Now()
+	h.stop(t)
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("stopping took %v with a stream running, want about the grace period", took)
+	}
+	if !strings.Contains(logs.String(), "closing them") {
+		t.Errorf("log does not say requests were cut:\n%s", logs)
+	}
+	rec, err := usage.Open(filepath.Join(filepath.Dir(h.cfg), "usage.json"), nil)
+	if err != nil {
+		t.Fatalf("reading the saved history: %v", err)
+	}
+	bs := rec.Query(time.Now().Add(-2*time.Hour), control.StepHour).Buckets
+	var in int64
+	for _, b := range bs {
+		in += b.InputTokens
+	}
+	if in != 10 {
+		t.Errorf("saved input tokens = %d, want the 10 of the cut stream's message_start; buckets %+v", in, bs)
 	}
 }
