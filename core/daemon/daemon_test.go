@@ -51,7 +51,7 @@ type harness struct {
 	base   string
 	cancel func()
 	done   chan error
-	log    io.Writer // where the daemon logs; set by prepare, nil discards
+	log    io.Writer     // where the daemon logs; set by prepare, nil discards
 	grace  time.Duration // Options.ShutdownGrace; set by prepare
 }
 
