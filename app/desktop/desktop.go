@@ -67,6 +67,22 @@ func Run(opts Options) error {
 		log.Info("created the configuration", "path", path, "accounts", len(cfg.Accounts))
 	}
 
+	// Launched again: show the running app's settings window instead.
+	var activate atomic.Pointer[func()]
+	release, err := claimInstance(func() {
+		if show := activate.Load(); show != nil {
+			(*show)()
+		}
+	})
+	switch {
+	case errors.Is(err, errAlreadyRunning):
+		log.Info("MaxRouter is already running; showing its settings window", "err", err)
+		return nil
+	case err != nil:
+		log.Warn("a second launch will start a second app", "err", err)
+	}
+	defer release()
+
 	a := app.NewWithID(AppID)
 	a.SetIcon(assets.Resource(assets.IconName))
 
@@ -83,6 +99,8 @@ func Run(opts Options) error {
 		Version:   opts.Version,
 		Logger:    base,
 	})
+	show := sh.settings.Show
+	activate.Store(&show)
 	ctx, cancel := context.WithCancel(context.Background())
 	sh.start(ctx)
 	switch {
@@ -90,6 +108,8 @@ func Run(opts Options) error {
 		sh.showWelcome(welcomeLogins(cfg.Accounts, home))
 	case !sh.hasTray:
 		sh.goStartIfDown(ctx) // nothing else offers to start it
+	default:
+		sh.wg.Go(func() { sh.checkTrayHost(ctx, trayHostWait) })
 	}
 	a.Run()
 	cancel()
@@ -148,10 +168,12 @@ type shellOptions struct {
 // shell wires the tray, the settings window and the notifier to one fyne
 // app and one daemon.
 type shell struct {
-	app      fyne.App
-	o        shellOptions
-	log      *slog.Logger
-	hasTray  bool
+	app     fyne.App
+	o       shellOptions
+	log     *slog.Logger
+	hasTray bool
+	// trayHost reports whether a panel shows the tray icon (trayHostShown).
+	trayHost func(ctx context.Context, wait time.Duration) bool
 	notifier *notify.Notifier
 	settings *settings.Window
 	tray     *tray.Tray
@@ -166,7 +188,7 @@ func newShell(a fyne.App, o shellOptions) *shell {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &shell{app: a, o: o, log: log.With("component", "desktop")}
+	s := &shell{app: a, o: o, log: log.With("component", "desktop"), trayHost: trayHostShown}
 	s.notifier = notify.New(o.Sender, notify.Options{Logger: log})
 	s.settings = settings.New(a, o.Daemon, settings.Options{Autostart: o.Autostart, Version: o.Version, Logger: log})
 
@@ -266,7 +288,9 @@ func (s *shell) showWelcome(logins []welcome.Login) {
 	s.welcome = welcome.New(s.app, welcome.Options{
 		Logins: logins,
 		Start:  s.startFromWelcome,
-		Tray:   s.hasTray,
+		// On a first run the panel is up already: a tray nobody shows
+		// (stock GNOME) is no tray for what the window says and does.
+		Tray:   s.hasTray && s.trayHost(context.Background(), 0),
 		Tell:   s.tell,
 		Logger: s.o.Logger,
 	})
@@ -326,6 +350,31 @@ func (s *shell) tell(title, body string) {
 	if err := s.o.Sender.Send(title, body); err != nil {
 		s.log.Warn("showing a notification", "title", title, "err", err)
 	}
+}
+
+// trayHostWait is how long after starting the app waits for the desktop's
+// panel to show tray icons (at login it may come up after the app).
+const trayHostWait = 10 * time.Second
+
+// noTrayHostTitle and noTrayHostBody are the notification sent when no
+// panel shows the tray icon.
+const (
+	noTrayHostTitle = "MaxRouter has no tray icon here"
+	noTrayHostBody  = "This desktop shows no tray icons (on GNOME, install and enable the AppIndicator extension, gnome-shell-extension-appindicator). Open MaxRouter from your applications to see its settings."
+)
+
+// checkTrayHost waits up to wait for a panel that shows tray icons. With
+// none, the app would run unseen: it says why in a notification, shows
+// the settings window, and starts the daemon if it is down, which the
+// tray menu would otherwise have offered.
+func (s *shell) checkTrayHost(ctx context.Context, wait time.Duration) {
+	if s.trayHost(ctx, wait) || ctx.Err() != nil {
+		return
+	}
+	s.log.Warn("no panel shows tray icons on this desktop; showing the settings window instead")
+	s.tell(noTrayHostTitle, noTrayHostBody)
+	s.settings.Show()
+	s.goStartIfDown(ctx)
 }
 
 // nullTray stands in for the tray when there is none.

@@ -3,6 +3,7 @@
 package desktop
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
@@ -28,6 +30,7 @@ func welcomeShell(t *testing.T, svc serviceControl, withTray bool, logins []welc
 	sh := newShell(guiApp, shellOptions{Daemon: testDaemon, Sender: sender, Service: svc, NoTray: true,
 		Logger: slog.New(slog.DiscardHandler)})
 	sh.hasTray = withTray
+	sh.trayHost = func(context.Context, time.Duration) bool { return withTray }
 	sh.showWelcome(logins)
 	t.Cleanup(func() {
 		sh.wait()

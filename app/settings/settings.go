@@ -182,6 +182,16 @@ func (w *Window) Show() {
 	fyne.Do(w.show)
 }
 
+// Hide hides the window, as its close button does. It may be called from
+// any goroutine.
+func (w *Window) Hide() {
+	fyne.Do(func() {
+		if w.win != nil {
+			w.hide()
+		}
+	})
+}
+
 // Refresh updates the account rows with a fresh snapshot of the accounts
 // (states, usage, token expiry). It may be called from any goroutine, also
 // while the window is hidden.
