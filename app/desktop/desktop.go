@@ -75,9 +75,11 @@ func Run(opts Options) error {
 		}
 	})
 	switch {
-	case errors.Is(err, errAlreadyRunning):
-		log.Info("MaxRouter is already running; showing its settings window", "err", err)
+	case err == errAlreadyRunning:
+		log.Info("MaxRouter is already running; showing its settings window")
 		return nil
+	case errors.Is(err, errAlreadyRunning):
+		return err // it runs, but did not answer
 	case err != nil:
 		log.Warn("a second launch will start a second app", "err", err)
 	}
