@@ -606,7 +606,8 @@ const pausedMessage = "MaxRouter is paused: choose Resume routing in the tray me
 // then a client the proxy admits gets 503 in Anthropic's error shape, and
 // nothing is sent upstream. A client it does not admit still gets the
 // proxy's authentication error. Requests already in next when the pause
-// starts finish normally.
+// starts finish normally. It counts the requests in flight for Serve,
+// which waits for them when it cuts them short on stopping.
 func (d *Daemon) unlessPaused(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.proxied.Add(1)
