@@ -43,20 +43,30 @@ func startWatcher(t *testing.T) (*dbus.Conn, *watcher) {
 		t.Fatalf("connecting to the test bus: %v", err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	w, err := exportWatcher(conn, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn, w
+}
+
+// exportWatcher serves a fake watcher on conn, saying whether a host (a
+// panel that shows the items) is registered; it does not own the name.
+func exportWatcher(conn *dbus.Conn, host bool) (*watcher, error) {
 	w := &watcher{registered: make(chan registration, 10)}
 	const path = "/StatusNotifierWatcher"
 	const iface = "org.kde.StatusNotifierWatcher"
 	if err := conn.Export(w, path, iface); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if _, err := prop.Export(conn, path, prop.Map{iface: {
-		"IsStatusNotifierHostRegistered": {Value: true},
+		"IsStatusNotifierHostRegistered": {Value: host},
 		"ProtocolVersion":                {Value: int32(0)},
 		"RegisteredStatusNotifierItems":  {Value: []string{}},
 	}}); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return conn, w
+	return w, nil
 }
 
 // waitRegistered owns the watcher's name until an item registers, and

@@ -14,7 +14,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"github.com/godbus/dbus/v5"
-	"github.com/godbus/dbus/v5/prop"
 )
 
 func needBus(t *testing.T) {
@@ -68,15 +67,8 @@ func watcherConn(host bool) (*dbus.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	const path, iface = "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"
-	if err := conn.Export(&watcher{registered: make(chan registration, 10)}, path, iface); err != nil {
-		return conn, err
-	}
-	if _, err := prop.Export(conn, path, prop.Map{iface: {
-		"IsStatusNotifierHostRegistered": {Value: host},
-		"ProtocolVersion":                {Value: int32(0)},
-		"RegisteredStatusNotifierItems":  {Value: []string{}},
-	}}); err != nil {
+	const iface = "org.kde.StatusNotifierWatcher"
+	if _, err := exportWatcher(conn, host); err != nil {
 		return conn, err
 	}
 	if reply, err := conn.RequestName(iface, dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
