@@ -27,6 +27,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/credential"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
 // tokenFileName is the file, in the daemon's data directory, where the tray
@@ -316,7 +317,7 @@ func welcomeLogins(accounts []config.Account, home string) []welcome.Login {
 	for _, a := range accounts {
 		l := welcome.Login{Name: a.Name, Dir: a.Dir}
 		if info, err := credential.Inspect(config.ExpandHome(a.Dir, home)); err == nil {
-			l.Plan = control.Plan(info.Subscription, info.RateLimitTier)
+			l.Plan = words.Plan(info.Subscription, info.RateLimitTier)
 		}
 		out = append(out, l)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/maxrouter/maxrouter/app/tint"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
 // The Accounts tab: one card per account, in priority order.
@@ -167,9 +168,9 @@ func (w *Window) updateRow(r *accountRow, i int, now time.Time) {
 	plan := ""
 	switch {
 	case known:
-		plan = control.Plan(snap.Subscription, snap.RateLimitTier)
+		plan = words.Plan(snap.Subscription, snap.RateLimitTier)
 	case r.check != nil:
-		plan = control.Plan(r.check.Subscription, r.check.RateLimitTier)
+		plan = words.Plan(r.check.Subscription, r.check.RateLimitTier)
 	}
 	where := tildePath(r.acct.Dir, w.home)
 	if r.acct.Dir == "" && r.acct.Token != "" {

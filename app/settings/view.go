@@ -15,6 +15,7 @@ import (
 
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
 // This file holds the window's view decisions as pure functions: what a
@@ -308,7 +309,7 @@ func checkText(dc control.DirCheck) (string, bool) {
 		return "No credentials found: " + p, false
 	}
 	s := "Credentials found"
-	if plan := control.Plan(dc.Subscription, dc.RateLimitTier); plan != "" {
+	if plan := words.Plan(dc.Subscription, dc.RateLimitTier); plan != "" {
 		s += " — " + plan
 	}
 	if p := strings.TrimSpace(dc.Problem); p != "" {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
 // State is what the tray icon shows at a glance.
@@ -155,7 +156,7 @@ func AccountLine(a control.Account, now time.Time) string {
 	case control.StateAvailable:
 		mark = markAvailable
 		var parts []string
-		if p := control.Plan(a.Subscription, a.RateLimitTier); p != "" {
+		if p := words.Plan(a.Subscription, a.RateLimitTier); p != "" {
 			parts = append(parts, p)
 		}
 		if u := usage("5h", a.FiveHour); u != "" {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
 // Summary writes what a person starting the daemon needs to know: where it
@@ -54,7 +55,7 @@ func WriteAccounts(w io.Writer, accounts []control.Account, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  NAME\tSTATE\tPLAN\t5H\t7D\tDIRECTORY")
 	for _, a := range accounts {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", a.Name, StateText(a, now), orDash(control.Plan(a.Subscription, a.RateLimitTier)), pct(a.FiveHour), pct(a.SevenDay), a.Dir)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", a.Name, StateText(a, now), orDash(words.Plan(a.Subscription, a.RateLimitTier)), pct(a.FiveHour), pct(a.SevenDay), a.Dir)
 	}
 	tw.Flush()
 }
