@@ -128,6 +128,7 @@ type Source struct {
 	writeFile func(path string, data []byte, perm fs.FileMode) error
 
 	cur atomic.Pointer[state]
+	ep  atomic.Pointer[tokenEndpoint]
 
 	mu     sync.Mutex // guards flight
 	flight *flight
@@ -140,6 +141,13 @@ type Source struct {
 	// unsaved is the access token the file still holds after a refreshed
 	// pair could not be written: a file holding it is older than cur.
 	unsaved string
+}
+
+// tokenEndpoint is the part of Options SetEndpoint changes while the Source is
+// in use.
+type tokenEndpoint struct {
+	tokenURL      string
+	refreshBefore time.Duration
 }
 
 // state is one immutable snapshot of the credential.
@@ -162,7 +170,27 @@ func newSource(dir string, opts Options) *Source {
 	if dir != "" {
 		log = log.With("dir", dir)
 	}
-	return &Source{dir: dir, opts: opts, now: opts.Now, log: log, writeFile: store.WriteFile}
+	s := &Source{dir: dir, opts: opts, now: opts.Now, log: log, writeFile: store.WriteFile}
+	s.ep.Store(&tokenEndpoint{opts.TokenURL, opts.RefreshBefore})
+	return s
+}
+
+// SetEndpoint changes the token endpoint and how long before expiry the
+// token is refreshed, as Options.TokenURL and Options.RefreshBefore do
+// ("" and 0 mean their defaults). The token and everything else the Source
+// knows are kept; a refresh under way finishes with the old endpoint.
+func (s *Source) SetEndpoint(tokenURL string, refreshBefore time.Duration) {
+	o := Options{TokenURL: tokenURL, RefreshBefore: refreshBefore}.withDefaults()
+	old := s.ep.Swap(&tokenEndpoint{o.TokenURL, o.RefreshBefore})
+	if s.static || old.refreshBefore == o.RefreshBefore {
+		return
+	}
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	cur := s.cur.Load()
+	next := *cur
+	next.refreshAt = s.refreshAt(cur.tok.ExpiresAt, cur.refresh != "")
+	s.cur.Store(&next)
 }
 
 // newState builds the snapshot of a parsed file.
@@ -189,7 +217,7 @@ func (s *Source) refreshAt(expires time.Time, canRefresh bool) time.Time {
 	case !canRefresh:
 		return expires // nothing to do before it expires
 	default:
-		return expires.Add(-s.opts.RefreshBefore)
+		return expires.Add(-s.ep.Load().refreshBefore)
 	}
 }
 
@@ -255,6 +283,17 @@ func (s *Source) Token(ctx context.Context) (Token, error) {
 		return st.tok, nil
 	}
 	return s.renew(ctx, st)
+}
+
+// Peek returns the current access token without waiting and without
+// refreshing it: due reports that Token would refresh it first (it expires
+// within RefreshBefore, or a failed refresh is to be tried again), usable
+// that it has not expired yet and can still be sent. While the token is
+// fresh this is an atomic load and a time comparison.
+func (s *Source) Peek() (tok Token, due, usable bool) {
+	st := s.cur.Load()
+	now := s.now()
+	return st.tok, !now.Before(st.refreshAt), valid(st.tok, now)
 }
 
 // renew is Token's slow path, kept apart so the fast path stays small.

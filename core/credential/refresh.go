@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -218,7 +220,7 @@ func (s *Source) exchange(ctx context.Context, refresh string) (tokenResponse, e
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.opts.TokenURL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.ep.Load().tokenURL, bytes.NewReader(body))
 	if err != nil {
 		return tokenResponse{}, err
 	}
@@ -226,7 +228,7 @@ func (s *Source) exchange(ctx context.Context, refresh string) (tokenResponse, e
 	req.Header.Set("Accept", "application/json")
 	resp, err := s.opts.HTTPClient.Do(req)
 	if err != nil {
-		return tokenResponse{}, err
+		return tokenResponse{}, unreachable(req.URL.Host, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -255,6 +257,20 @@ func (s *Source) exchange(ctx context.Context, refresh string) (tokenResponse, e
 		return tokenResponse{}, errors.New("token response has no access_token")
 	}
 	return tr, nil
+}
+
+// unreachable says, for a person, why the token endpoint at host gave no
+// answer: err is what the HTTP client returned.
+func unreachable(host string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return fmt.Errorf("the token endpoint (%s) did not answer in time: %w", host, err)
+	}
+	return fmt.Errorf("can't reach the token endpoint (%s): %w", host, err)
 }
 
 // oauthError reads the error code and description of an OAuth error body

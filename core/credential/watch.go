@@ -18,7 +18,9 @@ const debounce = 100 * time.Millisecond
 // (from Watch's goroutine, one call at a time) about 100ms after the last
 // change of a credential file in dir, with dir as given. Directories are
 // watched rather than files because Claude Code replaces its file by
-// renaming a new one over it. A directory that does not exist is logged and
+// renaming a new one over it. Once the directories are watched, onChange is
+// called once for each of them, so that a change made while Watch was
+// starting is not missed. A directory that does not exist is logged and
 // skipped (it is not picked up if it appears later). Watch returns nil when
 // ctx is done, or an error when it cannot watch at all.
 func Watch(ctx context.Context, dirs []string, onChange func(dir string), log *slog.Logger) error {
@@ -45,6 +47,12 @@ func watch(ctx context.Context, dirs []string, onChange func(dir string), log *s
 			continue
 		}
 		given[clean] = d
+	}
+	// A change made before the watches were in place raised no event.
+	for _, d := range dirs {
+		if _, ok := given[filepath.Clean(d)]; ok && ctx.Err() == nil {
+			onChange(d)
+		}
 	}
 	if ready != nil {
 		ready()

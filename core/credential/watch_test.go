@@ -29,6 +29,13 @@ func TestWatch(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("watch returned early: %v", err)
 	}
+	// Once watching, every watched directory is read once: a change made
+	// while the watch was starting raised no event.
+	for _, want := range []string{other, creds} {
+		if got := <-calls; got != want {
+			t.Errorf("first calls: onChange(%q), want onChange(%q)", got, want)
+		}
+	}
 
 	// A file that is not a credential file, changed first: were it reported,
 	// its report would come first (its debounce ends first).
