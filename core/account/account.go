@@ -1,7 +1,11 @@
 // Package account keeps the pool of Claude accounts: which can take a
-// request now, which is cooling down until when, and which strategy picks
-// among the available ones. Cooldowns are data with an end time compared
-// against a clock; one timer announces the earliest end.
+// request now, which is cooling down until when, which is failing and when
+// it is tried again, and which strategy picks among the available ones.
+// Cooldowns and retries are data with an end time compared against a
+// clock; one timer announces the earliest end.
+//
+// An Account's state changes only through its own methods; the Pool calls
+// them, decides what is worth announcing, and publishes the events.
 package account
 
 import (
@@ -18,6 +22,10 @@ import (
 // Credential is where an account gets its access token; *credential.Source
 // implements it.
 type Credential interface {
+	// Peek returns the current access token without waiting: due says it
+	// should be refreshed (Token would refresh it first), usable that it
+	// has not expired and can still be sent.
+	Peek() (tok credential.Token, due, usable bool)
 	// Token returns a usable access token, refreshing it when it is about
 	// to expire.
 	Token(ctx context.Context) (credential.Token, error)
@@ -35,16 +43,22 @@ const (
 	errorState
 )
 
+// Backoff of a failing account: the first retry comes after firstRetry,
+// each further one after twice the wait before, up to maxRetry.
+const (
+	firstRetry = 30 * time.Second
+	maxRetry   = 5 * time.Minute
+)
+
 // Account is one subscription in the pool. Its availability is read with
 // atomics on the request path; the mutex guards the descriptive state that
 // snapshots and cooldown bookkeeping touch.
 type Account struct {
 	// Name and Dir come from the configuration and never change; a
-	// renamed or moved account is a new Account.
+	// renamed account is a new Account that carries the old one's state
+	// (see Renamed).
 	Name string
 	Dir  string
-
-	cred Credential // nil while the credentials cannot be read
 
 	// Request path: lock-free.
 	disabled  atomic.Bool
@@ -53,24 +67,28 @@ type Account struct {
 	hasModels atomic.Bool  // model-scoped cooldowns exist; check them under mu
 	requests  atomic.Int64 // upstream attempts since start
 	inflight  atomic.Int64 // requests being served now
+	renewing  atomic.Bool  // a background token refresh runs (Pool.Renew)
 
 	mu        sync.Mutex
-	until     time.Time // end of the current cooldown or pause
-	announced bool      // a cooldown_started event was sent for until
-	reason    string
+	cred      Credential // nil while the credentials cannot be read
+	until     time.Time  // end of the current cooldown or pause
+	announced bool       // a cooldown_started event was sent for until
+	reason    string     // why the account rests or needs a login
 	window    string
 	lastError string
+	replaced  string               // the token a refresh after a rejection produced: if it is rejected too, the login is dead
+	retryAt   time.Time            // errorState: when the account is tried again (zero: not by itself)
+	backoff   time.Duration        // errorState: the wait before retryAt
+	retrying  bool                 // errorState: a retry is under way; its failure doubles the backoff
 	models    map[string]time.Time // model family → cooldown end
 	modelsAnn map[string]bool      // model cooldowns announced
 	fiveHour  ratelimit.Window
 	sevenDay  ratelimit.Window
 }
 
-// SetEnabled takes the account in or out of rotation.
-func (a *Account) SetEnabled(on bool) { a.disabled.Store(!on) }
-
 // New returns an enabled account reading its token from cred. A nil cred
-// makes an account in the error state with reason err.
+// makes an account in the error state with reason err (the daemon tries to
+// read its credentials again now and then).
 func New(name, dir string, cred Credential, err error) *Account {
 	a := &Account{Name: name, Dir: dir, cred: cred}
 	if cred == nil {
@@ -81,6 +99,38 @@ func New(name, dir string, cred Credential, err error) *Account {
 	}
 	return a
 }
+
+// Renamed returns a new account named name that carries everything a knows
+// (credentials, state, cooldowns, counters, learnt windows). Requests still
+// in flight on a finish there. Calls on a after Renamed are not carried.
+func (a *Account) Renamed(name string) *Account {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := &Account{
+		Name: name, Dir: a.Dir, cred: a.cred,
+		until: a.until, announced: a.announced, reason: a.reason, window: a.window,
+		lastError: a.lastError, retryAt: a.retryAt, backoff: a.backoff,
+		fiveHour: a.fiveHour, sevenDay: a.sevenDay,
+	}
+	if a.models != nil {
+		b.models, b.modelsAnn = map[string]time.Time{}, map[string]bool{}
+		for k, v := range a.models {
+			b.models[k] = v
+		}
+		for k, v := range a.modelsAnn {
+			b.modelsAnn[k] = v
+		}
+	}
+	b.disabled.Store(a.disabled.Load())
+	b.broken.Store(a.broken.Load())
+	b.notBefore.Store(a.notBefore.Load())
+	b.hasModels.Store(a.hasModels.Load())
+	b.requests.Store(a.requests.Load())
+	return b
+}
+
+// SetEnabled takes the account in or out of rotation.
+func (a *Account) SetEnabled(on bool) { a.disabled.Store(!on) }
 
 // Credential returns where the account gets its token, or nil when its
 // credentials could not be read.
@@ -109,6 +159,12 @@ func (a *Account) AvailableFor(now time.Time, family string) bool {
 	defer a.mu.Unlock()
 	end, ok := a.models[family]
 	return !ok || !now.Before(end)
+}
+
+// usable reports whether the account is enabled and not broken: it takes
+// requests now or after a rest.
+func (a *Account) usable() bool {
+	return !a.disabled.Load() && a.broken.Load() == okState
 }
 
 // Requests reports how many requests were sent upstream on the account.
@@ -181,7 +237,10 @@ func (a *Account) rest(v ratelimit.Verdict, family string, now time.Time) (annou
 		return false
 	}
 	wasResting := now.Before(a.until)
-	a.until, a.reason, a.window = v.Until, v.Reason, v.Window
+	a.until, a.window = v.Until, v.Window
+	if a.broken.Load() == okState {
+		a.reason = v.Reason
+	}
 	a.notBefore.Store(v.Until.UnixNano())
 	// Short pauses (throttles, overload) are not cooldowns a person needs
 	// to hear about; a spent account is.
@@ -199,7 +258,10 @@ func (a *Account) ended(now time.Time) (account bool, models []string) {
 	defer a.mu.Unlock()
 	if !a.until.IsZero() && !now.Before(a.until) {
 		account = a.announced
-		a.until, a.announced, a.reason, a.window = time.Time{}, false, "", ""
+		a.until, a.announced, a.window = time.Time{}, false, ""
+		if a.broken.Load() == okState {
+			a.reason = ""
+		}
 	}
 	for f, end := range a.models {
 		if !now.Before(end) {
@@ -214,7 +276,23 @@ func (a *Account) ended(now time.Time) (account bool, models []string) {
 	return account, models
 }
 
-// nextEnd is the earliest future end of any rest, or zero.
+// clearRests ends every cooldown and pause now; it reports whether an
+// announced cooldown was cut short.
+func (a *Account) clearRests(now time.Time) (announced bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	announced = a.announced && now.Before(a.until)
+	a.until, a.announced, a.window = time.Time{}, false, ""
+	if a.broken.Load() == okState {
+		a.reason = ""
+	}
+	a.models, a.modelsAnn = nil, nil
+	a.hasModels.Store(false)
+	a.notBefore.Store(0)
+	return announced
+}
+
+// nextEnd is the earliest future end of any rest or retry wait, or zero.
 func (a *Account) nextEnd() time.Time {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -223,6 +301,9 @@ func (a *Account) nextEnd() time.Time {
 		if next.IsZero() || end.Before(next) {
 			next = end
 		}
+	}
+	if !a.retryAt.IsZero() && (next.IsZero() || a.retryAt.Before(next)) {
+		next = a.retryAt
 	}
 	return next
 }
@@ -236,6 +317,114 @@ func (a *Account) restingUntil(now time.Time) (time.Time, bool) {
 		return a.until, a.announced
 	}
 	return time.Time{}, false
+}
+
+// modelUntil is when family's cooldown ends, or zero.
+func (a *Account) modelUntil(family string) time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.models[family]
+}
+
+// needLogin marks the account as needing a new login for reason. It
+// reports whether that is news (it did not need one before).
+func (a *Account) needLogin(reason string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.reason, a.lastError = reason, reason
+	a.retryAt, a.backoff, a.retrying = time.Time{}, 0, false
+	return a.broken.Swap(needsLoginState) != needsLoginState
+}
+
+// fail puts the account in the error state for err: it is tried again
+// after a backoff that starts at firstRetry and doubles up to maxRetry. A
+// failure while already failing, before the retry is due, only updates
+// the message; one at or after the retry (the retry failed) doubles the
+// backoff. An account that needs a login stays so. fail reports whether
+// the account entered the error state now, and the time of the next retry.
+func (a *Account) fail(err error, now time.Time) (entered bool, retry time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.lastError = err.Error()
+	switch a.broken.Load() {
+	case needsLoginState:
+		return false, time.Time{}
+	case errorState:
+		if !a.retrying && now.Before(a.retryAt) {
+			return false, a.retryAt
+		}
+		a.backoff = min(2*a.backoff, maxRetry)
+		if a.backoff == 0 {
+			a.backoff = firstRetry
+		}
+	default:
+		a.backoff = firstRetry
+		entered = true
+	}
+	a.retryAt, a.retrying = now.Add(a.backoff), false
+	if a.cred == nil {
+		a.retryAt = time.Time{} // nothing to retry with: a change of its credentials ends it
+	}
+	a.reason = ""
+	a.broken.Store(errorState)
+	return entered, a.retryAt
+}
+
+// noteError records err (a failed upstream connection, say) without
+// changing the account's state.
+func (a *Account) noteError(err error) {
+	a.mu.Lock()
+	a.lastError = err.Error()
+	a.mu.Unlock()
+}
+
+// retryDue reports whether a failing account with credentials is due to be
+// tried again at now. If so the retry is under way: its outcome decides
+// what follows (fail doubles the backoff), and a retry that never reports
+// is made again after the same backoff.
+func (a *Account) retryDue(now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.broken.Load() != errorState || a.cred == nil || a.retryAt.IsZero() || now.Before(a.retryAt) {
+		return false
+	}
+	a.retryAt, a.retrying = now.Add(max(a.backoff, firstRetry)), true
+	return true
+}
+
+// retryNow makes a failing account due for a retry at once (Check again).
+func (a *Account) retryNow(now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.broken.Load() != errorState || a.cred == nil {
+		return false
+	}
+	a.retryAt = now
+	return true
+}
+
+// heal puts an account that needed a login or was failing back into
+// rotation, with cred when it is not nil; now tells whether a cooldown's
+// reason still holds. It reports the broken state it left: okState when it
+// was fine, or when it has no credentials to work with.
+func (a *Account) heal(cred Credential, now time.Time) (was int32) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if cred != nil {
+		a.cred = cred
+	}
+	if a.cred == nil {
+		return okState // nothing to heal with
+	}
+	was = a.broken.Swap(okState)
+	if was != okState {
+		a.lastError = ""
+		a.retryAt, a.backoff, a.retrying = time.Time{}, 0, false
+		if !now.Before(a.until) {
+			a.reason = ""
+		}
+	}
+	return was
 }
 
 // Snapshot describes the account for the control API.
@@ -266,6 +455,10 @@ func (a *Account) Snapshot(now time.Time) control.Account {
 		s.State, s.Reason = control.StateNeedsLogin, a.reason
 	case a.broken.Load() == errorState:
 		s.State, s.Reason = control.StateError, a.lastError
+		if !a.retryAt.IsZero() {
+			t := a.retryAt
+			s.RetryAt = &t
+		}
 	default:
 		if now.Before(a.until) {
 			t := a.until

@@ -1,6 +1,7 @@
 package account
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,8 +10,10 @@ import (
 	"time"
 
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/credential"
 	"github.com/maxrouter/maxrouter/core/event"
 	"github.com/maxrouter/maxrouter/core/ratelimit"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
 // ErrUnknown is returned for an account name the pool does not hold.
@@ -19,24 +22,35 @@ var ErrUnknown = errors.New("no such account")
 // ExhaustedError is returned by Pick when no account can take the request.
 type ExhaustedError struct {
 	// Until is the soonest time an account comes back by itself; zero when
-	// none will (every account needs a login, is broken or disabled).
+	// none will (every account needs a login, is failing or disabled).
 	Until time.Time
 	// Account is the account that comes back first.
 	Account string
+	// Cooling is true when that account is cooling down after reaching a
+	// limit, false when it is only paused for a moment (throttled,
+	// overloaded) or merely tried already by this request.
+	Cooling bool
 	// Accounts counts the accounts in the pool.
 	Accounts int
+	// At is when the pool was asked; Error writes times relative to it,
+	// in its location.
+	At time.Time
 }
 
 // Error says why no account can take the request and, when one rests,
-// which comes back first.
+// which comes back first and when, in At's time zone.
 func (e *ExhaustedError) Error() string {
 	switch {
 	case e.Accounts == 0:
 		return "no accounts configured"
 	case e.Until.IsZero():
 		return "no account can take requests (all need a login, are disabled or failing)"
+	case !e.Until.After(e.At):
+		return "every available account was tried for this request and none could answer it"
+	case e.Cooling:
+		return fmt.Sprintf("every account is at its limit; %s is back %s", e.Account, words.Back(e.Until, e.At))
 	}
-	return fmt.Sprintf("every account is at its limit; %s comes back at %s", e.Account, e.Until.Format(time.RFC3339))
+	return fmt.Sprintf("every account is paused for a moment (throttled or overloaded); %s is tried again %s", e.Account, words.In(e.Until, e.At))
 }
 
 // Options configure a Pool.
@@ -53,6 +67,11 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// renewTimeout bounds a token refresh the pool runs in the background (a
+// retry of a failing account, or Renew). The credential bounds the refresh
+// itself; this only ends the wait.
+const renewTimeout = 90 * time.Second
+
 // Pool holds the accounts and picks one per request. Pick and Observe are
 // safe for concurrent use and hold no lock across I/O.
 type Pool struct {
@@ -63,6 +82,14 @@ type Pool struct {
 	policy   atomic.Pointer[policyBox]
 	affinity atomic.Bool
 	sessions sessions
+	ctx      context.Context // ends with Close: background refreshes
+	cancel   context.CancelFunc
+	bg       sync.WaitGroup // background refreshes
+
+	// emit orders state changes with the events that announce them: each
+	// change, its events and the pool check after it happen under emit,
+	// so subscribers see events in the order of the changes.
+	emit sync.Mutex
 
 	mu        sync.Mutex // guards the fields below
 	timer     *time.Timer
@@ -94,6 +121,7 @@ func NewPool(o Options) (*Pool, error) {
 	}
 	p.affinity.Store(o.Affinity)
 	p.accounts.Store(new([]*Account))
+	p.ctx, p.cancel = context.WithCancel(context.Background())
 	return p, nil
 }
 
@@ -123,18 +151,15 @@ func (p *Pool) SetAffinity(on bool) {
 }
 
 // SetAccounts replaces the accounts, in priority order. Callers pass the
-// same *Account for an account that stays, so its state survives.
+// same *Account (or its Renamed successor) for an account that stays, so
+// its state survives; sessions stay with their account by name.
 func (p *Pool) SetAccounts(accounts []*Account) {
 	cp := append([]*Account(nil), accounts...)
 	p.accounts.Store(&cp)
-	p.sessions.clear()
-	now := p.now()
-	p.mu.Lock()
-	p.exhausted = len(cp) > 0 && p.exhaustedLocked(now)
-	p.mu.Unlock()
 	for _, a := range cp {
 		p.arm(a.nextEnd())
 	}
+	p.change(func(time.Time) {})
 }
 
 // Accounts returns the accounts in priority order.
@@ -188,30 +213,28 @@ func (p *Pool) Pick(r *Request) (*Account, error) {
 		}
 		return a, nil
 	}
-	p.checkExhausted(now)
+	p.change(func(time.Time) {})
 	return nil, p.exhaustion(now, r.Family, accounts)
 }
 
 // exhaustion describes why nothing is available for family.
 func (p *Pool) exhaustion(now time.Time, family string, accounts []*Account) *ExhaustedError {
-	e := &ExhaustedError{Accounts: len(accounts)}
+	e := &ExhaustedError{Accounts: len(accounts), At: now}
 	for _, a := range accounts {
-		if a.disabled.Load() || a.broken.Load() != okState {
+		if !a.usable() {
 			continue
 		}
-		back, _ := a.restingUntil(now)
+		back, cooling := a.restingUntil(now)
 		if family != "" {
-			a.mu.Lock()
-			if end, ok := a.models[family]; ok && end.After(back) {
-				back = end
+			if end := a.modelUntil(family); end.After(back) {
+				back, cooling = end, true
 			}
-			a.mu.Unlock()
 		}
 		if back.IsZero() {
 			back = now // available, merely tried already
 		}
 		if e.Until.IsZero() || back.Before(e.Until) {
-			e.Until, e.Account = back, a.Name
+			e.Until, e.Account, e.Cooling = back, a.Name, cooling
 		}
 	}
 	return e
@@ -227,89 +250,178 @@ func (p *Pool) Observe(a *Account, in ratelimit.Info, v ratelimit.Verdict, famil
 	default:
 		return
 	}
-	now := p.now()
-	announce := a.rest(v, family, now)
-	p.arm(v.Until)
-	if announce {
-		until := v.Until
-		e := event.Event{Type: event.CooldownStarted, Account: a.Name, Until: &until, Reason: v.Reason, Window: v.Window, At: now}
-		if v.Kind == ratelimit.ModelSpent {
-			e.Model = family
+	p.change(func(now time.Time) {
+		announce := a.rest(v, family, now)
+		p.arm(v.Until)
+		if announce {
+			until := v.Until
+			e := event.Event{Type: event.CooldownStarted, Account: a.Name, Until: &until, Reason: v.Reason, Window: v.Window, At: now}
+			if v.Kind == ratelimit.ModelSpent {
+				e.Model = family
+			}
+			p.log.Info("cooldown started", "account", a.Name, "until", until.Format(time.RFC3339), "reason", v.Reason)
+			p.bus.Publish(e)
+		} else if v.Kind != ratelimit.ModelSpent {
+			p.log.Debug("account paused", "account", a.Name, "until", v.Until.Format(time.RFC3339), "reason", v.Reason)
 		}
-		p.log.Info("cooldown started", "account", a.Name, "until", until.Format(time.RFC3339), "reason", v.Reason)
-		p.bus.Publish(e)
-	} else if v.Kind != ratelimit.ModelSpent {
-		p.log.Debug("account paused", "account", a.Name, "until", v.Until.Format(time.RFC3339), "reason", v.Reason)
-	}
-	p.checkExhausted(now)
+	})
 }
 
 // NeedsLogin marks a as needing a new login, for reason.
 func (p *Pool) NeedsLogin(a *Account, reason string) {
-	a.mu.Lock()
-	a.reason, a.lastError = reason, reason
-	a.mu.Unlock()
-	if a.broken.Swap(needsLoginState) == needsLoginState {
-		return
-	}
-	now := p.now()
-	p.log.Warn("account needs a new login", "account", a.Name, "reason", reason)
-	p.bus.Publish(event.Event{Type: event.NeedsLogin, Account: a.Name, Reason: reason, At: now})
-	p.checkExhausted(now)
+	p.change(func(now time.Time) {
+		if !a.needLogin(reason) {
+			return
+		}
+		p.log.Warn("account needs a new login", "account", a.Name, "reason", reason)
+		p.bus.Publish(event.Event{Type: event.NeedsLogin, Account: a.Name, Reason: reason, At: now})
+	})
 }
 
-// Failed records that a could not be used (unreadable credentials, a
-// failing refresh). With broken set the account leaves rotation until
-// SetCredential gives it working credentials again.
-func (p *Pool) Failed(a *Account, err error, broken bool) {
-	a.mu.Lock()
-	a.lastError = err.Error()
-	a.mu.Unlock()
-	if broken && a.broken.Swap(errorState) != errorState {
-		p.log.Warn("account failing", "account", a.Name, "err", err)
-		p.checkExhausted(p.now())
+// Failed puts a into the error state for err: out of rotation, tried
+// again by itself after a backoff (30 s, doubling up to 5 min) when it has
+// credentials, or when its credentials change (see SetCredential). An
+// error wrapping credential.ErrNeedsLogin marks it as needing a login
+// instead.
+func (p *Pool) Failed(a *Account, err error) {
+	if errors.Is(err, credential.ErrNeedsLogin) {
+		p.NeedsLogin(a, err.Error())
+		return
 	}
+	p.change(func(now time.Time) {
+		entered, retry := a.fail(err, now)
+		p.arm(retry)
+		if !entered {
+			return
+		}
+		p.log.Warn("account failing", "account", a.Name, "err", err, "retry_at", retry)
+		e := event.Event{Type: event.Error, Account: a.Name, Reason: err.Error(), At: now}
+		if !retry.IsZero() {
+			e.Until = &retry
+		}
+		p.bus.Publish(e)
+	})
 }
+
+// NoteError records err as a's last error (an upstream connection that
+// failed, say) without taking it out of rotation.
+func (p *Pool) NoteError(a *Account, err error) { a.noteError(err) }
 
 // SetCredential gives a (new or re-read) working credentials and puts it
 // back into rotation if it needed a login or was failing.
 func (p *Pool) SetCredential(a *Account, cred Credential) {
-	a.mu.Lock()
-	a.cred = cred
-	a.lastError = ""
-	if a.broken.Load() == needsLoginState {
-		a.reason = ""
+	p.change(func(now time.Time) { p.healed(a, a.heal(cred, now), now) })
+}
+
+// Working tells the pool that a's credentials work (a token was fetched or
+// refreshed): an account that was failing is back in rotation.
+func (p *Pool) Working(a *Account) {
+	if a.broken.Load() != errorState {
+		return
 	}
-	a.mu.Unlock()
-	if a.broken.Swap(okState) != okState {
+	p.change(func(now time.Time) {
+		if a.broken.Load() == errorState {
+			p.healed(a, a.heal(nil, now), now)
+		}
+	})
+}
+
+// healed announces that a left the broken state was; p.emit is held.
+func (p *Pool) healed(a *Account, was int32, now time.Time) {
+	switch was {
+	case needsLoginState:
+		p.log.Info("account logged in again", "account", a.Name)
+		p.bus.Publish(event.Event{Type: event.LoginCompleted, Account: a.Name, At: now})
+	case errorState:
 		p.log.Info("account usable again", "account", a.Name)
-		p.checkExhausted(p.now())
+		p.bus.Publish(event.Event{Type: event.ErrorCleared, Account: a.Name, At: now})
 	}
 }
 
-// Refreshed announces that a's access token was refreshed.
+// Refreshed announces that a's access token was refreshed; a failing
+// account is back in rotation.
 func (p *Pool) Refreshed(a *Account) {
 	p.bus.Publish(event.Event{Type: event.Refreshed, Account: a.Name, At: p.now()})
+	p.Working(a)
 }
 
-// Reset ends the named account's cooldowns and pauses now.
+// Renew refreshes a's token in the background, once at a time per account,
+// and records the outcome: Working on success, Failed otherwise (a
+// transient failure while the token still works is no failure: the
+// credential keeps the token and tries again later). With stale set, the
+// upstream rejected that token: it is replaced even if it has not expired.
+func (p *Pool) Renew(a *Account, stale string) {
+	if !a.renewing.CompareAndSwap(false, true) {
+		return
+	}
+	p.bg.Go(func() {
+		defer a.renewing.Store(false)
+		p.renew(a, stale)
+	})
+}
+
+// renew fetches a's token (refreshing it when due, or replacing stale)
+// and records the outcome.
+func (p *Pool) renew(a *Account, stale string) {
+	cred := a.Credential()
+	if cred == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, renewTimeout)
+	defer cancel()
+	var err error
+	var tok credential.Token
+	if stale != "" {
+		tok, err = cred.Refresh(ctx, stale)
+		if err == nil {
+			a.mu.Lock()
+			a.replaced = tok.Access
+			a.mu.Unlock()
+		}
+	} else {
+		_, err = cred.Token(ctx)
+	}
+	if err != nil {
+		if p.ctx.Err() == nil {
+			p.Failed(a, err)
+		}
+		return
+	}
+	p.Working(a)
+}
+
+// Rejected tells the pool that the upstream rejected a's access token tok
+// (401). Unless tok is itself the replacement of a token rejected before,
+// a fresh token is fetched in the background (Renew) and Rejected reports
+// true: try the account again later. When the replacement is rejected too,
+// the login is dead: a needs a new login, and Rejected reports false.
+func (p *Pool) Rejected(a *Account, tok string) bool {
+	a.mu.Lock()
+	dead := a.replaced != "" && a.replaced == tok
+	a.mu.Unlock()
+	if dead {
+		p.NeedsLogin(a, "access token rejected right after a refresh: log in again")
+		return false
+	}
+	p.Renew(a, tok)
+	return true
+}
+
+// Reset ends the named account's cooldowns and pauses now and, when it is
+// failing, tries it again at once (the settings window's Check again).
 func (p *Pool) Reset(name string) error {
 	a := p.Lookup(name)
 	if a == nil {
 		return fmt.Errorf("%w: %q", ErrUnknown, name)
 	}
-	now := p.now()
-	a.mu.Lock()
-	announced := a.announced && now.Before(a.until)
-	a.until, a.announced, a.reason, a.window = time.Time{}, false, "", ""
-	a.models, a.modelsAnn = nil, nil
-	a.hasModels.Store(false)
-	a.notBefore.Store(0)
-	a.mu.Unlock()
-	if announced {
-		p.bus.Publish(event.Event{Type: event.CooldownEnded, Account: a.Name, Reason: "reset by hand", At: now})
-	}
-	p.checkExhausted(now)
+	p.change(func(now time.Time) {
+		if a.clearRests(now) {
+			p.bus.Publish(event.Event{Type: event.CooldownEnded, Account: a.Name, Reason: "reset by hand", At: now})
+		}
+		if a.retryNow(now) && a.retryDue(now) {
+			p.Renew(a, "")
+		}
+	})
 	return nil
 }
 
@@ -324,14 +436,16 @@ func (p *Pool) Snapshots() []control.Account {
 	return out
 }
 
-// Close stops the cooldown timer.
+// Close stops the timer and the background refreshes, and waits for them.
 func (p *Pool) Close() {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.closed = true
 	if p.timer != nil {
 		p.timer.Stop()
 	}
+	p.mu.Unlock()
+	p.cancel()
+	p.bg.Wait()
 }
 
 // arm makes sure the timer fires no later than at. One timer serves every
@@ -354,31 +468,48 @@ func (p *Pool) arm(at time.Time) {
 	}
 }
 
-// tick ends the rests that are over, announces them, and re-arms.
+// tick ends the rests that are over and announces them, starts the retries
+// that are due, and re-arms.
 func (p *Pool) tick() {
-	now := p.now()
 	p.mu.Lock()
 	p.timerAt = time.Time{}
 	p.mu.Unlock()
 	var next time.Time
-	for _, a := range p.Accounts() {
-		acct, models := a.ended(now)
-		if acct {
-			p.log.Info("cooldown ended", "account", a.Name)
-			p.bus.Publish(event.Event{Type: event.CooldownEnded, Account: a.Name, At: now})
+	p.change(func(now time.Time) {
+		for _, a := range p.Accounts() {
+			acct, models := a.ended(now)
+			if acct {
+				p.log.Info("cooldown ended", "account", a.Name)
+				p.bus.Publish(event.Event{Type: event.CooldownEnded, Account: a.Name, At: now})
+			}
+			for _, m := range models {
+				p.bus.Publish(event.Event{Type: event.CooldownEnded, Account: a.Name, Model: m, At: now})
+			}
+			if a.retryDue(now) {
+				p.log.Info("trying a failing account again", "account", a.Name)
+				p.Renew(a, "")
+			}
+			if end := a.nextEnd(); !end.IsZero() && (next.IsZero() || end.Before(next)) {
+				next = end
+			}
 		}
-		for _, m := range models {
-			p.bus.Publish(event.Event{Type: event.CooldownEnded, Account: a.Name, Model: m, At: now})
-		}
-		if end := a.nextEnd(); !end.IsZero() && (next.IsZero() || end.Before(next)) {
-			next = end
-		}
-	}
-	p.checkExhausted(now)
+	})
 	p.arm(next)
 }
 
-// checkExhausted announces the pool running dry or recovering.
+// change runs fn, which changes accounts and publishes the events that say
+// so, then announces the pool running dry or recovering: all under p.emit,
+// so that events go out in the order of the changes they describe.
+func (p *Pool) change(fn func(now time.Time)) {
+	p.emit.Lock()
+	defer p.emit.Unlock()
+	now := p.now()
+	fn(now)
+	p.checkExhausted(now)
+}
+
+// checkExhausted announces the pool running dry or recovering; p.emit is
+// held.
 func (p *Pool) checkExhausted(now time.Time) {
 	p.mu.Lock()
 	was := p.exhausted
@@ -408,7 +539,7 @@ func (p *Pool) exhaustedLocked(now time.Time) bool {
 		if a.Available(now) {
 			return false
 		}
-		if a.disabled.Load() || a.broken.Load() != okState {
+		if !a.usable() {
 			continue
 		}
 		if _, cooling := a.restingUntil(now); !cooling {

@@ -21,6 +21,9 @@ type fakeCred struct{ tok string }
 func (f fakeCred) Token(context.Context) (credential.Token, error) {
 	return credential.Token{Access: f.tok}, nil
 }
+func (f fakeCred) Peek() (credential.Token, bool, bool) {
+	return credential.Token{Access: f.tok}, false, true
+}
 func (f fakeCred) Refresh(context.Context, string) (credential.Token, error) {
 	return credential.Token{Access: f.tok}, nil
 }
@@ -40,6 +43,43 @@ func newPool(t *testing.T, strategy string, names ...string) (*Pool, *event.Bus,
 	}
 	p.SetAccounts(accts)
 	return p, bus, accts
+}
+
+// follower reads the events published on a bus, in order.
+type follower struct {
+	sub *event.Sub
+	buf []event.Event
+}
+
+// follow returns a follower of the events published on bus from now on.
+func follow(t *testing.T, bus *event.Bus) *follower {
+	t.Helper()
+	f := &follower{sub: bus.Subscribe("")}
+	t.Cleanup(f.sub.Close)
+	return f
+}
+
+// next returns the next event, waiting for it.
+func (f *follower) next(t *testing.T) event.Event {
+	t.Helper()
+	for len(f.buf) == 0 {
+		<-f.sub.Ready()
+		es, _ := f.sub.Next()
+		f.buf = es
+	}
+	e := f.buf[0]
+	f.buf = f.buf[1:]
+	return e
+}
+
+// none fails t when an event is pending.
+func (f *follower) none(t *testing.T) {
+	t.Helper()
+	es, _ := f.sub.Next()
+	for _, e := range append(f.buf, es...) {
+		t.Errorf("unexpected event %+v", e)
+	}
+	f.buf = nil
 }
 
 func pickNames(t *testing.T, p *Pool, r *Request, n int) []string {
@@ -141,14 +181,13 @@ func TestSessionAffinity(t *testing.T) {
 func TestCooldownLifecycle(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, bus, accts := newPool(t, "priority", "work", "personal")
-		events, cancel := bus.Subscribe(16)
-		defer cancel()
+		events := follow(t, bus)
 		start := time.Now()
 		p.Observe(accts[0], ratelimit.Info{}, spent(start.Add(90*time.Minute)), "")
 		if got := pickNames(t, p, &Request{}, 1)[0]; got != "personal" {
 			t.Fatalf("pick while work cools = %s, want personal", got)
 		}
-		e := <-events
+		e := events.next(t)
 		if e.Type != event.CooldownStarted || e.Account != "work" || !e.Until.Equal(start.Add(90*time.Minute)) || e.Window != ratelimit.FiveHour {
 			t.Errorf("event = %+v, want cooldown_started for work until +90m", e)
 		}
@@ -161,7 +200,7 @@ func TestCooldownLifecycle(t *testing.T) {
 		// The timer ends it with no request arriving.
 		time.Sleep(90*time.Minute + time.Millisecond)
 		synctest.Wait()
-		e = <-events
+		e = events.next(t)
 		if e.Type != event.CooldownEnded || e.Account != "work" {
 			t.Errorf("event = %+v, want cooldown_ended for work", e)
 		}
@@ -171,19 +210,14 @@ func TestCooldownLifecycle(t *testing.T) {
 		if got := pickNames(t, p, &Request{}, 1)[0]; got != "work" {
 			t.Errorf("pick after cooldown = %s, want work", got)
 		}
-		select {
-		case e := <-events:
-			t.Errorf("unexpected event %+v", e)
-		default:
-		}
+		events.none(t)
 	})
 }
 
 func TestShortPausesAreQuiet(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, bus, accts := newPool(t, "priority", "a", "b")
-		events, cancel := bus.Subscribe(16)
-		defer cancel()
+		events := follow(t, bus)
 		now := time.Now()
 		p.Observe(accts[0], ratelimit.Info{}, ratelimit.Verdict{Kind: ratelimit.Throttled, Until: now.Add(5 * time.Second), Reason: "rate limited"}, "")
 		p.Observe(accts[1], ratelimit.Info{}, ratelimit.Verdict{Kind: ratelimit.Overloaded, Until: now.Add(10 * time.Second), Reason: "overloaded"}, "")
@@ -197,25 +231,20 @@ func TestShortPausesAreQuiet(t *testing.T) {
 		if got := pickNames(t, p, &Request{}, 1)[0]; got != "a" {
 			t.Errorf("pick after pause = %s, want a", got)
 		}
-		select {
-		case e := <-events:
-			t.Errorf("short pauses sent event %+v, want none", e)
-		default:
-		}
+		events.none(t)
 	})
 }
 
 func TestAllExhaustedAndRecovered(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, bus, accts := newPool(t, "round-robin", "a", "b")
-		events, cancel := bus.Subscribe(16)
-		defer cancel()
+		events := follow(t, bus)
 		now := time.Now()
 		p.Observe(accts[0], ratelimit.Info{}, spent(now.Add(2*time.Hour)), "")
 		p.Observe(accts[1], ratelimit.Info{}, spent(now.Add(time.Hour)), "")
 		var got []event.Type
 		for range 3 {
-			got = append(got, (<-events).Type)
+			got = append(got, events.next(t).Type)
 		}
 		want := []event.Type{event.CooldownStarted, event.CooldownStarted, event.AllExhausted}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -230,7 +259,7 @@ func TestAllExhaustedAndRecovered(t *testing.T) {
 		synctest.Wait()
 		got = nil
 		for range 2 {
-			got = append(got, (<-events).Type)
+			got = append(got, events.next(t).Type)
 		}
 		want = []event.Type{event.CooldownEnded, event.Recovered}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -242,8 +271,7 @@ func TestAllExhaustedAndRecovered(t *testing.T) {
 func TestModelScopedCooldown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, bus, accts := newPool(t, "priority", "a", "b")
-		events, cancel := bus.Subscribe(16)
-		defer cancel()
+		events := follow(t, bus)
 		now := time.Now()
 		v := ratelimit.Verdict{Kind: ratelimit.ModelSpent, Until: now.Add(24 * time.Hour), Window: ratelimit.SevenDayOI, Reason: "weekly limit for this model"}
 		p.Observe(accts[0], ratelimit.Info{}, v, "opus")
@@ -253,7 +281,7 @@ func TestModelScopedCooldown(t *testing.T) {
 		if got := pickNames(t, p, &Request{Family: "sonnet"}, 1)[0]; got != "a" {
 			t.Errorf("sonnet pick = %s, want a (only opus is blocked)", got)
 		}
-		e := <-events
+		e := events.next(t)
 		if e.Type != event.CooldownStarted || e.Model != "opus" {
 			t.Errorf("event = %+v, want model-scoped cooldown_started", e)
 		}
@@ -262,7 +290,7 @@ func TestModelScopedCooldown(t *testing.T) {
 		}
 		time.Sleep(24*time.Hour + time.Millisecond)
 		synctest.Wait()
-		if e := <-events; e.Type != event.CooldownEnded || e.Model != "opus" {
+		if e := events.next(t); e.Type != event.CooldownEnded || e.Model != "opus" {
 			t.Errorf("event = %+v, want cooldown_ended for opus", e)
 		}
 		if got := pickNames(t, p, &Request{Family: "opus"}, 1)[0]; got != "a" {
@@ -273,14 +301,13 @@ func TestModelScopedCooldown(t *testing.T) {
 
 func TestNeedsLoginAndBack(t *testing.T) {
 	p, bus, accts := newPool(t, "priority", "a", "b")
-	events, cancel := bus.Subscribe(16)
-	defer cancel()
+	events := follow(t, bus)
 	p.NeedsLogin(accts[0], "refresh token rejected")
 	p.NeedsLogin(accts[0], "refresh token rejected") // once only
 	if got := pickNames(t, p, &Request{}, 1)[0]; got != "b" {
 		t.Errorf("pick = %s, want b", got)
 	}
-	if e := <-events; e.Type != event.NeedsLogin || e.Account != "a" {
+	if e := events.next(t); e.Type != event.NeedsLogin || e.Account != "a" {
 		t.Errorf("event = %+v, want needs_login for a", e)
 	}
 	if s := p.Snapshots()[0]; s.State != control.StateNeedsLogin || s.Reason != "refresh token rejected" {
@@ -290,17 +317,16 @@ func TestNeedsLoginAndBack(t *testing.T) {
 	if got := pickNames(t, p, &Request{}, 1)[0]; got != "a" {
 		t.Errorf("pick after new login = %s, want a", got)
 	}
-	select {
-	case e := <-events:
-		t.Errorf("unexpected event %+v", e)
-	default:
+	if e := events.next(t); e.Type != event.LoginCompleted || e.Account != "a" {
+		t.Errorf("event = %+v, want login_completed for a", e)
 	}
+	p.SetCredential(accts[0], fakeCred{"sk-ant-oat01-test-newer"}) // nothing to confirm
+	events.none(t)
 }
 
 func TestReset(t *testing.T) {
 	p, bus, accts := newPool(t, "priority", "a")
-	events, cancel := bus.Subscribe(16)
-	defer cancel()
+	events := follow(t, bus)
 	p.Observe(accts[0], ratelimit.Info{}, spent(time.Now().Add(time.Hour)), "")
 	if err := p.Reset("a"); err != nil {
 		t.Fatal(err)
@@ -310,7 +336,7 @@ func TestReset(t *testing.T) {
 	}
 	var got []event.Type
 	for range 4 {
-		got = append(got, (<-events).Type)
+		got = append(got, events.next(t).Type)
 	}
 	want := []event.Type{event.CooldownStarted, event.AllExhausted, event.CooldownEnded, event.Recovered}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -379,5 +405,165 @@ func BenchmarkPick(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// flakyCred fails Token with err until err is nil; it counts the calls.
+type flakyCred struct {
+	mu    sync.Mutex
+	err   error
+	calls int
+}
+
+func (f *flakyCred) set(err error) {
+	f.mu.Lock()
+	f.err = err
+	f.mu.Unlock()
+}
+
+func (f *flakyCred) Token(context.Context) (credential.Token, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	return credential.Token{Access: "sk-ant-oat01-test-flaky"}, f.err
+}
+func (f *flakyCred) Peek() (credential.Token, bool, bool) {
+	return credential.Token{Access: "sk-ant-oat01-test-flaky"}, false, true
+}
+func (f *flakyCred) Refresh(ctx context.Context, _ string) (credential.Token, error) {
+	return f.Token(ctx)
+}
+func (f *flakyCred) Info() credential.Info { return credential.Info{} }
+
+func (f *flakyCred) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+func TestFailingAccountBacksOffAndRecovers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, bus, accts := newPool(t, "priority", "a", "b")
+		events := follow(t, bus)
+		cred := &flakyCred{err: errors.New("can't reach the token endpoint: dial tcp: lookup platform.invalid: no such host")}
+		p.SetCredential(accts[0], cred)
+		start := time.Now()
+
+		p.Failed(accts[0], cred.err)
+		p.Failed(accts[0], cred.err) // the same failure again: no second event, no longer wait
+		e := events.next(t)
+		if e.Type != event.Error || e.Account != "a" || e.Until == nil || !e.Until.Equal(start.Add(30*time.Second)) {
+			t.Fatalf("event = %+v, want error for a, retried in 30s", e)
+		}
+		s := p.Snapshots()[0]
+		if s.State != control.StateError || !strings.Contains(s.Reason, "no such host") || s.RetryAt == nil {
+			t.Errorf("snapshot = %+v, want error with the reason and a retry time", s)
+		}
+		if got := pickNames(t, p, &Request{}, 1)[0]; got != "b" {
+			t.Errorf("pick = %s, want b while a fails", got)
+		}
+
+		// Retries at 30s, then 60s, 120s, 240s, 300s, 300s: each fails.
+		waits := []time.Duration{30, 60, 120, 240, 300, 300}
+		at := start
+		for i, w := range waits {
+			at = at.Add(w * time.Second)
+			time.Sleep(time.Until(at) - time.Millisecond)
+			synctest.Wait()
+			if got := cred.count(); got != i {
+				t.Fatalf("before retry %d: %d attempts, want %d", i+1, got, i)
+			}
+			time.Sleep(time.Millisecond)
+			synctest.Wait()
+			if got := cred.count(); got != i+1 {
+				t.Fatalf("retry %d, %v after the first failure: %d attempts, want %d", i+1, at.Sub(start), got, i+1)
+			}
+		}
+		events.none(t) // still failing: nothing new to say
+
+		// The next retry works: back in rotation, said once.
+		cred.set(nil)
+		time.Sleep(300 * time.Second)
+		synctest.Wait()
+		if e := events.next(t); e.Type != event.ErrorCleared || e.Account != "a" {
+			t.Errorf("event = %+v, want error_cleared for a", e)
+		}
+		if s := p.Snapshots()[0]; s.State != control.StateAvailable || s.RetryAt != nil || s.LastError != "" {
+			t.Errorf("snapshot after recovery = %+v, want available and clean", s)
+		}
+		if got := pickNames(t, p, &Request{}, 1)[0]; got != "a" {
+			t.Errorf("pick after recovery = %s, want a", got)
+		}
+	})
+}
+
+func TestFailingAccountsExhaustThePool(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, bus, accts := newPool(t, "priority", "a")
+		events := follow(t, bus)
+		cred := &flakyCred{err: errors.New("token endpoint answered 503 Service Unavailable")}
+		p.SetCredential(accts[0], cred)
+		p.Failed(accts[0], cred.err)
+		got := []event.Type{events.next(t).Type, events.next(t).Type}
+		if want := []event.Type{event.Error, event.AllExhausted}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("events = %v, want %v", got, want)
+		}
+		_, err := p.Pick(&Request{})
+		var ex *ExhaustedError
+		if !errors.As(err, &ex) || !ex.Until.IsZero() || strings.Contains(err.Error(), "at its limit") {
+			t.Errorf("Pick = %v, want exhausted with no account coming back by itself (never \"at its limit\")", err)
+		}
+		// Check again (Reset) tries it at once.
+		cred.set(nil)
+		if err := p.Reset("a"); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		got = []event.Type{events.next(t).Type, events.next(t).Type}
+		if want := []event.Type{event.ErrorCleared, event.Recovered}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("events after Check again = %v, want %v", got, want)
+		}
+	})
+}
+
+func TestNeedsLoginErrorFromRefresh(t *testing.T) {
+	p, bus, accts := newPool(t, "priority", "a", "b")
+	events := follow(t, bus)
+	p.Failed(accts[0], fmt.Errorf("refreshing token for x: %w: refresh token rejected (invalid_grant)", credential.ErrNeedsLogin))
+	if e := events.next(t); e.Type != event.NeedsLogin {
+		t.Errorf("event = %+v, want needs_login (an invalid_grant is no transient error)", e)
+	}
+}
+
+func TestRenamedCarriesState(t *testing.T) {
+	p, _, accts := newPool(t, "priority", "a", "b")
+	until := time.Now().Add(time.Hour)
+	p.Observe(accts[0], ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: 0.5, HasUtilization: true}}, spent(until), "")
+	done := accts[0].Begin()
+	done()
+	renamed := accts[0].Renamed("work")
+	p.SetAccounts([]*Account{renamed, accts[1]})
+	s := p.Snapshots()[0]
+	if s.Name != "work" || s.State != control.StateCooling || !s.CooldownUntil.Equal(until) || s.Requests != 1 || s.FiveHour.Utilization != 0.5 {
+		t.Errorf("renamed snapshot = %+v, want work cooling until %v with 1 request and 50%% used", s, until)
+	}
+}
+
+func TestExhaustedErrorWords(t *testing.T) {
+	at := time.Date(2026, 3, 4, 13, 23, 0, 0, time.FixedZone("CET", 3600))
+	tests := []struct {
+		e    ExhaustedError
+		want string
+	}{
+		{ExhaustedError{Accounts: 0, At: at}, "no accounts configured"},
+		{ExhaustedError{Accounts: 2, At: at}, "no account can take requests (all need a login, are disabled or failing)"},
+		{ExhaustedError{Accounts: 2, At: at, Until: at, Account: "a"}, "every available account was tried for this request and none could answer it"},
+		{ExhaustedError{Accounts: 2, At: at, Until: at.Add(42 * time.Minute), Account: "work", Cooling: true}, "every account is at its limit; work is back at 14:05 (in 42 min)"},
+		{ExhaustedError{Accounts: 2, At: at, Until: at.Add(8 * time.Second), Account: "work"}, "every account is paused for a moment (throttled or overloaded); work is tried again in under a minute"},
+	}
+	for _, tt := range tests {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
 	}
 }
