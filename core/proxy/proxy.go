@@ -352,6 +352,9 @@ func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 		}
 		h.metrics.RouterError(http.StatusTooManyRequests)
 		WriteError(w, http.StatusTooManyRequests, "rate_limit_error", "MaxRouter: "+ex.Error())
+	case errors.As(err, new(*credError)):
+		h.metrics.RouterError(http.StatusServiceUnavailable)
+		WriteError(w, http.StatusServiceUnavailable, "api_error", "MaxRouter: "+err.Error())
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; there is nobody to answer.
 		h.metrics.RouterError(499)

@@ -37,9 +37,18 @@ func (f *fakeCred) Token(context.Context) (credential.Token, error) {
 	return credential.Token{Access: f.tok}, nil
 }
 
+func (f *fakeCred) Peek() (credential.Token, bool, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return credential.Token{Access: f.tok}, false, true
+}
+
 func (f *fakeCred) Refresh(_ context.Context, stale string) (credential.Token, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.tok != stale && f.err == nil {
+		return credential.Token{Access: f.tok}, nil // refreshed already, as credential.Source does
+	}
 	f.refreshes++
 	if f.err != nil {
 		return credential.Token{}, f.err
@@ -49,6 +58,25 @@ func (f *fakeCred) Refresh(_ context.Context, stale string) (credential.Token, e
 }
 
 func (f *fakeCred) Info() credential.Info { return credential.Info{} }
+
+// waitFor polls cond until it holds, failing t after 5 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// count reports how many refreshes the credential made.
+func (f *fakeCred) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refreshes
+}
 
 type env struct {
 	fake    *anthropictest.Fake
@@ -293,7 +321,7 @@ func TestAllCoolingAnswers429WithRetryAfter(t *testing.T) {
 	if secs < 30*60-5 || secs > 30*60+1 {
 		t.Errorf("retry-after = %q, want about 1800 (b's reset)", ra)
 	}
-	if d := errorOf(t, resp); d.Type != "rate_limit_error" || !strings.Contains(d.Message, "b comes back") {
+	if d := errorOf(t, resp); d.Type != "rate_limit_error" || !strings.Contains(d.Message, "b is back at "+now.Add(30*time.Minute).Format("15:04")) {
 		t.Errorf("error = %+v, want rate_limit_error naming b", d)
 	}
 	if got := resp.Header.Get(ShouldRetryHeader); got != "false" {
@@ -322,17 +350,36 @@ func TestAllCoolingBrieflyLetsTheClientRetry(t *testing.T) {
 }
 
 func TestUnauthorizedRefreshesThenRetries(t *testing.T) {
-	e := setup(t, "priority", "a", "b")
+	e := setup(t, "priority", "a")
 	e.fake.On(tok("a"), anthropictest.Unauthorized)
 	resp := e.post(t, "/v1/messages", msgBody)
 	if resp.StatusCode != 200 {
 		t.Fatalf("status = %d, want 200", resp.StatusCode)
 	}
 	if got, want := fmt.Sprint(e.fake.Tokens()), fmt.Sprint([]string{tok("a"), tok("a-refreshed")}); got != want {
-		t.Errorf("upstream tokens = %v, want %v (same account, refreshed)", got, want)
+		t.Errorf("upstream tokens = %v, want %v (the only account, refreshed)", got, want)
 	}
-	if e.creds["a"].refreshes != 1 {
-		t.Errorf("refreshes = %d, want 1", e.creds["a"].refreshes)
+	if got := e.creds["a"].count(); got != 1 {
+		t.Errorf("refreshes = %d, want 1", got)
+	}
+}
+
+// A rejected token is refreshed in the background while another account
+// answers: the request does not wait for the token endpoint.
+func TestUnauthorizedMovesOnWhileRefreshing(t *testing.T) {
+	e := setup(t, "priority", "a", "b")
+	e.fake.On(tok("a"), anthropictest.Unauthorized)
+	resp := e.post(t, "/v1/messages", msgBody)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status = %d, want 200", resp.StatusCode)
+	}
+	if got, want := fmt.Sprint(e.fake.Tokens()), fmt.Sprint([]string{tok("a"), tok("b")}); got != want {
+		t.Errorf("upstream tokens = %v, want %v (b while a refreshes)", got, want)
+	}
+	waitFor(t, "a's refresh", func() bool { return e.creds["a"].count() == 1 })
+	e.post(t, "/v1/messages", msgBody)
+	if toks := e.fake.Tokens(); toks[len(toks)-1] != tok("a-refreshed") {
+		t.Errorf("next request went with %q, want a's refreshed token (priority)", toks[len(toks)-1])
 	}
 }
 
@@ -344,7 +391,8 @@ func TestDeadLoginMovesOn(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("status = %d, want 200 from b", resp.StatusCode)
 	}
-	if s := e.pool.Snapshots()[0]; s.State != control.StateNeedsLogin || !strings.Contains(s.Reason, "invalid_grant") {
+	waitFor(t, "a to need a login", func() bool { return e.pool.Snapshots()[0].State == control.StateNeedsLogin })
+	if s := e.pool.Snapshots()[0]; !strings.Contains(s.Reason, "invalid_grant") {
 		t.Errorf("a = %+v, want needs_login with the reason", s)
 	}
 	// Every account dead: 503 that says why.

@@ -16,13 +16,46 @@ import (
 // connection reusable before it is dropped.
 const drainLimit = 64 << 10
 
+// refreshWait bounds how long a request waits for an account's token
+// refresh when no other account can take it. The refresh itself goes on
+// (it may have used the single-use refresh token already) and the account
+// recovers when it succeeds.
+const refreshWait = 10 * time.Second
+
+// errDeferred says an account cannot be used until its token refresh,
+// started in the background, finishes: the request tries the other
+// accounts first and comes back to it only when none can take it.
+var errDeferred = errors.New("account deferred until its token is refreshed")
+
+// credError says an account could not be used because its token could not
+// be had; the request moves on, and when no account answers, the client is
+// told why.
+type credError struct {
+	account string
+	err     error
+}
+
+func (e *credError) Error() string {
+	return "the token of account " + e.account + " could not be renewed: " + e.err.Error()
+}
+
+func (e *credError) Unwrap() error { return e.err }
+
 // rotator is the ReverseProxy's Transport: for one client request it tries
 // accounts in turn until one answers with something the client should see.
 // Everything here happens before the first response byte reaches the
-// client, which is what makes retrying safe.
+// client, which is what makes retrying safe. A request never waits for a
+// token refresh while another account can take it.
 type rotator struct {
 	h    *Handler
 	base http.RoundTripper
+}
+
+// deferral is an account put aside until its token is refreshed; stale is
+// the token the upstream rejected ("" when it merely expired).
+type deferral struct {
+	a     *account.Account
+	stale string
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -33,22 +66,37 @@ func (t *rotator) RoundTrip(req *http.Request) (*http.Response, error) {
 		st = &request{}
 	}
 	pick := account.Request{Family: st.family, Session: st.session}
-	var lastErr error
+	var (
+		lastErr  error
+		deferred []deferral
+		sent     bool // an attempt went upstream: the next one is a failover
+	)
 	out := req
-	for attempt := 0; ; attempt++ {
+	for {
 		a, err := h.pool.Pick(&pick)
+		var wait *deferral
 		if err != nil {
-			if lastErr != nil && isExhaustedByTries(err) {
-				return nil, lastErr // every account failed to connect: say why
+			if len(deferred) == 0 {
+				return nil, failure(err, lastErr)
 			}
-			return nil, err
+			// Nothing else can take it: wait for the first refresh.
+			wait, deferred = &deferred[0], deferred[1:]
+			a = wait.a
+		} else {
+			pick.Tried = append(pick.Tried, a)
 		}
-		if attempt > 0 {
+		if sent {
 			h.metrics.failover()
 			out = req.Clone(req.Context())
 		}
-		pick.Tried = append(pick.Tried, a)
-		resp, err := t.try(out, st, a)
+		resp, sentWith, err := t.try(out, st, a, wait)
+		if sentWith != "" {
+			sent = true
+		}
+		if err == errDeferred {
+			deferred = append(deferred, deferral{a, sentWith})
+			continue
+		}
 		if err != nil {
 			if req.Context().Err() != nil {
 				return nil, err
@@ -62,77 +110,104 @@ func (t *rotator) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// isExhaustedByTries reports whether Pick failed only because every usable
-// account was tried already (as opposed to all of them resting).
-func isExhaustedByTries(err error) bool {
+// failure chooses what the client is told when no account is left: why
+// Pick found none (every account resting, or needing a login), unless the
+// accounts this request tried failed in a way that says more (the upstream
+// could not be reached, a token could not be renewed).
+func failure(pickErr, lastErr error) error {
 	var ex *account.ExhaustedError
-	return errors.As(err, &ex)
+	if lastErr == nil || !errors.As(pickErr, &ex) {
+		return pickErr
+	}
+	if errors.Is(lastErr, credential.ErrNeedsLogin) {
+		return pickErr // "all need a login" says it for every account
+	}
+	return lastErr
 }
 
 // try sends the request on account a. It returns the response the client
 // should get, or (nil, nil) to move on to the next account, or an error
-// for a connection failure (also moving on).
-func (t *rotator) try(req *http.Request, st *request, a *account.Account) (*http.Response, error) {
+// for a connection failure (also moving on), or errDeferred when a's token
+// must be refreshed first: the refresh runs in the background and the
+// request comes back to a (with wait set) only when no other account can
+// take it. sentWith is the token the request went upstream with ("" when it
+// did not go): with errDeferred, the token the upstream rejected.
+func (t *rotator) try(req *http.Request, st *request, a *account.Account, wait *deferral) (resp *http.Response, sentWith string, err error) {
 	h := t.h
 	ctx := req.Context()
 	cred := a.Credential()
 	if cred == nil {
-		return nil, nil
+		return nil, "", nil
 	}
-	tok, err := cred.Token(ctx)
-	if err != nil {
-		t.credentialFailed(a, err)
-		return nil, nil
+	tok, due, usable := cred.Peek()
+	if due {
+		h.pool.Renew(a, "") // refresh ahead of expiry, in the background
 	}
 	refreshed := false
-	for {
-		setBody(req, st.body)
-		req.Header.Set("Authorization", "Bearer "+tok.Access)
-		done := a.Begin()
-		resp, err := t.base.RoundTrip(req)
-		if err != nil {
-			done()
-			h.metrics.request(a.Name, 0)
-			if h.usage != nil && ctx.Err() == nil { // a client that left is no upstream failure
-				h.usage.Answered(a.Name, 0, -1, -1)
-			}
-			h.pool.Failed(a, err, false)
-			h.log.Warn("upstream request failed", "account", a.Name, "err", err)
-			return nil, err
-		}
-		h.metrics.request(a.Name, resp.StatusCode)
-		now := h.now()
-		info := ratelimit.Parse(resp.Header)
-		if h.usage != nil {
-			h.usage.Answered(a.Name, resp.StatusCode, utilization(info.FiveHour), utilization(info.SevenDay))
-		}
-		v := ratelimit.Classify(resp.StatusCode, info, now, time.Duration(h.cooldown.Load()))
-		h.pool.Observe(a, info, v, st.family)
-		switch v.Kind {
-		case ratelimit.OK:
-			resp.Body = watch(resp, a, h, st, done)
-			return resp, nil
-		case ratelimit.Unauthorized:
-			discard(resp)
-			done()
-			if refreshed {
-				h.pool.NeedsLogin(a, "access token rejected right after a refresh: log in again")
-				return nil, nil
-			}
+	switch {
+	case wait != nil:
+		// Back to an account put aside: wait (bounded) for its refresh.
+		wctx, cancel := context.WithTimeout(ctx, refreshWait)
+		if wait.stale != "" {
+			tok, err = cred.Refresh(wctx, wait.stale)
 			refreshed = true
-			nt, err := cred.Refresh(ctx, tok.Access)
-			if err != nil {
-				t.credentialFailed(a, err)
-				return nil, nil
-			}
-			tok = nt // the daemon announces refreshes (credential.Options.OnRefresh)
-			continue
-		default:
-			h.log.Info("account unavailable, trying the next", "account", a.Name, "status", resp.StatusCode, "reason", v.Reason, "until", v.Until)
-			discard(resp)
-			done()
-			return nil, nil
+		} else {
+			tok, err = cred.Token(wctx)
 		}
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, "", ctx.Err()
+			}
+			t.credentialFailed(a, err)
+			return nil, "", &credError{a.Name, err}
+		}
+	case !usable:
+		return nil, "", errDeferred
+	}
+	setBody(req, st.body)
+	req.Header.Set("Authorization", "Bearer "+tok.Access)
+	done := a.Begin()
+	resp, err = t.base.RoundTrip(req)
+	if err != nil {
+		done()
+		h.metrics.request(a.Name, 0)
+		if h.usage != nil && ctx.Err() == nil { // a client that left is no upstream failure
+			h.usage.Answered(a.Name, 0, -1, -1)
+		}
+		h.pool.NoteError(a, err)
+		h.log.Warn("upstream request failed", "account", a.Name, "err", err)
+		return nil, tok.Access, err
+	}
+	h.metrics.request(a.Name, resp.StatusCode)
+	now := h.now()
+	info := ratelimit.Parse(resp.Header)
+	if h.usage != nil {
+		h.usage.Answered(a.Name, resp.StatusCode, utilization(info.FiveHour), utilization(info.SevenDay))
+	}
+	v := ratelimit.Classify(resp.StatusCode, info, now, time.Duration(h.cooldown.Load()))
+	h.pool.Observe(a, info, v, st.family)
+	switch v.Kind {
+	case ratelimit.OK:
+		resp.Body = watch(resp, a, h, st, done)
+		return resp, tok.Access, nil
+	case ratelimit.Unauthorized:
+		discard(resp)
+		done()
+		if refreshed {
+			h.pool.NeedsLogin(a, "access token rejected right after a refresh: log in again")
+			return nil, tok.Access, nil
+		}
+		if !h.pool.Rejected(a, tok.Access) {
+			return nil, tok.Access, nil // the login is dead
+		}
+		// A fresh token is on its way; try the others meanwhile.
+		return nil, tok.Access, errDeferred
+	default:
+		h.log.Info("account unavailable, trying the next", "account", a.Name, "status", resp.StatusCode, "reason", v.Reason, "until", v.Until)
+		discard(resp)
+		done()
+		return nil, tok.Access, nil
 	}
 }
 
@@ -155,7 +230,7 @@ func (t *rotator) credentialFailed(a *account.Account, err error) {
 		return
 	}
 	t.h.log.Warn("no token for account", "account", a.Name, "err", err)
-	t.h.pool.Failed(a, err, false)
+	t.h.pool.Failed(a, err)
 }
 
 func discard(resp *http.Response) {
