@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/maxrouter/maxrouter/core/config"
+	"github.com/maxrouter/maxrouter/core/event"
 )
 
 // callTimeout bounds a call other than Events whose context has no deadline.
@@ -91,17 +92,51 @@ func (c *Client) Accounts(ctx context.Context) ([]Account, error) {
 	return a.Accounts, err
 }
 
-// Config returns the daemon's configuration, with secrets redacted.
-func (c *Client) Config(ctx context.Context) (Config, error) {
+// Config returns the daemon's configuration, with secrets redacted, and
+// its revision (to pass to PutConfig).
+func (c *Client) Config(ctx context.Context) (Config, string, error) {
 	var cfg Config
-	err := c.call(ctx, http.MethodGet, "config", nil, http.StatusOK, &cfg)
-	return cfg, err
+	h, err := c.do(ctx, http.MethodGet, "config", nil, nil, http.StatusOK, &cfg)
+	return cfg, unquote(h.Get("ETag")), err
 }
 
-// PutConfig replaces the daemon's configuration. When the daemon finds
-// invalid values the error is a *config.ValidationError listing them.
-func (c *Client) PutConfig(ctx context.Context, cfg Config) error {
-	return c.call(ctx, http.MethodPut, "config", cfg, http.StatusNoContent, nil)
+// PutConfig replaces the daemon's configuration, which must still be at
+// revision (as Config returned it), and returns the new revision. When the
+// configuration changed meanwhile the error is a *StaleError holding the
+// current one (errors.Is ErrStale); when the daemon finds invalid values it
+// is a *config.ValidationError listing them.
+func (c *Client) PutConfig(ctx context.Context, cfg Config, revision string) (string, error) {
+	h, err := c.do(ctx, http.MethodPut, "config", cfg, http.Header{"If-Match": {etag(revision)}}, http.StatusNoContent, nil)
+	return unquote(h.Get("ETag")), err
+}
+
+// maxUpdates bounds how often UpdateConfig tries again when the
+// configuration keeps changing under it.
+const maxUpdates = 5
+
+// UpdateConfig changes the daemon's configuration with edit: it reads the
+// configuration, lets edit change it, and writes it back based on the
+// revision read. When another change came in between, it does it again on
+// the new configuration (a few times at most), so edit must only change
+// what it means to change. An edit error is returned as it is, and nothing
+// is written.
+func (c *Client) UpdateConfig(ctx context.Context, edit func(*Config) error) error {
+	cfg, rev, err := c.Config(ctx)
+	for range maxUpdates {
+		if err != nil {
+			return err
+		}
+		if err := edit(&cfg); err != nil {
+			return err
+		}
+		_, err = c.PutConfig(ctx, cfg, rev)
+		var stale *StaleError
+		if !errors.As(err, &stale) {
+			return err
+		}
+		cfg, rev, err = stale.Config, stale.Revision, nil
+	}
+	return fmt.Errorf("the configuration kept changing while it was updated (%d tries): %w", maxUpdates, ErrStale)
 }
 
 // ResetAccount clears an account's cooldown and error state. An unknown
@@ -175,19 +210,24 @@ func (c *Client) Resume(ctx context.Context) error {
 	return c.call(ctx, http.MethodPost, "resume", nil, http.StatusNoContent, nil)
 }
 
-// Events follows the daemon's event stream, calling fn for each event
-// (account and pool changes, routing paused and resumed) in order, from
-// the goroutine that called Events. It blocks until ctx ends (returning
-// ctx.Err()) or the stream breaks or the daemon ends it (returning an error
-// wrapping ErrUnreachable); an error answer is returned as for the other
-// calls. The caller reconnects, and should re-read Accounts and Status
-// then, since events published in between are lost.
-func (c *Client) Events(ctx context.Context, fn func(Event)) error {
+// Events follows the daemon's event stream, calling fn for each event in
+// order, from the goroutine that called Events: account and pool changes,
+// routing paused and resumed, configuration changes, each with its ID set.
+// With after set to the ID of the last event seen, the stream resumes after
+// it; when the daemon no longer has those events (or restarted), fn first
+// gets an Event of type EventReset: re-read everything. Events blocks until
+// ctx ends (returning ctx.Err()) or the stream breaks or the daemon ends it
+// (returning an error wrapping ErrUnreachable); an error answer is returned
+// as for the other calls. The caller reconnects, passing the last ID seen.
+func (c *Client) Events(ctx context.Context, after string, fn func(Event)) error {
 	req, err := c.newRequest(ctx, http.MethodGet, "events", nil)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Accept", "text/event-stream")
+	if after != "" {
+		req.Header.Set("Last-Event-ID", after)
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -212,29 +252,35 @@ func (c *Client) Events(ctx context.Context, fn func(Event)) error {
 	return fmt.Errorf("%w: event stream from %s ended", ErrUnreachable, c.base)
 }
 
-// readEvents parses Server-Sent Events from r, calling fn for each
-// `account` event; other event types are skipped. It returns nil at the end
-// of the stream, an error wrapping ErrUnreachable when reading fails, and a
-// decoding error for an account event it cannot parse.
+// readEvents parses Server-Sent Events from r, calling fn for each event of
+// a stream it knows (account, routing, config; reset as an EventReset);
+// other event names are skipped. It returns nil at the end of the stream,
+// an error wrapping ErrUnreachable when reading fails, and a decoding error
+// for an event it cannot parse.
 func readEvents(r io.Reader, fn func(Event)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), maxAnswer)
 	var (
 		typ  string
+		id   string
 		data strings.Builder
 		has  bool // a data line was seen since the last dispatch
 	)
 	for sc.Scan() {
 		line := sc.Text()
 		if line == "" { // dispatch
-			if has && (typ == "account") {
+			switch {
+			case typ == event.StreamReset:
+				fn(Event{Type: EventReset})
+			case has && (typ == event.StreamAccount || typ == event.StreamRouting || typ == event.StreamConfig):
 				var e Event
 				if err := json.Unmarshal([]byte(strings.TrimSuffix(data.String(), "\n")), &e); err != nil {
-					return fmt.Errorf("decoding account event: %w", err)
+					return fmt.Errorf("decoding %s event: %w", typ, err)
 				}
+				e.ID = id
 				fn(e)
 			}
-			typ, has = "", false
+			typ, id, has = "", "", false
 			data.Reset()
 			continue
 		}
@@ -246,6 +292,8 @@ func readEvents(r io.Reader, fn func(Event)) error {
 		switch field {
 		case "event":
 			typ = value
+		case "id":
+			id = value
 		case "data":
 			data.WriteString(value)
 			data.WriteByte('\n')
@@ -261,6 +309,14 @@ func readEvents(r io.Reader, fn func(Event)) error {
 // call sends a request with an optional JSON body and decodes a JSON answer
 // with status want into out (when out is not nil).
 func (c *Client) call(ctx context.Context, method, path string, body any, want int, out any) error {
+	_, err := c.do(ctx, method, path, body, nil, want, out)
+	return err
+}
+
+// do is call with extra request headers; it returns the answer's headers
+// (empty when there was no answer).
+func (c *Client) do(ctx context.Context, method, path string, body any, header http.Header, want int, out any) (http.Header, error) {
+	none := http.Header{}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, callTimeout)
@@ -270,38 +326,41 @@ func (c *Client) call(ctx context.Context, method, path string, body any, want i
 	if body != nil {
 		data, err := json.Marshal(body)
 		if err != nil {
-			return fmt.Errorf("encoding %s %s: %w", method, path, err)
+			return none, fmt.Errorf("encoding %s %s: %w", method, path, err)
 		}
 		rd = bytes.NewReader(data)
 	}
 	req, err := c.newRequest(ctx, method, path, rd)
 	if err != nil {
-		return err
+		return none, err
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("%s %s: %w", method, path, err)
+			return none, fmt.Errorf("%s %s: %w", method, path, err)
 		}
-		return c.unreachable(err)
+		return none, c.unreachable(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != want {
 		if resp.StatusCode/100 == 2 {
-			return fmt.Errorf("%s %s: unexpected status %d, want %d", method, path, resp.StatusCode, want)
+			return resp.Header, fmt.Errorf("%s %s: unexpected status %d, want %d", method, path, resp.StatusCode, want)
 		}
-		return answerError(resp)
+		return resp.Header, answerError(resp)
 	}
 	if out == nil {
-		return nil
+		return resp.Header, nil
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(out); err != nil {
 		if ctx.Err() == nil && !isSyntaxError(err) {
-			return c.unreachable(err)
+			return resp.Header, c.unreachable(err)
 		}
-		return fmt.Errorf("decoding answer to %s %s: %w", method, path, err)
+		return resp.Header, fmt.Errorf("decoding answer to %s %s: %w", method, path, err)
 	}
-	return nil
+	return resp.Header, nil
 }
 
 // newRequest builds an authenticated request for path under Prefix.
@@ -342,8 +401,11 @@ func answerError(resp *http.Response) error {
 	if err := json.Unmarshal(data, &body); err == nil && body.Type == "error" {
 		ae.Type = body.Error.Type
 		ae.Message = body.Error.Message
-		if len(body.Field) > 0 {
+		switch {
+		case len(body.Field) > 0:
 			return &config.ValidationError{Fields: body.Field}
+		case resp.StatusCode == http.StatusPreconditionFailed && body.Config != nil:
+			return &StaleError{Config: *body.Config, Revision: body.Revision}
 		}
 		return ae
 	}

@@ -21,7 +21,30 @@ var (
 	// ErrUnreachable means the daemon could not be reached: it is not
 	// running, it went away mid-stream, or it has never run (no secret).
 	ErrUnreachable = errors.New("maxrouter daemon not reachable")
+	// ErrStale means a configuration change was based on a revision that
+	// is no longer current (412): the error is a *StaleError with the
+	// current one.
+	ErrStale = errors.New("the configuration changed meanwhile")
+	// ErrNoRevision means a configuration change did not say which
+	// revision it was based on (428).
+	ErrNoRevision = errors.New("configuration change without a revision (If-Match)")
 )
+
+// StaleError refuses a configuration change based on an old revision. It
+// carries the current configuration and revision, so the caller can apply
+// its change again on top of them.
+type StaleError struct {
+	Config   Config
+	Revision string
+}
+
+// Error says what happened and what to do.
+func (e *StaleError) Error() string {
+	return "the configuration changed since it was read (it is now at revision " + e.Revision + "): apply the change again on the current one"
+}
+
+// Is makes errors.Is(err, ErrStale) match.
+func (e *StaleError) Is(target error) bool { return target == ErrStale }
 
 // Error types used in ErrorBody.Error.Type (Anthropic's names).
 const (
@@ -55,7 +78,8 @@ func (e *APIError) Error() string {
 }
 
 // Is reports whether target is the sentinel error for e's status:
-// ErrNotFound for 404, ErrUnauthorized for 401, ErrInvalid for 400.
+// ErrNotFound for 404, ErrUnauthorized for 401, ErrInvalid for 400,
+// ErrNoRevision for 428.
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
@@ -64,6 +88,8 @@ func (e *APIError) Is(target error) bool {
 		return e.Status == http.StatusUnauthorized
 	case ErrInvalid:
 		return e.Status == http.StatusBadRequest
+	case ErrNoRevision:
+		return e.Status == http.StatusPreconditionRequired
 	}
 	return false
 }

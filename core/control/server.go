@@ -1,6 +1,7 @@
 package control
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/maxrouter/maxrouter/core/config"
+	"github.com/maxrouter/maxrouter/core/event"
 )
 
 // Prefix is the path under which the control API lives. The daemon mounts
@@ -33,15 +35,18 @@ type Backend interface {
 	Status() Status
 	// Accounts returns a snapshot of every configured account.
 	Accounts() []Account
-	// Subscribe returns the account events published from now on and a
-	// function that ends the subscription. Closing the channel ends the
-	// event stream of the request that subscribed.
-	Subscribe() (<-chan Event, func())
-	// Config returns the configuration, with secrets already redacted.
-	Config() Config
-	// PutConfig validates, stores and applies cfg. A *config.ValidationError
-	// answers 400 with its fields.
-	PutConfig(Config) error
+	// Subscribe follows the events published after the one with ID after
+	// ("" from now on), as event.Bus.Subscribe does. The server closes the
+	// subscription when the stream ends.
+	Subscribe(after string) *event.Sub
+	// Config returns the configuration, with secrets already redacted, and
+	// its revision: an opaque string that changes whenever the
+	// configuration does.
+	Config() (Config, string)
+	// PutConfig validates, stores and applies cfg when revision is the
+	// current one; otherwise it returns a *StaleError and changes nothing.
+	// A *config.ValidationError answers 400 with its fields.
+	PutConfig(cfg Config, revision string) error
 	// ResetAccount clears the account's cooldown and error state. An error
 	// wrapping ErrNotFound answers 404.
 	ResetAccount(name string) error
@@ -239,20 +244,57 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGetConfig(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.b.Config())
+	cfg, rev := s.b.Config()
+	w.Header().Set("ETag", etag(rev))
+	writeJSON(w, http.StatusOK, cfg)
 }
 
+// handlePutConfig replaces the configuration when If-Match names its
+// current revision: 204 with the new revision's ETag, 412 with the current
+// configuration and revision when it does not, 428 without If-Match.
 func (s *Server) handlePutConfig(w http.ResponseWriter, r *http.Request) {
 	var cfg Config
 	if !s.decode(w, r, &cfg) {
 		return
 	}
-	if err := s.b.PutConfig(cfg); err != nil {
+	match := r.Header.Get("If-Match")
+	if match == "" {
+		writeError(w, http.StatusPreconditionRequired, errInvalidRequest,
+			"PUT config needs If-Match with the ETag of the GET config it is based on, so that changes made meanwhile are not overwritten", nil)
+		return
+	}
+	rev := unquote(match)
+	if match == "*" {
+		_, rev = s.b.Config()
+	}
+	if err := s.b.PutConfig(cfg, rev); err != nil {
+		var stale *StaleError
+		if errors.As(err, &stale) {
+			w.Header().Set("ETag", etag(stale.Revision))
+			writeErrorBody(w, http.StatusPreconditionFailed, ErrorBody{
+				Type:     "error",
+				Error:    ErrorDetail{Type: errInvalidRequest, Message: stale.Error()},
+				Config:   &stale.Config,
+				Revision: stale.Revision,
+			})
+			return
+		}
 		s.backendError(w, r, err)
 		return
 	}
-	s.log.Info("configuration replaced")
+	_, now := s.b.Config()
+	w.Header().Set("ETag", etag(now))
+	s.log.Info("configuration replaced", "revision", now)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// etag quotes a revision as an HTTP entity tag.
+func etag(rev string) string { return `"` + rev + `"` }
+
+// unquote reads a revision back from an entity tag (weak or strong).
+func unquote(tag string) string {
+	tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+	return strings.Trim(tag, `"`)
 }
 
 func (s *Server) handleTokens(w http.ResponseWriter, r *http.Request) {
@@ -363,9 +405,10 @@ func (s *Server) handleResume(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// handleEvents streams account events as Server-Sent Events until the
-// client goes, the request context ends, the Server is closed or the
-// Backend closes the subscription.
+// handleEvents streams events as Server-Sent Events until the client goes,
+// the request context ends or the Server is closed. Each event carries its
+// id; a client that sends Last-Event-ID gets the events after it first, or
+// one `event: reset` when they are no longer kept.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-s.done:
@@ -375,8 +418,8 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	// Subscribe before answering: events published once the client has
 	// the response headers reach it.
-	events, unsubscribe := s.b.Subscribe()
-	defer unsubscribe()
+	sub := s.b.Subscribe(r.Header.Get("Last-Event-ID"))
+	defer sub.Close()
 
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives any server WriteTimeout
@@ -400,26 +443,37 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	defer ping.Stop()
 	s.log.Debug("event stream opened", "remote", r.RemoteAddr)
 	defer s.log.Debug("event stream closed", "remote", r.RemoteAddr)
+	var buf bytes.Buffer
 	for {
-		var err error
+		buf.Reset()
 		select {
 		case <-r.Context().Done():
 			return
 		case <-s.done:
 			return
-		case e, ok := <-events:
+		case _, ok := <-sub.Ready():
 			if !ok {
-				return
+				return // the backend ended the subscription
 			}
-			data, merr := json.Marshal(e)
-			if merr != nil {
-				s.log.Error("encoding event", "err", merr)
-				continue
+			events, lost := sub.Next()
+			if lost {
+				buf.WriteString("event: " + event.StreamReset + "\ndata: {}\n\n")
 			}
-			_, err = fmt.Fprintf(w, "event: account\ndata: %s\n\n", data)
+			for _, e := range events {
+				data, err := json.Marshal(e)
+				if err != nil {
+					s.log.Error("encoding event", "err", err)
+					continue
+				}
+				fmt.Fprintf(&buf, "id: %s\nevent: %s\ndata: %s\n\n", e.ID, e.Type.Stream(), data)
+			}
 		case <-ping.C:
-			_, err = io.WriteString(w, ": ping\n\n")
+			buf.WriteString(": ping\n\n")
 		}
+		if buf.Len() == 0 {
+			continue
+		}
+		_, err := w.Write(buf.Bytes())
 		if err == nil {
 			err = rc.Flush()
 		}
@@ -489,11 +543,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeError answers an ErrorBody.
 func writeError(w http.ResponseWriter, status int, typ, msg string, fields []FieldError) {
-	data, _ := json.Marshal(ErrorBody{
+	writeErrorBody(w, status, ErrorBody{
 		Type:  "error",
 		Error: ErrorDetail{Type: typ, Message: msg},
 		Field: fields,
 	})
+}
+
+// writeErrorBody answers body with status.
+func writeErrorBody(w http.ResponseWriter, status int, body ErrorBody) {
+	data, _ := json.Marshal(body)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")

@@ -123,7 +123,7 @@ func TestClientWrongSecret(t *testing.T) {
 	if !errors.Is(err, control.ErrUnauthorized) {
 		t.Errorf("Status err = %v, want ErrUnauthorized", err)
 	}
-	err = c.Events(context.Background(), func(control.Event) {})
+	err = c.Events(context.Background(), "", func(control.Event) {})
 	if !errors.Is(err, control.ErrUnauthorized) {
 		t.Errorf("Events err = %v, want ErrUnauthorized", err)
 	}
@@ -261,30 +261,41 @@ func TestEndpoints(t *testing.T) {
 		}
 	})
 	t.Run("config", func(t *testing.T) {
-		got, err := c.Config(ctx)
+		got, rev, err := c.Config(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, cfg) {
 			t.Errorf("Config = %+v, want %+v", got, cfg)
 		}
+		if _, want := b.Config(); rev != want {
+			t.Errorf("Config revision = %q, want %q", rev, want)
+		}
 	})
 	t.Run("put config", func(t *testing.T) {
+		_, rev, err := c.Config(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		next := cfg
 		next.Strategy = "priority"
 		next.Cooldown = config.Duration(90 * time.Second)
-		if err := c.PutConfig(ctx, next); err != nil {
+		newRev, err := c.PutConfig(ctx, next, rev)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if got := b.PutConfigs; len(got) != 1 || !reflect.DeepEqual(got[0], next) {
 			t.Errorf("PutConfigs = %+v, want [%+v]", got, next)
 		}
-		got, err := c.Config(ctx)
+		got, gotRev, err := c.Config(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, next) {
 			t.Errorf("Config after put = %+v, want %+v", got, next)
+		}
+		if newRev == rev || gotRev != newRev {
+			t.Errorf("revisions: before %q, PutConfig says %q, Config then says %q; want a new one, the same twice", rev, newRev, gotRev)
 		}
 	})
 	t.Run("reset", func(t *testing.T) {
@@ -394,7 +405,8 @@ func TestPutConfigValidationRoundTrip(t *testing.T) {
 	c, _ := controltest.NewServer(t, b)
 	bad := config.Default()
 	bad.Strategy = "fastest"
-	err := c.PutConfig(context.Background(), bad)
+	_, rev, _ := c.Config(context.Background())
+	_, err := c.PutConfig(context.Background(), bad, rev)
 	var ve *config.ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatalf("PutConfig err = %#v, want *config.ValidationError", err)
@@ -402,7 +414,7 @@ func TestPutConfigValidationRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(ve.Fields, fields) {
 		t.Errorf("fields = %+v, want %+v", ve.Fields, fields)
 	}
-	if got := b.Config(); got.Strategy != "round-robin" {
+	if got, _ := b.Config(); got.Strategy != "round-robin" {
 		t.Errorf("config changed to strategy %q despite the error", got.Strategy)
 	}
 }
@@ -410,7 +422,8 @@ func TestPutConfigValidationRoundTrip(t *testing.T) {
 func TestBackendFailure(t *testing.T) {
 	b := &controltest.Backend{PutConfigErr: errors.New("writing config.toml: disk full")}
 	c, _ := controltest.NewServer(t, b)
-	err := c.PutConfig(context.Background(), config.Default())
+	_, rev, _ := c.Config(context.Background())
+	_, err := c.PutConfig(context.Background(), config.Default(), rev)
 	var ae *control.APIError
 	if !errors.As(err, &ae) {
 		t.Fatalf("err = %#v, want *APIError", err)
@@ -431,7 +444,7 @@ func TestUnreachable(t *testing.T) {
 	if _, err := c.Status(context.Background()); !errors.Is(err, control.ErrUnreachable) {
 		t.Errorf("Status = %v, want ErrUnreachable", err)
 	}
-	if err := c.Events(context.Background(), func(control.Event) {}); !errors.Is(err, control.ErrUnreachable) {
+	if err := c.Events(context.Background(), "", func(control.Event) {}); !errors.Is(err, control.ErrUnreachable) {
 		t.Errorf("Events = %v, want ErrUnreachable", err)
 	}
 }
@@ -450,11 +463,17 @@ func TestForeignServer(t *testing.T) {
 }
 
 // eventsRun runs c.Events in a goroutine, sending each event to the
-// returned channel; the error arrives on the second channel.
+// returned channel with its ID cleared (the IDs are tested apart); the
+// error arrives on the second channel.
 func eventsRun(ctx context.Context, c *control.Client) (<-chan control.Event, <-chan error) {
 	events := make(chan control.Event, 16)
 	done := make(chan error, 1)
-	go func() { done <- c.Events(ctx, func(e control.Event) { events <- e }) }()
+	go func() {
+		done <- c.Events(ctx, "", func(e control.Event) {
+			e.ID = ""
+			events <- e
+		})
+	}()
 	return events, done
 }
 
@@ -590,7 +609,7 @@ func TestEventsWireFormat(t *testing.T) {
 
 	// Read until both a ping and the event were seen; the body is flushed
 	// per event, so this does not wait for the stream to end.
-	wantEvent := "event: account\ndata: {\"type\":\"recovered\",\"at\":\"2026-03-01T00:00:00Z\"}\n\n"
+	wantEvent := "id: " + b.LastID() + "\nevent: account\ndata: {\"type\":\"recovered\",\"at\":\"2026-03-01T00:00:00Z\"}\n\n"
 	var seen strings.Builder
 	buf := make([]byte, 512)
 	for !strings.Contains(seen.String(), ": ping\n\n") || !strings.Contains(seen.String(), wantEvent) {

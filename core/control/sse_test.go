@@ -40,10 +40,17 @@ func TestReadEvents(t *testing.T) {
 			want:   []Event{{Type: event.CooldownEnded, Account: "c"}},
 		},
 		{
-			name: "other event types and ids skipped",
+			name: "other event types skipped, ids kept",
 			stream: "event: hello\ndata: {\"x\":1}\n\ndata: {\"type\":\"refreshed\"}\n\n" +
-				"id: 7\nretry: 100\nevent: account\ndata: {\"type\":\"all_exhausted\"}\n\n",
-			want: []Event{{Type: event.AllExhausted}},
+				"id: e-7\nretry: 100\nevent: account\ndata: {\"type\":\"all_exhausted\"}\n\n",
+			want: []Event{{ID: "e-7", Type: event.AllExhausted}},
+		},
+		{
+			name: "routing, config and reset",
+			stream: "id: e-1\nevent: routing\ndata: {\"type\":\"paused\"}\n\n" +
+				"event: reset\ndata: {}\n\n" +
+				"id: e-9\nevent: config\ndata: {\"type\":\"config_changed\",\"revision\":\"ab\"}\n\n",
+			want: []Event{{ID: "e-1", Type: event.Paused}, {Type: EventReset}, {ID: "e-9", Type: event.ConfigChanged, Revision: "ab"}},
 		},
 		{
 			name:   "event without trailing blank line is not dispatched",

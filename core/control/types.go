@@ -25,9 +25,14 @@ type Account struct {
 	// CooldownUntil is when a cooling account comes back (null otherwise).
 	CooldownUntil *time.Time `json:"cooldown_until"`
 	// Reason says why the account is not available, in words for a person
-	// ("5-hour limit", "refresh token rejected: log in again").
+	// ("5-hour limit", "refresh token rejected: log in again", for an
+	// account in the error state what failed).
 	Reason    string `json:"reason"`
 	LastError string `json:"last_error"`
+	// RetryAt is when an account in the error state is tried again by
+	// itself (null otherwise, and for an error only a change of its
+	// credentials can end, such as an unreadable file).
+	RetryAt *time.Time `json:"retry_at,omitempty"`
 	// Requests counts requests sent upstream on this account since start.
 	Requests int64  `json:"requests"`
 	FiveHour Window `json:"five_hour"`
@@ -111,9 +116,15 @@ type DirCheck struct {
 	Problem       string     `json:"problem,omitempty"` // why not usable, for a person
 }
 
-// Event is one change on the event stream (GET events, `event: account`):
-// an account or pool change, or routing paused or resumed.
+// Event is one change on the event stream (GET events): an account or pool
+// change (`event: account`), routing paused or resumed (`event: routing`)
+// or a configuration change (`event: config`). Client.Events also hands
+// out an Event of type EventReset when the stream said events were lost.
 type Event = event.Event
+
+// EventReset is the type of the Event Client.Events hands out for
+// `event: reset`: events were lost, re-read everything.
+const EventReset event.Type = event.StreamReset
 
 // Config is the body of GET/PUT config.
 type Config = config.Config
@@ -122,11 +133,14 @@ type Config = config.Config
 type FieldError = config.FieldError
 
 // ErrorBody is the shape of every error answer (Anthropic's error shape,
-// plus the fields that failed validation on PUT config).
+// plus the fields that failed validation on PUT config, and the current
+// configuration and revision when a PUT config was stale).
 type ErrorBody struct {
-	Type  string       `json:"type"` // always "error"
-	Error ErrorDetail  `json:"error"`
-	Field []FieldError `json:"fields,omitempty"`
+	Type     string       `json:"type"` // always "error"
+	Error    ErrorDetail  `json:"error"`
+	Field    []FieldError `json:"fields,omitempty"`
+	Config   *Config      `json:"config,omitempty"`
+	Revision string       `json:"revision,omitempty"`
 }
 
 // ErrorDetail is the inner object of ErrorBody.

@@ -72,8 +72,13 @@ type Backend struct {
 	// Usages records every Usage call.
 	Usages []UsageCall
 
-	subs    map[chan control.Event]struct{}
-	changed chan struct{} // closed and replaced when subs changes
+	// Revision is the configuration's revision: Config returns it, and
+	// PutConfig refuses another one with a *control.StateError. SetConfig
+	// and every successful PutConfig change it.
+	Revision string
+
+	bus  event.Bus
+	revs int // revisions made
 }
 
 // IssueCall is one recorded IssueToken call.
@@ -111,30 +116,55 @@ func (b *Backend) SetAccounts(accounts []control.Account) {
 	b.AccountList = slices.Clone(accounts)
 }
 
-// Config returns ConfigValue.
-func (b *Backend) Config() control.Config {
+// Config returns ConfigValue and Revision.
+func (b *Backend) Config() (control.Config, string) {
 	b.Lock()
 	defer b.Unlock()
-	return b.ConfigValue
+	if b.Revision == "" {
+		b.bumpLocked()
+	}
+	return b.ConfigValue, b.Revision
 }
 
-// SetConfig replaces ConfigValue.
+// bumpLocked makes a new revision; b is locked.
+func (b *Backend) bumpLocked() {
+	b.revs++
+	b.Revision = fmt.Sprintf("rev-%d", b.revs)
+}
+
+// SetConfig replaces ConfigValue, as a change made elsewhere would: the
+// revision changes and a config_changed event is published.
 func (b *Backend) SetConfig(cfg control.Config) {
 	b.Lock()
 	defer b.Unlock()
 	b.ConfigValue = cfg
+	b.changedLocked()
 }
 
-// PutConfig records cfg and returns PutConfigErr, or stores cfg as
-// ConfigValue when that is nil.
-func (b *Backend) PutConfig(cfg control.Config) error {
+// changedLocked makes a new revision and announces it; b is locked.
+func (b *Backend) changedLocked() {
+	b.bumpLocked()
+	b.bus.Publish(control.Event{Type: event.ConfigChanged, Revision: b.Revision, At: b.now().UTC()})
+}
+
+// PutConfig records cfg; it returns a *control.StaleError when revision
+// is not the current one, PutConfigErr when set, and otherwise stores cfg
+// as ConfigValue under a new revision (publishing config_changed).
+func (b *Backend) PutConfig(cfg control.Config, revision string) error {
 	b.Lock()
 	defer b.Unlock()
 	b.PutConfigs = append(b.PutConfigs, cfg)
+	if b.Revision == "" {
+		b.bumpLocked()
+	}
+	if revision != b.Revision {
+		return &control.StaleError{Config: b.ConfigValue, Revision: b.Revision}
+	}
 	if b.PutConfigErr != nil {
 		return b.PutConfigErr
 	}
 	b.ConfigValue = cfg
+	b.changedLocked()
 	return nil
 }
 
@@ -277,7 +307,7 @@ func (b *Backend) setPaused(paused bool) error {
 	if paused {
 		e.Type = event.Paused
 	}
-	b.publishLocked(e)
+	b.bus.Publish(e)
 	return nil
 }
 
@@ -289,63 +319,26 @@ func (b *Backend) now() time.Time {
 	return time.Now()
 }
 
-// Subscribe returns a channel receiving events published from now on (it
-// holds up to 256 pending events; Publish drops events beyond that).
-func (b *Backend) Subscribe() (<-chan control.Event, func()) {
-	ch := make(chan control.Event, 256)
-	b.Lock()
-	if b.subs == nil {
-		b.subs = make(map[chan control.Event]struct{})
-	}
-	b.subs[ch] = struct{}{}
-	b.notifyLocked()
-	b.Unlock()
-	return ch, func() {
-		b.Lock()
-		defer b.Unlock()
-		if _, ok := b.subs[ch]; ok {
-			delete(b.subs, ch)
-			close(ch)
-			b.notifyLocked()
-		}
-	}
-}
+// Subscribe follows the events published after after ("" from now on),
+// as event.Bus.Subscribe does.
+func (b *Backend) Subscribe(after string) *event.Sub { return b.bus.Subscribe(after) }
 
-// Publish sends e to every current subscriber (every open event stream).
-func (b *Backend) Publish(e control.Event) {
-	b.Lock()
-	defer b.Unlock()
-	b.publishLocked(e)
-}
+// Publish publishes e to the open event streams (and keeps it for streams
+// that resume).
+func (b *Backend) Publish(e control.Event) { b.bus.Publish(e) }
 
-// publishLocked sends e to every subscriber; b is locked.
-func (b *Backend) publishLocked(e control.Event) {
-	for ch := range b.subs {
-		select {
-		case ch <- e:
-		default:
-		}
-	}
-}
+// LastID is the ID of the latest event published.
+func (b *Backend) LastID() string { return b.bus.LastID() }
 
 // Subscribers returns how many subscriptions (open event streams) exist.
 func (b *Backend) Subscribers() int {
-	b.Lock()
-	defer b.Unlock()
-	return len(b.subs)
+	n, _ := b.bus.Subscribers()
+	return n
 }
 
 // CloseStreams ends every subscription, which ends the open event streams
 // as a daemon does when it stops.
-func (b *Backend) CloseStreams() {
-	b.Lock()
-	defer b.Unlock()
-	for ch := range b.subs {
-		delete(b.subs, ch)
-		close(ch)
-	}
-	b.notifyLocked()
-}
+func (b *Backend) CloseStreams() { b.bus.CloseAll() }
 
 // WaitSubscribers waits until exactly n subscriptions exist, failing t
 // after 10 seconds. Use it after starting Client.Events and before
@@ -355,13 +348,7 @@ func (b *Backend) WaitSubscribers(t testing.TB, n int) {
 	deadline := time.NewTimer(10 * time.Second)
 	defer deadline.Stop()
 	for {
-		b.Lock()
-		got := len(b.subs)
-		if b.changed == nil {
-			b.changed = make(chan struct{})
-		}
-		changed := b.changed
-		b.Unlock()
+		got, changed := b.bus.Subscribers()
 		if got == n {
 			return
 		}
@@ -371,14 +358,6 @@ func (b *Backend) WaitSubscribers(t testing.TB, n int) {
 			t.Fatalf("event subscribers = %d, want %d (after 10s)", got, n)
 		}
 	}
-}
-
-// notifyLocked wakes WaitSubscribers; b is locked.
-func (b *Backend) notifyLocked() {
-	if b.changed != nil {
-		close(b.changed)
-	}
-	b.changed = make(chan struct{})
 }
 
 // NewServer serves b's control API on a loopback httptest server with a
