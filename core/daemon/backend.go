@@ -1,8 +1,12 @@
 package daemon
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"time"
 
@@ -51,22 +55,56 @@ func (d *Daemon) Resume() error {
 func (d *Daemon) Accounts() []control.Account { return d.pool.Snapshots() }
 
 // Subscribe implements control.Backend.
-func (d *Daemon) Subscribe() (<-chan control.Event, func()) { return d.bus.Subscribe(64) }
+func (d *Daemon) Subscribe(after string) *event.Sub { return d.bus.Subscribe(after) }
 
 // Config implements control.Backend: the file's configuration (without the
-// environment overrides), tokens masked.
-func (d *Daemon) Config() control.Config {
+// environment overrides), tokens masked, and its revision.
+func (d *Daemon) Config() (control.Config, string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.file.Redacted()
+	return d.file.Redacted(), d.rev
 }
 
-// PutConfig implements control.Backend: validate, save, apply. Nothing is
-// saved or applied when any value is invalid or the new address cannot be
-// bound.
-func (d *Daemon) PutConfig(next control.Config) error {
+// revision names a configuration: a hash of everything in it, secrets
+// included (the hash reveals none of them). Equal configurations have the
+// same revision, so a client holding one never overwrites anything by
+// sending its change back.
+func revision(c config.Config) string {
+	if len(c.Accounts) == 0 {
+		c.Accounts = nil // none is none, however it was spelled
+	}
+	data, _ := json.Marshal(c)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8])
+}
+
+// setFileLocked makes file the configuration the daemon holds and, when
+// it differs from the one before, announces its new revision. d.mu is held.
+func (d *Daemon) setFileLocked(file config.Config) {
+	d.file = file
+	rev := revision(file)
+	if rev == d.rev {
+		return
+	}
+	d.rev = rev
+	d.bus.Publish(event.Event{Type: event.ConfigChanged, Revision: rev, At: time.Now()})
+}
+
+// PutConfig implements control.Backend: validate, save, apply, when rev is
+// the current revision. A file edited by hand and not yet reloaded is
+// reloaded first, so that the change is refused as stale rather than
+// overwriting the edit; a hand edit that does not parse refuses the change
+// until it is fixed. Nothing is saved or applied when any value is invalid
+// or the new address cannot be bound.
+func (d *Daemon) PutConfig(next control.Config, rev string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.reloadEditedLocked(); err != nil {
+		return err
+	}
+	if rev != d.rev {
+		return &control.StaleError{Config: d.file.Redacted(), Revision: d.rev}
+	}
 	next = config.MergeSecrets(next, d.file)
 	if err := next.Validate(); err != nil {
 		return err
@@ -91,8 +129,9 @@ func (d *Daemon) PutConfig(next control.Config) error {
 		}
 		return err
 	}
-	d.file = next
 	d.applyLocked(eff)
+	d.setFileLocked(next)
+	d.noteDiskLocked()
 	if rebind {
 		old := d.ln
 		d.ln = ln
@@ -112,6 +151,16 @@ func (d *Daemon) Reload() error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.applyFileLocked(file); err != nil {
+		return err
+	}
+	d.noteDiskLocked()
+	return nil
+}
+
+// applyFileLocked applies file, read from the configuration file after a
+// hand edit. d.mu is held.
+func (d *Daemon) applyFileLocked(file config.Config) error {
 	eff, err := d.effective(file)
 	if err != nil {
 		return err
@@ -120,10 +169,45 @@ func (d *Daemon) Reload() error {
 		d.log.Warn("listen and data_dir changes made by hand take effect after a restart")
 		eff.Listen, eff.DataDir = d.eff.Listen, d.eff.DataDir
 	}
-	d.file = file
 	d.applyLocked(eff)
-	d.log.Info("configuration reloaded", "accounts", len(eff.Accounts))
+	d.setFileLocked(file)
+	d.log.Info("configuration reloaded", "accounts", len(eff.Accounts), "revision", d.rev)
 	return nil
+}
+
+// reloadEditedLocked applies the configuration file when it was edited by
+// hand since the daemon last read or wrote it, and refuses (with an error
+// wrapping control.ErrInvalid) when that edit cannot be read. A missing
+// file is no edit: the next save writes it again. d.mu is held.
+func (d *Daemon) reloadEditedLocked() error {
+	data, err := os.ReadFile(d.o.ConfigPath)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && sha256.Sum256(data) == d.disk) {
+		return nil
+	}
+	var disk config.Config
+	if err == nil {
+		disk, err = config.Parse(data, d.o.ConfigPath)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %s was changed by hand and cannot be read, so saving would lose that change: fix it (or undo it) first: %v", control.ErrInvalid, d.o.ConfigPath, err)
+	}
+	d.log.Info("the configuration file was edited by hand; applying it first", "file", d.o.ConfigPath)
+	if err := d.applyFileLocked(disk); err != nil {
+		return fmt.Errorf("%w: %s was changed by hand and cannot be applied: %v", control.ErrInvalid, d.o.ConfigPath, err)
+	}
+	d.disk = sha256.Sum256(data)
+	return nil
+}
+
+// noteDiskLocked remembers what the configuration file holds now (just
+// read or written by the daemon), to tell a later hand edit. d.mu is held.
+func (d *Daemon) noteDiskLocked() {
+	data, err := os.ReadFile(d.o.ConfigPath)
+	if err != nil {
+		d.disk = [sha256.Size]byte{}
+		return
+	}
+	d.disk = sha256.Sum256(data)
 }
 
 // ResetAccount implements control.Backend: it ends the account's cooldown
@@ -139,7 +223,7 @@ func (d *Daemon) ResetAccount(name string) error {
 	e := d.entries[name]
 	d.mu.Unlock()
 	if e != nil && e.dir != "" {
-		if st := e.acct.Snapshot(time.Now()).State; st == control.StateNeedsLogin || st == control.StateError {
+		if st := e.acct.Load().Snapshot(time.Now()).State; st == control.StateNeedsLogin || st == control.StateError {
 			d.reload(e, true)
 		}
 	}

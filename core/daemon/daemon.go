@@ -8,6 +8,7 @@ package daemon
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -93,6 +94,8 @@ type Daemon struct {
 
 	mu      sync.Mutex // serialises configuration changes; guards below
 	file    config.Config
+	rev     string            // revision of file
+	disk    [sha256.Size]byte // hash of the file's bytes as last read or written
 	eff     config.Config
 	entries map[string]*entry // by account name
 	ln      net.Listener
@@ -104,10 +107,20 @@ type Daemon struct {
 // entry is an account with the configuration it was built from.
 type entry struct {
 	cfg  config.Account
-	key  string // what must match for the Account to be reused
-	dir  string // expanded directory ("" for a token account)
-	acct *account.Account
-	src  *credential.Source // nil while the credentials cannot be read
+	key  string                          // where its credentials come from (sourceKey): an entry is kept while it is unchanged
+	dir  string                          // expanded directory ("" for a token account)
+	acct atomic.Pointer[account.Account] // replaced when renamed; read without d.mu (refresh callbacks)
+	src  *credential.Source              // nil while the credentials cannot be read
+}
+
+// sourceKey names where an account's credentials come from: its expanded
+// directory or its token. A configuration change keeps everything the
+// daemon knows about an account whose source is unchanged.
+func (d *Daemon) sourceKey(ac config.Account) string {
+	if ac.Token != "" {
+		return "token\x00" + ac.Token
+	}
+	return "dir\x00" + config.ExpandHome(ac.Dir, d.o.Home)
 }
 
 // New reads (or creates) the configuration and builds everything it
@@ -158,7 +171,8 @@ func New(o Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.file, d.eff = file, eff
+	d.file, d.eff, d.rev = file, eff, revision(file)
+	d.noteDiskLocked()
 	d.applyLocked(eff)
 	d.control = control.NewServer(d, d.secret, o.Logger)
 	d.srv = &http.Server{
@@ -436,19 +450,22 @@ func (d *Daemon) reload(e *entry, force bool) {
 	d.mu.Lock()
 	src := e.src
 	d.mu.Unlock()
+	acct := e.acct.Load()
 	if src == nil {
+		d.mu.Lock()
 		opts := d.credOptions()
+		d.mu.Unlock()
 		opts.OnRefresh = d.onRefresh(e)
 		s, err := credential.Open(e.dir, opts)
 		if err != nil {
-			d.pool.Failed(e.acct, err, true)
+			d.pool.Failed(acct, err)
 			return
 		}
 		d.mu.Lock()
 		e.src = s
 		d.mu.Unlock()
 		d.log.Info("credentials found", "account", e.cfg.Name)
-		d.pool.SetCredential(e.acct, s)
+		d.pool.SetCredential(acct, s)
 		return
 	}
 	before := src.Info().ExpiresAt
@@ -456,9 +473,9 @@ func (d *Daemon) reload(e *entry, force bool) {
 		d.log.Warn("credentials changed but cannot be read; keeping the previous token", "account", e.cfg.Name, "err", err)
 		return
 	}
-	state := e.acct.Snapshot(time.Now()).State
+	state := acct.Snapshot(time.Now()).State
 	if force || ((state == control.StateNeedsLogin || state == control.StateError) && !src.Info().ExpiresAt.Equal(before)) {
-		d.pool.SetCredential(e.acct, src)
+		d.pool.SetCredential(acct, src)
 	}
 }
 
@@ -487,6 +504,7 @@ func (d *Daemon) retry(ctx context.Context) {
 	}
 }
 
+// credOptions are the options of new credentials; d.mu is held.
 func (d *Daemon) credOptions() credential.Options {
 	return credential.Options{
 		TokenURL:      d.eff.TokenURL,
@@ -496,8 +514,12 @@ func (d *Daemon) credOptions() credential.Options {
 	}
 }
 
-// applyLocked makes the running daemon follow eff. Accounts whose
-// definition did not change keep their state (cooldowns, counters).
+// applyLocked makes the running daemon follow eff. Every account whose
+// credentials source (directory or token) is unchanged keeps its Account,
+// with all the daemon knows about it: state, cooldowns, counters, learnt
+// usage, session affinity; a renamed one carries it to its new name. A
+// changed token endpoint or refresh margin is handed to the kept
+// credentials.
 func (d *Daemon) applyLocked(eff config.Config) {
 	prevDirs := d.dirsLocked()
 	d.eff = eff
@@ -512,18 +534,42 @@ func (d *Daemon) applyLocked(eff config.Config) {
 	d.proxy.SetMaxBody(int64(eff.MaxBodyMB) << 20)
 
 	opts := d.credOptions()
+	chosen := make([]*entry, len(eff.Accounts))
+	kept := map[*entry]bool{}
+	// The same name and source: the same account.
+	for i, ac := range eff.Accounts {
+		if e, ok := d.entries[ac.Name]; ok && e.key == d.sourceKey(ac) {
+			chosen[i], kept[e] = e, true
+		}
+	}
+	// The same source under a new name: renamed.
+	for i, ac := range eff.Accounts {
+		if chosen[i] != nil {
+			continue
+		}
+		key := d.sourceKey(ac)
+		for _, e := range d.entries {
+			if !kept[e] && e.key == key {
+				d.log.Info("account renamed", "from", e.cfg.Name, "to", ac.Name)
+				e.acct.Store(e.acct.Load().Renamed(ac.Name))
+				chosen[i], kept[e] = e, true
+				break
+			}
+		}
+	}
 	next := map[string]*entry{}
 	var accts []*account.Account
-	for _, ac := range eff.Accounts {
-		key := strings.Join([]string{ac.Dir, ac.Token, eff.TokenURL, eff.RefreshBefore.String()}, "\x00")
-		e, ok := d.entries[ac.Name]
-		if !ok || e.key != key {
-			e = d.newEntry(ac, key, opts)
+	for i, ac := range eff.Accounts {
+		e := chosen[i]
+		if e == nil {
+			e = d.newEntry(ac, d.sourceKey(ac), opts)
+		} else if e.src != nil {
+			e.src.SetEndpoint(eff.TokenURL, time.Duration(eff.RefreshBefore))
 		}
 		e.cfg = ac
-		e.acct.SetEnabled(ac.IsEnabled())
+		e.acct.Load().SetEnabled(ac.IsEnabled())
 		next[ac.Name] = e
-		accts = append(accts, e.acct)
+		accts = append(accts, e.acct.Load())
 	}
 	d.entries = next
 	d.pool.SetAccounts(accts)
@@ -551,26 +597,27 @@ func (d *Daemon) newEntry(ac config.Account, key string, opts credential.Options
 	opts.OnRefresh = d.onRefresh(e)
 	if ac.Token != "" {
 		e.src = credential.Static(ac.Token, opts)
-		e.acct = account.New(ac.Name, "(token)", e.src, nil)
+		e.acct.Store(account.New(ac.Name, "(token)", e.src, nil))
 		return e
 	}
 	e.dir = config.ExpandHome(ac.Dir, d.o.Home)
 	src, err := credential.Open(e.dir, opts)
 	if err != nil {
 		d.log.Warn("account unusable until its credentials can be read", "account", ac.Name, "dir", ac.Dir, "err", err)
-		e.acct = account.New(ac.Name, ac.Dir, nil, err)
+		e.acct.Store(account.New(ac.Name, ac.Dir, nil, err))
 		return e
 	}
 	e.src = src
-	e.acct = account.New(ac.Name, ac.Dir, src, nil)
+	e.acct.Store(account.New(ac.Name, ac.Dir, src, nil))
 	return e
 }
 
 // onRefresh counts and announces a refresh of e's token.
 func (d *Daemon) onRefresh(e *entry) func() {
 	return func() {
-		d.proxy.Metrics().Refresh(e.acct.Name)
-		d.pool.Refreshed(e.acct)
+		a := e.acct.Load()
+		d.proxy.Metrics().Refresh(a.Name)
+		d.pool.Refreshed(a)
 	}
 }
 

@@ -53,6 +53,7 @@ type harness struct {
 	done   chan error
 	log    io.Writer     // where the daemon logs; set by prepare, nil discards
 	grace  time.Duration // Options.ShutdownGrace; set by prepare
+	hc     *http.Client  // Options.HTTPClient (token refreshes); set by prepare
 }
 
 // start runs a daemon over a temporary home; prepare may write files first.
@@ -74,7 +75,7 @@ func start(t *testing.T, prepare func(h *harness)) *harness {
 		ConfigPath: h.cfg, Home: h.home, Version: "test",
 		Getenv: func(k string) string { return env[k] },
 		Logger: slog.New(slog.NewTextHandler(logTo, nil)),
-		Listen: "127.0.0.1:0", ShutdownGrace: h.grace,
+		Listen: "127.0.0.1:0", ShutdownGrace: h.grace, HTTPClient: h.hc,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -304,12 +305,26 @@ func TestRefreshWritesBackThroughDaemon(t *testing.T) {
 		os.MkdirAll(filepath.Dir(h.cfg), 0o700)
 		os.WriteFile(h.cfg, []byte(fmt.Sprintf("token_url = %q\n[[account]]\nname = \"main\"\ndir = \"~/.claude\"\n", tokenSrv.URL)), 0o600)
 	})
-	if resp := h.post(t, h.issue(t), body); resp.StatusCode != 200 {
+	secret := h.issue(t)
+	// The token is still valid: this request uses it while the refresh
+	// runs in the background (a request never waits for one it can do
+	// without).
+	if resp := h.post(t, secret, body); resp.StatusCode != 200 {
 		t.Fatalf("status = %d", resp.StatusCode)
 	}
-	if toks := h.fake.Tokens(); toks[0] != tok("fresh") {
-		t.Errorf("upstream token = %q, want the refreshed one", toks[0])
+	if toks := h.fake.Tokens(); toks[0] != tok("stale") {
+		t.Errorf("first upstream token = %q, want the still-valid one", toks[0])
 	}
+	waitFor(t, "the background refresh", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) == 1
+	})
+	waitFor(t, "the refreshed token to be used", func() bool {
+		h.post(t, secret, body)
+		toks := h.fake.Tokens()
+		return toks[len(toks)-1] == tok("fresh")
+	})
 	mu.Lock()
 	if len(got) != 1 || got[0] != "sk-ant-ort01-test-first" {
 		t.Errorf("token endpoint got %v, want one refresh with the file's refresh token", got)
@@ -339,14 +354,14 @@ func TestPutConfig(t *testing.T) {
 		writeCreds(t, filepath.Join(h.home, ".claude-b"), tok("b"), "r", time.Now().Add(time.Hour))
 	})
 	ctx := context.Background()
-	cfg, err := h.client.Config(ctx)
+	cfg, rev, err := h.client.Config(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(h.cfg)
 	bad := cfg
 	bad.Strategy = "fastest"
-	err = h.client.PutConfig(ctx, bad)
+	_, err = h.client.PutConfig(ctx, bad, rev)
 	var ve *config.ValidationError
 	if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != "strategy" {
 		t.Fatalf("PutConfig(bad strategy) = %v, want a validation error on strategy", err)
@@ -358,7 +373,7 @@ func TestPutConfig(t *testing.T) {
 	good.Strategy = "priority"
 	good.Accounts = append([]config.Account(nil), cfg.Accounts...)
 	good.Accounts[0], good.Accounts[1] = good.Accounts[1], good.Accounts[0] // b first
-	if err := h.client.PutConfig(ctx, good); err != nil {
+	if _, err := h.client.PutConfig(ctx, good, rev); err != nil {
 		t.Fatalf("PutConfig: %v", err)
 	}
 	if got := h.d.pool.Strategy(); got != "priority" {
@@ -407,7 +422,7 @@ func TestListenChange(t *testing.T) {
 	waitFor(t, "the daemon to listen", func() bool { return d.Addr() != "" })
 	sec, _ := os.ReadFile(filepath.Join(home, "control.secret"))
 	c := control.NewClient("http://"+first, strings.TrimSpace(string(sec)))
-	cfg, err := c.Config(context.Background())
+	cfg, rev, err := c.Config(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,7 +430,7 @@ func TestListenChange(t *testing.T) {
 	busy, _ := net.Listen("tcp", "127.0.0.1:0")
 	defer busy.Close()
 	cfg.Listen = busy.Addr().String()
-	err = c.PutConfig(context.Background(), cfg)
+	_, err = c.PutConfig(context.Background(), cfg, rev)
 	var ve *config.ValidationError
 	if !errors.As(err, &ve) || ve.Fields[0].Field != "listen" || !strings.Contains(ve.Fields[0].Message, "in use") {
 		t.Errorf("PutConfig(busy port) = %v, want listen error saying the port is in use", err)
@@ -426,7 +441,7 @@ func TestListenChange(t *testing.T) {
 	// A free port: the daemon moves there and keeps serving.
 	second := freePort(t)
 	cfg.Listen = second
-	if err := c.PutConfig(context.Background(), cfg); err != nil {
+	if _, err := c.PutConfig(context.Background(), cfg, rev); err != nil {
 		t.Fatalf("PutConfig(free port): %v", err)
 	}
 	resp, err := http.Get("http://" + second + "/health")
@@ -446,31 +461,9 @@ func TestCooldownEventsOverControlAPI(t *testing.T) {
 	})
 	reset := time.Now().Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
 	h.fake.On(tok("a"), anthropictest.RateLimited(reset), anthropictest.OK)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	events := make(chan event.Event, 16)
-	go h.client.Events(ctx, func(e event.Event) { events <- e })
-	waitFor(t, "the event stream to connect", func() bool {
-		h.d.bus.Publish(event.Event{Type: event.Refreshed, Account: "probe"})
-		return len(events) > 0
-	})
-	for len(events) > 0 {
-		<-events
-	}
+	next := h.follow(t)
 	if resp := h.post(t, h.issue(t), body); resp.StatusCode != 200 {
 		t.Fatalf("status = %d, want 200 via b", resp.StatusCode)
-	}
-	next := func() event.Event {
-		for {
-			select {
-			case e := <-events:
-				if e.Account != "probe" {
-					return e
-				}
-			case <-time.After(6 * time.Second):
-				t.Fatal("no event")
-			}
-		}
 	}
 	e := next()
 	if e.Type != event.CooldownStarted || e.Account != "default" || e.Until == nil || !e.Until.Equal(reset) || e.Window != "five_hour" {
@@ -590,26 +583,19 @@ func (h *harness) follow(t *testing.T) func() event.Event {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	events := make(chan event.Event, 16)
-	go h.client.Events(ctx, func(e event.Event) { events <- e })
-	waitFor(t, "the event stream to connect", func() bool {
-		h.d.bus.Publish(event.Event{Type: event.Refreshed, Account: "probe"})
-		return len(events) > 0
-	})
-	for len(events) > 0 {
-		<-events
-	}
+	events := make(chan event.Event, 64)
+	// Resuming after the latest event: whatever is published from here on
+	// arrives, however long the stream takes to connect.
+	after := h.d.bus.LastID()
+	go h.client.Events(ctx, after, func(e event.Event) { events <- e })
 	return func() event.Event {
 		t.Helper()
-		for {
-			select {
-			case e := <-events:
-				if e.Type != event.Refreshed || e.Account != "probe" {
-					return e
-				}
-			case <-time.After(6 * time.Second):
-				t.Fatal("no event within 6s")
-			}
+		select {
+		case e := <-events:
+			return e
+		case <-time.After(6 * time.Second):
+			t.Fatal("no event within 6s")
+			return event.Event{}
 		}
 	}
 }
