@@ -120,31 +120,41 @@ func (l *lazyDaemon) Accounts(ctx context.Context) ([]control.Account, error) {
 }
 
 // Events implements tray.Daemon.
-func (l *lazyDaemon) Events(ctx context.Context, fn func(control.Event)) error {
+func (l *lazyDaemon) Events(ctx context.Context, after string, fn func(control.Event)) error {
 	c, err := l.client()
 	if err != nil {
 		return err
 	}
-	return l.check(c, c.Events(ctx, fn))
+	return l.check(c, c.Events(ctx, after, fn))
 }
 
 // Config implements tray.Daemon and settings.Daemon.
-func (l *lazyDaemon) Config(ctx context.Context) (control.Config, error) {
+func (l *lazyDaemon) Config(ctx context.Context) (control.Config, string, error) {
 	c, err := l.client()
 	if err != nil {
-		return control.Config{}, err
+		return control.Config{}, "", err
 	}
-	cfg, err := c.Config(ctx)
-	return cfg, l.check(c, err)
+	cfg, rev, err := c.Config(ctx)
+	return cfg, rev, l.check(c, err)
 }
 
 // PutConfig implements tray.Daemon and settings.Daemon.
-func (l *lazyDaemon) PutConfig(ctx context.Context, cfg control.Config) error {
+func (l *lazyDaemon) PutConfig(ctx context.Context, cfg control.Config, rev string) (string, error) {
+	c, err := l.client()
+	if err != nil {
+		return "", err
+	}
+	next, err := c.PutConfig(ctx, cfg, rev)
+	return next, l.check(c, err)
+}
+
+// UpdateConfig implements tray.Daemon.
+func (l *lazyDaemon) UpdateConfig(ctx context.Context, edit func(*control.Config) error) error {
 	c, err := l.client()
 	if err != nil {
 		return err
 	}
-	return l.check(c, c.PutConfig(ctx, cfg))
+	return l.check(c, c.UpdateConfig(ctx, edit))
 }
 
 // ResetAccount implements settings.Daemon.

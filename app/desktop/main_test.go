@@ -178,28 +178,36 @@ func (s *switchDaemon) Accounts(ctx context.Context) ([]control.Account, error) 
 	return c.Accounts(ctx)
 }
 
-func (s *switchDaemon) Events(ctx context.Context, fn func(control.Event)) error {
+func (s *switchDaemon) Events(ctx context.Context, after string, fn func(control.Event)) error {
 	c, err := s.get()
 	if err != nil {
 		return err
 	}
-	return c.Events(ctx, fn)
+	return c.Events(ctx, after, fn)
 }
 
-func (s *switchDaemon) Config(ctx context.Context) (control.Config, error) {
+func (s *switchDaemon) Config(ctx context.Context) (control.Config, string, error) {
 	c, err := s.get()
 	if err != nil {
-		return control.Config{}, err
+		return control.Config{}, "", err
 	}
 	return c.Config(ctx)
 }
 
-func (s *switchDaemon) PutConfig(ctx context.Context, cfg control.Config) error {
+func (s *switchDaemon) PutConfig(ctx context.Context, cfg control.Config, rev string) (string, error) {
+	c, err := s.get()
+	if err != nil {
+		return "", err
+	}
+	return c.PutConfig(ctx, cfg, rev)
+}
+
+func (s *switchDaemon) UpdateConfig(ctx context.Context, edit func(*control.Config) error) error {
 	c, err := s.get()
 	if err != nil {
 		return err
 	}
-	return c.PutConfig(ctx, cfg)
+	return c.UpdateConfig(ctx, edit)
 }
 
 func (s *switchDaemon) ResetAccount(ctx context.Context, name string) error {

@@ -38,10 +38,13 @@ import (
 // implements it.
 type Daemon interface {
 	Accounts(ctx context.Context) ([]control.Account, error)
-	Config(ctx context.Context) (control.Config, error)
-	// PutConfig returns a *config.ValidationError listing the fields when
-	// values are invalid.
-	PutConfig(ctx context.Context, cfg control.Config) error
+	// Config returns the configuration and its revision.
+	Config(ctx context.Context) (control.Config, string, error)
+	// PutConfig replaces the configuration at revision rev and returns the
+	// new revision. It returns a *config.ValidationError listing the fields
+	// when values are invalid, and a *control.StaleError when the
+	// configuration changed since rev.
+	PutConfig(ctx context.Context, cfg control.Config, rev string) (string, error)
 	ResetAccount(ctx context.Context, name string) error
 	CheckDir(ctx context.Context, dir string) (control.DirCheck, error)
 	Tokens(ctx context.Context) ([]control.Token, error)
@@ -98,6 +101,7 @@ type Window struct {
 	stopTick chan struct{} // closed to stop the countdown ticker; nil when stopped
 
 	base     control.Config // the configuration last read from the daemon
+	rev      string         // its revision
 	loaded   bool           // base holds a configuration
 	clean    formState      // the form as last filled from base
 	autoBase bool           // autostart state last read
@@ -321,7 +325,7 @@ func (w *Window) wait() { w.busy.Wait() }
 func (w *Window) reload(keepEdits bool) {
 	auto := w.opts.Autostart
 	w.async(func(ctx context.Context) {
-		cfg, cfgErr := w.d.Config(ctx)
+		cfg, rev, cfgErr := w.d.Config(ctx)
 		accts, accErr := w.d.Accounts(ctx)
 		toks, tokErr := w.d.Tokens(ctx)
 		var autoOn bool
@@ -339,6 +343,7 @@ func (w *Window) reload(keepEdits bool) {
 				w.setAutostart(autoOn, autoErr)
 			}
 			if cfgErr == nil {
+				w.rev = rev
 				w.setBase(cfg, keepEdits)
 			}
 			if accErr == nil {
@@ -523,6 +528,7 @@ func (w *Window) onApply() {
 		return
 	}
 	cfg := f.config(w.base)
+	rev := w.rev
 	putConfig := !w.formState().equal(w.clean)
 	auto := w.opts.Autostart
 	setAuto, autoOn := false, false
@@ -537,7 +543,7 @@ func (w *Window) onApply() {
 	w.async(func(ctx context.Context) {
 		var err, autoErr error
 		if putConfig {
-			err = w.d.PutConfig(ctx, cfg)
+			_, err = w.d.PutConfig(ctx, cfg, rev)
 		}
 		if err == nil && setAuto {
 			if autoOn {
@@ -547,11 +553,12 @@ func (w *Window) onApply() {
 			}
 		}
 		var fresh control.Config
+		var freshRev string
 		var freshErr error
 		var accts []control.Account
 		var accErr error = errors.New("not read")
 		if err == nil && putConfig {
-			fresh, freshErr = w.d.Config(ctx)
+			fresh, freshRev, freshErr = w.d.Config(ctx)
 			accts, accErr = w.d.Accounts(ctx)
 		}
 		fyne.Do(func() {
@@ -571,6 +578,8 @@ func (w *Window) onApply() {
 			if putConfig {
 				if freshErr != nil {
 					fresh = cfg // applied; the daemon will tell the rest on the next reload
+				} else {
+					w.rev = freshRev
 				}
 				if fresh.Listen != w.base.Listen {
 					if u := baseURLFor(fresh.Listen); u != "" {

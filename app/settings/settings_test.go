@@ -347,8 +347,8 @@ func TestDaemonValidationErrors(t *testing.T) {
 		t.Error("tab icons do not mark exactly the tabs with errors")
 	}
 	// Nothing was applied and the edits are still there.
-	if got := b.Config().Listen; got != "127.0.0.1:8787" {
-		t.Errorf("daemon listen = %q, want unchanged", got)
+	if got, _ := b.Config(); got.Listen != "127.0.0.1:8787" {
+		t.Errorf("daemon listen = %q, want unchanged", got.Listen)
 	}
 	if w.port.Text != "9999" || w.rows[1].name.Text != "per sonal" {
 		t.Error("the edits were lost")
@@ -366,8 +366,8 @@ func TestDaemonValidationErrors(t *testing.T) {
 	if w.portErr.Visible() || w.rows[1].err.Visible() {
 		t.Error("inline errors still shown after a successful apply")
 	}
-	if got := b.Config().Listen; got != "127.0.0.1:9999" {
-		t.Errorf("daemon listen = %q, want 127.0.0.1:9999", got)
+	if got, _ := b.Config(); got.Listen != "127.0.0.1:9999" {
+		t.Errorf("daemon listen = %q, want 127.0.0.1:9999", got.Listen)
 	}
 	if got, want := w.baseURL, "http://127.0.0.1:9999"; got != want {
 		t.Errorf("base URL after moving the port = %q, want %q", got, want)

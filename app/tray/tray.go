@@ -37,9 +37,11 @@ type Daemon interface {
 	// Status tells whether routing is paused.
 	Status(ctx context.Context) (control.Status, error)
 	Accounts(ctx context.Context) ([]control.Account, error)
-	Events(ctx context.Context, fn func(control.Event)) error
-	Config(ctx context.Context) (control.Config, error)
-	PutConfig(ctx context.Context, cfg control.Config) error
+	Events(ctx context.Context, after string, fn func(control.Event)) error
+	Config(ctx context.Context) (control.Config, string, error)
+	// UpdateConfig changes the configuration with edit, on top of any
+	// change made meanwhile.
+	UpdateConfig(ctx context.Context, edit func(*control.Config) error) error
 	Tokens(ctx context.Context) ([]control.Token, error)
 	IssueToken(ctx context.Context, label string, ttl time.Duration) (control.Issued, error)
 	// Pause and Resume stop and restart routing ("Pause routing",
@@ -322,7 +324,7 @@ func (t *Tray) session(ctx context.Context) (connected bool, err error) {
 	f := &follower{t: t, kick: make(chan struct{}, 1)}
 	var wg sync.WaitGroup
 	wg.Go(func() { f.refresh(sctx) })
-	err = t.o.Daemon.Events(sctx, f.add)
+	err = t.o.Daemon.Events(sctx, "", f.add)
 	stop()
 	wg.Wait()
 	return true, err
@@ -427,7 +429,7 @@ func (t *Tray) accountsRead(accounts []control.Account) {
 func (t *Tray) readConfig(ctx context.Context) string {
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	cfg, err := t.o.Daemon.Config(cctx)
+	cfg, _, err := t.o.Daemon.Config(cctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			t.log.Warn("reading the configuration", "err", err)
@@ -681,15 +683,10 @@ func (t *Tray) chooseStrategy(name string) {
 
 // putStrategy writes strategy name into the daemon's configuration.
 func (t *Tray) putStrategy(ctx context.Context, name string) error {
-	cfg, err := t.o.Daemon.Config(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the configuration: %w", err)
-	}
-	if cfg.Strategy == name {
+	if err := t.o.Daemon.UpdateConfig(ctx, func(cfg *control.Config) error {
+		cfg.Strategy = name
 		return nil
-	}
-	cfg.Strategy = name
-	if err := t.o.Daemon.PutConfig(ctx, cfg); err != nil {
+	}); err != nil {
 		return fmt.Errorf("saving the configuration: %w", err)
 	}
 	return nil

@@ -193,23 +193,23 @@ func (s *switchDaemon) Accounts(ctx context.Context) ([]control.Account, error) 
 	return nil, errDown
 }
 
-func (s *switchDaemon) Events(ctx context.Context, fn func(control.Event)) error {
+func (s *switchDaemon) Events(ctx context.Context, after string, fn func(control.Event)) error {
 	if c := s.client(); c != nil {
-		return c.Events(ctx, fn)
+		return c.Events(ctx, after, fn)
 	}
 	return errDown
 }
 
-func (s *switchDaemon) Config(ctx context.Context) (control.Config, error) {
+func (s *switchDaemon) Config(ctx context.Context) (control.Config, string, error) {
 	if c := s.client(); c != nil {
 		return c.Config(ctx)
 	}
-	return control.Config{}, errDown
+	return control.Config{}, "", errDown
 }
 
-func (s *switchDaemon) PutConfig(ctx context.Context, cfg control.Config) error {
+func (s *switchDaemon) UpdateConfig(ctx context.Context, edit func(*control.Config) error) error {
 	if c := s.client(); c != nil {
-		return c.PutConfig(ctx, cfg)
+		return c.UpdateConfig(ctx, edit)
 	}
 	return errDown
 }
