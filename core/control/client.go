@@ -253,7 +253,8 @@ func (c *Client) Events(ctx context.Context, after string, fn func(Event)) error
 }
 
 // readEvents parses Server-Sent Events from r, calling fn for each event of
-// a stream it knows (account, routing, config; reset as an EventReset);
+// a stream it knows (account, routing, config, daemon; reset as an
+// EventReset);
 // other event names are skipped. It returns nil at the end of the stream,
 // an error wrapping ErrUnreachable when reading fails, and a decoding error
 // for an event it cannot parse.
@@ -272,7 +273,7 @@ func readEvents(r io.Reader, fn func(Event)) error {
 			switch {
 			case typ == event.StreamReset:
 				fn(Event{Type: EventReset})
-			case has && (typ == event.StreamAccount || typ == event.StreamRouting || typ == event.StreamConfig):
+			case has && (typ == event.StreamAccount || typ == event.StreamRouting || typ == event.StreamConfig || typ == event.StreamDaemon):
 				var e Event
 				if err := json.Unmarshal([]byte(strings.TrimSuffix(data.String(), "\n")), &e); err != nil {
 					return fmt.Errorf("decoding %s event: %w", typ, err)

@@ -14,7 +14,8 @@
 // overwritten unseen (412 with the current configuration, 428 without
 // If-Match). The event stream is Server-Sent Events: `event: account` for
 // account and pool changes, `event: routing` for pause and resume,
-// `event: config` for configuration changes, each with an `id:`; a client
+// `event: config` for configuration changes, `event: daemon` when the
+// daemon stops on purpose, each with an `id:`; a client
 // that reconnects with Last-Event-ID gets what it missed, or one
 // `event: reset` when that is gone.
 //

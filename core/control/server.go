@@ -444,41 +444,48 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	s.log.Debug("event stream opened", "remote", r.RemoteAddr)
 	defer s.log.Debug("event stream closed", "remote", r.RemoteAddr)
 	var buf bytes.Buffer
-	for {
+	// write sends what sub has to say now; it reports whether the client
+	// is still there.
+	write := func() bool {
 		buf.Reset()
+		events, lost := sub.Next()
+		if lost {
+			buf.WriteString("event: " + event.StreamReset + "\ndata: {}\n\n")
+		}
+		for _, e := range events {
+			data, err := json.Marshal(e)
+			if err != nil {
+				s.log.Error("encoding event", "err", err)
+				continue
+			}
+			fmt.Fprintf(&buf, "id: %s\nevent: %s\ndata: %s\n\n", e.ID, e.Type.Stream(), data)
+		}
+		if buf.Len() == 0 {
+			return true
+		}
+		if _, err := w.Write(buf.Bytes()); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	for {
 		select {
 		case <-r.Context().Done():
 			return
 		case <-s.done:
+			write() // the last words, such as the daemon stopping
 			return
 		case _, ok := <-sub.Ready():
 			if !ok {
 				return // the backend ended the subscription
 			}
-			events, lost := sub.Next()
-			if lost {
-				buf.WriteString("event: " + event.StreamReset + "\ndata: {}\n\n")
-			}
-			for _, e := range events {
-				data, err := json.Marshal(e)
-				if err != nil {
-					s.log.Error("encoding event", "err", err)
-					continue
-				}
-				fmt.Fprintf(&buf, "id: %s\nevent: %s\ndata: %s\n\n", e.ID, e.Type.Stream(), data)
+			if !write() {
+				return // the client went away
 			}
 		case <-ping.C:
-			buf.WriteString(": ping\n\n")
-		}
-		if buf.Len() == 0 {
-			continue
-		}
-		_, err := w.Write(buf.Bytes())
-		if err == nil {
-			err = rc.Flush()
-		}
-		if err != nil {
-			return // the client went away
+			if _, err := io.WriteString(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
+				return
+			}
 		}
 	}
 }

@@ -49,8 +49,9 @@ func TestReadEvents(t *testing.T) {
 			name: "routing, config and reset",
 			stream: "id: e-1\nevent: routing\ndata: {\"type\":\"paused\"}\n\n" +
 				"event: reset\ndata: {}\n\n" +
-				"id: e-9\nevent: config\ndata: {\"type\":\"config_changed\",\"revision\":\"ab\"}\n\n",
-			want: []Event{{ID: "e-1", Type: event.Paused}, {Type: EventReset}, {ID: "e-9", Type: event.ConfigChanged, Revision: "ab"}},
+				"id: e-9\nevent: config\ndata: {\"type\":\"config_changed\",\"revision\":\"ab\"}\n\n" +
+				"id: e-10\nevent: daemon\ndata: {\"type\":\"stopping\"}\n\n",
+			want: []Event{{ID: "e-1", Type: event.Paused}, {Type: EventReset}, {ID: "e-9", Type: event.ConfigChanged, Revision: "ab"}, {ID: "e-10", Type: event.Stopping}},
 		},
 		{
 			name:   "event without trailing blank line is not dispatched",

@@ -73,6 +73,10 @@ type Status struct {
 	// Paused is true while routing is paused (POST pause): proxied requests
 	// get 503 until POST resume. A restarted daemon is never paused.
 	Paused bool `json:"paused"`
+	// LastEventID is the ID of the latest event published: a client that
+	// reads the state it cares about after Status, then follows the event
+	// stream after this ID, misses no change.
+	LastEventID string `json:"last_event_id"`
 }
 
 // Token describes a client token; the secret itself is never part of it.

@@ -23,7 +23,7 @@ var _ control.Backend = (*Daemon)(nil)
 
 // Status implements control.Backend.
 func (d *Daemon) Status() control.Status {
-	return control.Status{Version: d.o.Version, Listen: d.Addr(), PID: os.Getpid(), StartedAt: d.started, Config: d.o.ConfigPath, Paused: d.paused.Load()}
+	return control.Status{Version: d.o.Version, Listen: d.Addr(), PID: os.Getpid(), StartedAt: d.started, Config: d.o.ConfigPath, Paused: d.paused.Load(), LastEventID: d.bus.LastID()}
 }
 
 // Pause implements control.Backend: proxied requests get 503 until Resume;

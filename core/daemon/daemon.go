@@ -345,6 +345,9 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	var err error
 	select {
 	case <-ctx.Done():
+		// Asked to stop (a signal, the service manager): say so, so that
+		// the desktop app can tell this from a crash.
+		d.bus.Publish(event.Event{Type: event.Stopping, At: time.Now()})
 	case err = <-errc:
 		err = fmt.Errorf("serving: %w", err)
 	}

@@ -587,7 +587,21 @@ func (h *harness) follow(t *testing.T) func() event.Event {
 	// Resuming after the latest event: whatever is published from here on
 	// arrives, however long the stream takes to connect.
 	after := h.d.bus.LastID()
+	n, _ := h.d.bus.Subscribers()
 	go h.client.Events(ctx, after, func(e event.Event) { events <- e })
+	// Wait for the stream to be open: a test may stop the daemon next.
+	deadline := time.After(6 * time.Second)
+	for {
+		got, changed := h.d.bus.Subscribers()
+		if got > n {
+			break
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatal("the event stream did not open within 6s")
+		}
+	}
 	return func() event.Event {
 		t.Helper()
 		select {

@@ -262,3 +262,14 @@ func TestHangingTokenEndpointStallsNothing(t *testing.T) {
 		t.Errorf("stuck = %+v, want a reason saying the token endpoint did not answer", s)
 	}
 }
+
+// A daemon asked to stop says so on the event stream before it goes, so
+// the desktop app can tell a stop from a crash.
+func TestStopIsAnnounced(t *testing.T) {
+	h := start(t, nil)
+	next := h.follow(t)
+	h.cancel()
+	if e := next(); e.Type != event.Stopping {
+		t.Errorf("last event = %+v, want stopping", e)
+	}
+}

@@ -30,6 +30,7 @@ const (
 	Paused          Type = "paused"           // the user paused routing: proxied requests get 503 until Resumed
 	Resumed         Type = "resumed"          // routing resumed after Paused
 	ConfigChanged   Type = "config_changed"   // the configuration changed; Revision is the new one
+	Stopping        Type = "stopping"         // the daemon is stopping on purpose (asked to by a signal or its service manager)
 )
 
 // Stream names, the SSE `event:` field each type is sent under.
@@ -37,6 +38,7 @@ const (
 	StreamAccount = "account" // account and pool events
 	StreamRouting = "routing" // Paused, Resumed
 	StreamConfig  = "config"  // ConfigChanged
+	StreamDaemon  = "daemon"  // Stopping
 	StreamReset   = "reset"   // events were lost: re-read everything (no data)
 )
 
@@ -47,6 +49,8 @@ func (t Type) Stream() string {
 		return StreamRouting
 	case ConfigChanged:
 		return StreamConfig
+	case Stopping:
+		return StreamDaemon
 	}
 	return StreamAccount
 }

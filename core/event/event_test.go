@@ -145,7 +145,7 @@ func TestBusClosedSubscriberIsDropped(t *testing.T) {
 func TestStreamNames(t *testing.T) {
 	for typ, want := range map[Type]string{
 		CooldownStarted: StreamAccount, Error: StreamAccount, LoginCompleted: StreamAccount,
-		Paused: StreamRouting, Resumed: StreamRouting, ConfigChanged: StreamConfig,
+		Paused: StreamRouting, Resumed: StreamRouting, ConfigChanged: StreamConfig, Stopping: StreamDaemon,
 	} {
 		if got := typ.Stream(); got != want {
 			t.Errorf("%s.Stream() = %q, want %q", typ, got, want)

@@ -95,11 +95,16 @@ type UsageCall struct {
 
 var _ control.Backend = (*Backend)(nil)
 
-// Status returns StatusValue.
+// Status returns StatusValue, with LastEventID set to the latest event's
+// when it is empty.
 func (b *Backend) Status() control.Status {
 	b.Lock()
 	defer b.Unlock()
-	return b.StatusValue
+	st := b.StatusValue
+	if st.LastEventID == "" {
+		st.LastEventID = b.bus.LastID()
+	}
+	return st
 }
 
 // Accounts returns a copy of AccountList.
