@@ -11,6 +11,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/credential"
 	"github.com/maxrouter/maxrouter/core/daemon"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
 func (a *app) accountsCmd() *cobra.Command {
@@ -30,7 +31,7 @@ func (a *app) accountsCmd() *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "MaxRouter %s on %s\n\n", t.status.Version, t.status.Listen)
-				daemon.WriteAccounts(a.stdout, accts, now)
+				daemon.WriteAccounts(a.stdout, accts, now, homeDir())
 				return nil
 			}
 			if !t.exists {
@@ -38,7 +39,7 @@ func (a *app) accountsCmd() *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(a.stdout, "The daemon is not running; this is what the credential files say.\n\n")
-			daemon.WriteAccounts(a.stdout, offline(t.cfg, now), now)
+			daemon.WriteAccounts(a.stdout, offline(t.cfg, now), now, homeDir())
 			return nil
 		},
 	}
@@ -54,12 +55,12 @@ func offline(cfg config.Config, now time.Time) []control.Account {
 		case !ac.IsEnabled():
 			s.State = control.StateDisabled
 		case ac.Token != "":
-			s.Dir = "(token)"
+			s.Dir = words.TokenDir
 		default:
 			info, err := credential.Inspect(config.ExpandHome(ac.Dir, home))
 			switch {
 			case errors.Is(err, credential.ErrNoCredentials):
-				s.State, s.Reason = control.StateNeedsLogin, "no login found: run CLAUDE_CONFIG_DIR="+ac.Dir+" claude, then /login"
+				s.State, s.Reason = control.StateNeedsLogin, "no login found: run "+words.LoginCommand(ac.Dir, home)
 			case err != nil:
 				s.State, s.Reason = control.StateError, err.Error()
 			default:
