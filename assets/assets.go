@@ -20,9 +20,17 @@ const (
 	TraySomeName = "tray-some.png"
 	TrayNoneName = "tray-none.png"
 	TrayDownName = "tray-down.png"
+	// TrayLoginName is shown when an account needs the person (a login, or
+	// one failing): violet, an exclamation mark beside the router.
+	TrayLoginName = "tray-login.png"
+	// TrayPausedName is shown while routing is paused: slate blue, two bars.
+	TrayPausedName = "tray-paused.png"
+	// TrayEmptyName is shown when no account is configured: grey, both
+	// outputs as rings.
+	TrayEmptyName = "tray-empty.png"
 )
 
-//go:embed icon.png tray-ok.png tray-some.png tray-none.png tray-down.png
+//go:embed icon.png tray-ok.png tray-some.png tray-none.png tray-down.png tray-login.png tray-paused.png tray-empty.png
 var files embed.FS
 
 // Icon returns the application icon: a 512×512 PNG.
@@ -46,7 +54,7 @@ func TrayDown() []byte { return mustRead(TrayDownName) }
 
 // Names lists the embedded icons' file names.
 func Names() []string {
-	return []string{IconName, TrayOKName, TraySomeName, TrayNoneName, TrayDownName}
+	return []string{IconName, TrayOKName, TraySomeName, TrayNoneName, TrayDownName, TrayLoginName, TrayPausedName, TrayEmptyName}
 }
 
 // Bytes returns the embedded file with the given name, or an error naming it

@@ -37,6 +37,9 @@ func main() {
 		{"tray-some.png", trayIcon(64, stateSome)},
 		{"tray-none.png", trayIcon(64, stateNone)},
 		{"tray-down.png", trayIcon(64, stateDown)},
+		{"tray-login.png", trayIcon(64, stateLogin)},
+		{"tray-paused.png", trayIcon(64, statePaused)},
+		{"tray-empty.png", trayIcon(64, stateEmpty)},
 	}
 	for _, f := range files {
 		if err := writePNG(filepath.Join(*out, f.name), f.img); err != nil {
@@ -240,12 +243,14 @@ func (g glyph) shape() sdf {
 
 // Palette.
 var (
-	green = hex(0x2da44e)
-	amber = hex(0xf0a000)
-	red   = hex(0xe5383b)
-	grey  = hex(0x8b949e)
-	white = hex(0xffffff)
-	ink   = hex(0x1b1f24)
+	green  = hex(0x2da44e)
+	amber  = hex(0xf0a000)
+	red    = hex(0xe5383b)
+	grey   = hex(0x8b949e)
+	violet = hex(0x8250df)
+	slate  = hex(0x4a6fa5)
+	white  = hex(0xffffff)
+	ink    = hex(0x1b1f24)
 )
 
 // appIcon is a rounded square with a blue-violet gradient and a white router
@@ -285,26 +290,47 @@ const (
 	stateSome
 	stateNone
 	stateDown
+	stateLogin  // an account needs the person: a login, or one failing
+	statePaused // routing paused by the person
+	stateEmpty  // no account configured
 )
 
 // trayIcon is a coloured disc with a dark outline (visible on light panels)
 // and a white router glyph (visible on the disc); the disc's colour is the
-// state. Down is grey with the glyph struck through.
+// state. Down is grey with the glyph struck through; needs login is violet
+// with an exclamation mark in place of the outputs; paused is slate blue
+// with two bars instead of the glyph; no accounts is grey with both
+// outputs as rings.
 func trayIcon(size int, s state) image.Image {
 	const d = 64.0
 	c := newCanvas(size, d)
 	centre := pt{32, 32}
-	fill := map[state]rgba{stateOK: green, stateSome: amber, stateNone: red, stateDown: grey}[s]
+	fill := map[state]rgba{stateOK: green, stateSome: amber, stateNone: red, stateDown: grey,
+		stateLogin: violet, statePaused: slate, stateEmpty: grey}[s]
 
 	c.fill(circle(centre, 31.5), solid(ink.alpha(0.85)), 1)
 	c.fill(circle(centre, 28.5), solid(fill), 1)
+
+	switch s {
+	case statePaused:
+		c.fill(roundRect(pt{21, 18}, pt{28.5, 46}, 2), solid(white), 1)
+		c.fill(roundRect(pt{35.5, 18}, pt{43, 46}, 2), solid(white), 1)
+		return c.image()
+	case stateLogin:
+		// The router's input and trunk, and a "!" where the outputs were.
+		g := newGlyph(pt{26, 32}, 26, 30, 7, 6.5, 0.9, 2)
+		c.fill(union(g.lines, g.in), solid(white), 1)
+		c.fill(stroke(7, pt{44, 17}, pt{44, 37}), solid(white), 1)
+		c.fill(circle(pt{44, 46}, 4.2), solid(white), 1)
+		return c.image()
+	}
 
 	// Two outputs, not three: at 16 px three would run together. An output
 	// is a filled dot for an available account and a ring for a spent one,
 	// so the states differ in shape too, not only in colour.
 	g := newGlyph(pt{32.5, 32}, 42, 34, 7, 6.5, 0.45, 2)
 	c.fill(g.shape(), solid(white), 1)
-	spent := map[state]int{stateSome: 1, stateNone: 2}[s]
+	spent := map[state]int{stateSome: 1, stateNone: 2, stateEmpty: 2}[s]
 	for k := len(g.outputs) - spent; k < len(g.outputs); k++ {
 		c.fill(grow(g.outputs[k], -3), solid(fill), 1)
 	}
