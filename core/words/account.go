@@ -181,8 +181,12 @@ func Usage(a control.Account, now time.Time) string {
 	return strings.Join(parts, " · ")
 }
 
-// maxDetail bounds an error message inside a State.
-const maxDetail = 120
+// maxDetail bounds an error message inside a State, briefDetail inside a
+// Brief.
+const (
+	maxDetail   = 120
+	briefDetail = 60
+)
 
 // State says in a few words what an account is doing, for a menu line, a
 // table or a row: "available", "cooling until 14:32 (5-hour limit)",
@@ -190,6 +194,15 @@ const maxDetail = 120
 // "error: can't reach the token endpoint … — trying again at 14:05",
 // "disabled". Times are in now's location; home is written as "~".
 func State(a control.Account, now time.Time, home string) string {
+	return state(a, now, home, maxDetail)
+}
+
+// Brief is State with an error message cut shorter, for a menu line.
+func Brief(a control.Account, now time.Time, home string) string {
+	return state(a, now, home, briefDetail)
+}
+
+func state(a control.Account, now time.Time, home string, detail int) string {
 	switch a.State {
 	case control.StateAvailable:
 		return "available"
@@ -214,7 +227,7 @@ func State(a control.Account, now time.Time, home string) string {
 		}
 		s := "error"
 		if msg != "" {
-			s += ": " + Shorten(OneLine(msg), maxDetail)
+			s += ": " + Shorten(OneLine(msg), detail)
 		}
 		if a.RetryAt != nil {
 			if a.RetryAt.After(now) {
