@@ -1,6 +1,6 @@
 //go:build !windows
 
-package tray
+package setup
 
 // setupLines are the shell exports pointing Claude Code at base with token.
 func setupLines(base, token string) string {

@@ -1,4 +1,4 @@
-package tray
+package setup
 
 // setupLines are PowerShell assignments pointing Claude Code at base with
 // token.
