@@ -27,6 +27,7 @@ const (
 // file. When a daemon started this way still runs, it returns that one's id
 // and starts nothing. It is the fallback where Usable is false.
 func (m *Manager) StartDetached() (int, error) {
+	m.markStopped(false)
 	if pid, ok := m.detachedPID(); ok {
 		m.log.Info("background daemon already running", "pid", pid)
 		return pid, nil
@@ -64,6 +65,7 @@ func (m *Manager) StartDetached() (int, error) {
 
 // StopDetached ends the daemon that StartDetached started (as recorded in
 // maxrouter.pid) and waits for it to exit: politely first, then by force.
+// Like Stop it remembers that the person stopped it.
 // It returns ErrNotRunning when no such daemon runs.
 func (m *Manager) StopDetached() error {
 	pid, ok := m.detachedPID()
@@ -85,6 +87,7 @@ func (m *Manager) StopDetached() error {
 	}
 	m.removePIDFile()
 	m.log.Info("background daemon stopped", "pid", pid)
+	m.markStopped(true)
 	return nil
 }
 

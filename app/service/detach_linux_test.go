@@ -110,8 +110,14 @@ func TestStartDetached(t *testing.T) {
 		t.Errorf("second StartDetached = %d, %v; want %d, nil", again, err, pid)
 	}
 
+	if m.StoppedByUser() {
+		t.Error("StoppedByUser before any stop")
+	}
 	if err := m.StopDetached(); err != nil {
 		t.Fatalf("StopDetached: %v", err)
+	}
+	if !m.StoppedByUser() {
+		t.Error("StoppedByUser = false after StopDetached: a launch of the app would start it again")
 	}
 	if processAlive(pid) {
 		t.Errorf("pid %d still alive after StopDetached", pid)
@@ -121,6 +127,18 @@ func TestStartDetached(t *testing.T) {
 	}
 	if err := m.StopDetached(); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("second StopDetached: err = %v, want ErrNotRunning", err)
+	}
+	// Starting it again forgets the stop.
+	pid, err = m.StartDetached()
+	if err != nil {
+		t.Fatal(err)
+	}
+	killAtEnd(t, pid)
+	if m.StoppedByUser() {
+		t.Error("StoppedByUser after a new start")
+	}
+	if err := m.StopDetached(); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -6,12 +6,15 @@ package service
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/kardianos/service"
+	"github.com/maxrouter/maxrouter/core/store"
 )
 
 // Name is the service's name: the systemd unit is Name+".service", the
@@ -26,6 +29,10 @@ const Description = "MaxRouter — Claude account router (proxy daemon)"
 const (
 	logFile = "maxrouter.log"
 	pidFile = "maxrouter.pid"
+	// stoppedFile marks a daemon the person stopped on purpose (Stop, or
+	// `maxrouter service stop`): the desktop app does not start it again
+	// by itself when it is launched. A start removes it.
+	stoppedFile = "maxrouter.stopped"
 )
 
 var (
@@ -237,15 +244,44 @@ func (m *Manager) Start() error {
 	if err := m.start(); err != nil {
 		return fmt.Errorf("starting the %s service: %w", Name, err)
 	}
+	m.markStopped(false)
 	return nil
 }
 
-// Stop stops the installed service.
+// Stop stops the installed service, and remembers that the person stopped
+// it (see StoppedByUser).
 func (m *Manager) Stop() error {
 	if err := m.stop(); err != nil {
 		return fmt.Errorf("stopping the %s service: %w", Name, err)
 	}
+	m.markStopped(true)
 	return nil
+}
+
+// StoppedByUser reports whether the daemon was last stopped on purpose
+// (Stop or StopDetached) rather than started since: the desktop app then
+// leaves it stopped when it is launched.
+func (m *Manager) StoppedByUser() bool {
+	_, err := os.Stat(m.stoppedPath())
+	return err == nil
+}
+
+func (m *Manager) stoppedPath() string {
+	return filepath.Join(filepath.Dir(m.configPath), stoppedFile)
+}
+
+// markStopped records (or forgets) a stop made on purpose. It is best
+// effort: without the mark the app merely starts the daemon at launch.
+func (m *Manager) markStopped(stopped bool) {
+	if !stopped {
+		if err := os.Remove(m.stoppedPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			m.log.Warn("forgetting that the daemon was stopped", "err", err)
+		}
+		return
+	}
+	if err := store.WriteFile(m.stoppedPath(), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o600); err != nil {
+		m.log.Warn("remembering that the daemon was stopped", "err", err)
+	}
 }
 
 // Restart restarts the installed service, starting it if it was stopped.
