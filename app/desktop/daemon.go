@@ -9,16 +9,23 @@ import (
 	"sync"
 	"time"
 
+	"github.com/maxrouter/maxrouter/app/live"
 	"github.com/maxrouter/maxrouter/app/settings"
-	"github.com/maxrouter/maxrouter/app/tray"
+	"github.com/maxrouter/maxrouter/app/setup"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 )
 
-// daemonAPI is what the tray and the settings window need from the daemon.
+// daemonAPI is what the desktop app needs from the daemon: what the live
+// model reads, what the settings window and the setup change, and the
+// calls behind the tray menu's actions.
 type daemonAPI interface {
-	tray.Daemon
+	live.Daemon
 	settings.Daemon
+	setup.Daemon
+	UpdateConfig(ctx context.Context, edit func(*control.Config) error) error
+	Pause(ctx context.Context) error
+	Resume(ctx context.Context) error
 }
 
 var (
@@ -70,7 +77,7 @@ func (l *lazyDaemon) check(c *control.Client, err error) error {
 	return err
 }
 
-// BaseURL implements tray.Daemon and settings.Daemon: the client's address,
+// BaseURL implements daemonAPI: the client's address,
 // or the one the configuration names when the daemon was not found yet.
 func (l *lazyDaemon) BaseURL() string {
 	l.mu.Lock()
@@ -98,7 +105,7 @@ func baseURL(listen string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// Status implements tray.Daemon: who is answering, and whether routing is
+// Status implements daemonAPI: who is answering, and whether routing is
 // paused.
 func (l *lazyDaemon) Status(ctx context.Context) (control.Status, error) {
 	c, err := l.client()
@@ -109,7 +116,7 @@ func (l *lazyDaemon) Status(ctx context.Context) (control.Status, error) {
 	return st, l.check(c, err)
 }
 
-// Accounts implements tray.Daemon and settings.Daemon.
+// Accounts implements daemonAPI.
 func (l *lazyDaemon) Accounts(ctx context.Context) ([]control.Account, error) {
 	c, err := l.client()
 	if err != nil {
@@ -119,7 +126,7 @@ func (l *lazyDaemon) Accounts(ctx context.Context) ([]control.Account, error) {
 	return a, l.check(c, err)
 }
 
-// Events implements tray.Daemon.
+// Events implements daemonAPI.
 func (l *lazyDaemon) Events(ctx context.Context, after string, fn func(control.Event)) error {
 	c, err := l.client()
 	if err != nil {
@@ -128,7 +135,7 @@ func (l *lazyDaemon) Events(ctx context.Context, after string, fn func(control.E
 	return l.check(c, c.Events(ctx, after, fn))
 }
 
-// Config implements tray.Daemon and settings.Daemon.
+// Config implements daemonAPI.
 func (l *lazyDaemon) Config(ctx context.Context) (control.Config, string, error) {
 	c, err := l.client()
 	if err != nil {
@@ -138,7 +145,7 @@ func (l *lazyDaemon) Config(ctx context.Context) (control.Config, string, error)
 	return cfg, rev, l.check(c, err)
 }
 
-// PutConfig implements tray.Daemon and settings.Daemon.
+// PutConfig implements daemonAPI.
 func (l *lazyDaemon) PutConfig(ctx context.Context, cfg control.Config, rev string) (string, error) {
 	c, err := l.client()
 	if err != nil {
@@ -148,7 +155,7 @@ func (l *lazyDaemon) PutConfig(ctx context.Context, cfg control.Config, rev stri
 	return next, l.check(c, err)
 }
 
-// UpdateConfig implements tray.Daemon.
+// UpdateConfig implements daemonAPI.
 func (l *lazyDaemon) UpdateConfig(ctx context.Context, edit func(*control.Config) error) error {
 	c, err := l.client()
 	if err != nil {
@@ -176,7 +183,7 @@ func (l *lazyDaemon) CheckDir(ctx context.Context, dir string) (control.DirCheck
 	return dc, l.check(c, err)
 }
 
-// Tokens implements tray.Daemon and settings.Daemon.
+// Tokens implements daemonAPI.
 func (l *lazyDaemon) Tokens(ctx context.Context) ([]control.Token, error) {
 	c, err := l.client()
 	if err != nil {
@@ -186,7 +193,7 @@ func (l *lazyDaemon) Tokens(ctx context.Context) ([]control.Token, error) {
 	return t, l.check(c, err)
 }
 
-// IssueToken implements tray.Daemon and settings.Daemon.
+// IssueToken implements daemonAPI.
 func (l *lazyDaemon) IssueToken(ctx context.Context, label string, ttl time.Duration) (control.Issued, error) {
 	c, err := l.client()
 	if err != nil {
@@ -215,7 +222,7 @@ func (l *lazyDaemon) Usage(ctx context.Context, since time.Time, step string) (c
 	return u, l.check(c, err)
 }
 
-// Pause implements tray.Daemon.
+// Pause implements daemonAPI.
 func (l *lazyDaemon) Pause(ctx context.Context) error {
 	c, err := l.client()
 	if err != nil {
@@ -224,7 +231,7 @@ func (l *lazyDaemon) Pause(ctx context.Context) error {
 	return l.check(c, c.Pause(ctx))
 }
 
-// Resume implements tray.Daemon.
+// Resume implements daemonAPI.
 func (l *lazyDaemon) Resume(ctx context.Context) error {
 	c, err := l.client()
 	if err != nil {

@@ -14,14 +14,14 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/driver/desktop"
-	"fyne.io/systray"
 
 	"github.com/maxrouter/maxrouter/app/autostart"
 	"github.com/maxrouter/maxrouter/app/desktop/welcome"
+	"github.com/maxrouter/maxrouter/app/live"
 	"github.com/maxrouter/maxrouter/app/notify"
 	"github.com/maxrouter/maxrouter/app/service"
 	"github.com/maxrouter/maxrouter/app/settings"
+	"github.com/maxrouter/maxrouter/app/setup"
 	"github.com/maxrouter/maxrouter/app/tray"
 	"github.com/maxrouter/maxrouter/assets"
 	"github.com/maxrouter/maxrouter/core/config"
@@ -30,7 +30,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/words"
 )
 
-// tokenFileName is the file, in the daemon's data directory, where the tray
+// tokenFileName is the file, in the daemon's data directory, where the app
 // remembers the client token it issued for "Copy Claude Code setup".
 const tokenFileName = "tray-token"
 
@@ -40,8 +40,8 @@ const settingsTitle = "MaxRouter Settings"
 // Run runs the desktop app until the person quits it. On the first run
 // (no configuration yet) it creates the configuration with the Claude Code
 // directories it finds and shows the welcome window, which lists them and
-// offers to start the daemon (as a user service where possible); without a
-// tray, where nothing else would offer it, the window starts it at once.
+// offers to start the daemon (as a user service where possible). On later
+// runs it starts the daemon when it is down, unless the person stopped it.
 func Run(opts Options) error {
 	base := opts.Logger
 	if base == nil {
@@ -109,10 +109,11 @@ func Run(opts Options) error {
 	switch {
 	case created:
 		sh.showWelcome(welcomeLogins(cfg.Accounts, home))
-	case !sh.hasTray:
-		sh.goStartIfDown(ctx) // nothing else offers to start it
 	default:
-		sh.wg.Go(func() { sh.checkTrayHost(ctx, trayHostWait) })
+		sh.startIfDown(ctx)
+		if sh.hasTray {
+			sh.wg.Go(func() { sh.checkTrayHost(ctx, trayHostWait) })
+		}
 	}
 	a.Run()
 	cancel()
@@ -159,17 +160,22 @@ type shellOptions struct {
 	Daemon    daemonAPI
 	Sender    notify.Sender
 	Service   serviceControl     // nil: the daemon cannot be started or stopped from the app
-	TokenFile string             // see tray.Options.TokenFile
+	TokenFile string             // see setup.Setup.TokenFile
 	Autostart settings.Autostart // nil: no "start at login" checkbox
 	Version   string
 	// NoTray forces the no-tray mode (the settings window instead).
 	NoTray bool
+	// Menu replaces the system tray (tests draw the tray elsewhere). Nil:
+	// the system tray, when the desktop has one.
+	Menu tray.Menu
+	// Model tunes the live model (tests shorten its waits).
+	Model live.Options
 	// Logger is the base logger; each part adds its component.
 	Logger *slog.Logger
 }
 
-// shell wires the tray, the settings window and the notifier to one fyne
-// app and one daemon.
+// shell wires one live model of the daemon to the tray, the settings
+// window and the notifier, in one fyne app.
 type shell struct {
 	app     fyne.App
 	o       shellOptions
@@ -177,12 +183,15 @@ type shell struct {
 	hasTray bool
 	// trayHost reports whether a panel shows the tray icon (trayHostShown).
 	trayHost func(ctx context.Context, wait time.Duration) bool
+	model    *live.Model
+	systray  *tray.SystemTray // nil without the system tray
+	tray     *tray.Tray       // nil without a tray
 	notifier *notify.Notifier
 	settings *settings.Window
-	tray     *tray.Tray
+	setup    *setup.Setup
 	welcome  *welcome.Window // nil unless this is the first run
 	wg       sync.WaitGroup
-	reloaded atomic.Bool // the settings window was reloaded once the daemon answered
+	reloaded atomic.Bool // the settings window was shown once the daemon answered
 }
 
 // newShell builds the parts; nothing runs until start.
@@ -191,66 +200,88 @@ func newShell(a fyne.App, o shellOptions) *shell {
 	if log == nil {
 		log = slog.Default()
 	}
+	o.Model.Logger = log
 	s := &shell{app: a, o: o, log: log.With("component", "desktop"), trayHost: trayHostShown}
+	s.model = live.New(o.Daemon, o.Model)
 	s.notifier = notify.New(o.Sender, notify.Options{Logger: log})
 	s.settings = settings.New(a, o.Daemon, settings.Options{Autostart: o.Autostart, Version: o.Version, Logger: log})
+	s.setup = &setup.Setup{Daemon: o.Daemon, TokenFile: o.TokenFile, Logger: log}
 
-	desk, isDesktop := a.(desktop.App)
-	switch err := trayUsable(); {
-	case o.NoTray:
-	case !isDesktop:
-		s.log.Warn("this platform has no system tray; showing the settings window instead")
-	case err != nil:
-		s.log.Warn("no tray icon; showing the settings window instead (start MaxRouter inside a desktop session for the tray)", "err", err)
-	default:
+	menu := o.Menu
+	if menu == nil {
+		switch err := trayUsable(); {
+		case o.NoTray:
+		case err != nil:
+			s.log.Warn("no tray icon; showing the settings window instead (start MaxRouter inside a desktop session for the tray)", "err", err)
+		default:
+			s.systray = tray.NewSystemTray(nil)
+			menu = s.systray
+		}
+	}
+	if menu != nil && !o.NoTray {
 		s.hasTray = true
+		s.tray = tray.New(tray.Options{Menu: menu, Actions: s.trayActions(), Logger: log})
 	}
-	if !s.hasTray {
-		desk = nullTray{} // the tray's loop still feeds notifications and the window
-	}
-	to := tray.Options{
-		Daemon:          o.Daemon,
-		Notifier:        s.notifier,
-		TokenFile:       o.TokenFile,
-		OpenSettings:    s.settings.Show,
-		Quit:            a.Quit,
-		CopyToClipboard: func(text string) { a.Clipboard().SetContent(text) },
-		Tell:            s.tell,
-		OnAccounts:      s.accountsRead,
-		SetTooltip:      systray.SetTooltip,
-		Logger:          log,
-	}
-	if o.Service != nil {
-		to.StartService = s.startDaemon
-		to.StopService = func() error { return stopDaemon(o.Service) }
-		to.ServiceStatus = func() string { return serviceStatus(o.Service) }
-	}
-	s.tray = tray.New(desk, to)
 	return s
 }
 
-// accountsRead passes a snapshot to the settings window. Without a tray,
-// the first one after starting also reloads the window, which opened while
-// the daemon was perhaps not up yet.
-func (s *shell) accountsRead(accounts []control.Account) {
-	s.settings.Refresh(accounts)
-	if !s.hasTray && !s.reloaded.Swap(true) {
-		s.settings.Show()
+// trayActions are what the tray menu's items do.
+func (s *shell) trayActions() tray.Actions {
+	a := tray.Actions{
+		OpenSettings: func(account string) { s.settings.Show() },
+		SetStrategy:  tray.UpdateStrategy(s.o.Daemon.UpdateConfig),
+		SetPaused: func(ctx context.Context, paused bool) error {
+			if paused {
+				return s.o.Daemon.Pause(ctx)
+			}
+			return s.o.Daemon.Resume(ctx)
+		},
+		CopySetup: s.copySetup,
+		Quit:      func() { fyne.Do(s.app.Quit) },
+		Tell:      s.tell,
 	}
+	if s.o.Service != nil {
+		a.Start = s.startDaemon
+		a.Stop = func() error { return stopDaemon(s.o.Service) }
+	}
+	return a
 }
 
-// start shows the tray and runs it and the notifier until ctx ends;
-// without a tray it shows the settings window, and closing it quits. Call
-// it on the main goroutine before the fyne app runs (see tray.Tray.Show).
+// start shows the tray and runs the model and the notifier until ctx
+// ends; without a tray it shows the settings window, and closing it quits.
+// Call it on the main goroutine before the fyne app runs.
 func (s *shell) start(ctx context.Context) {
-	if s.hasTray {
-		s.tray.Show()
+	if s.systray != nil {
+		s.app.Lifecycle().SetOnStarted(s.systray.Start)
+		s.app.Lifecycle().SetOnStopped(s.systray.Stop)
 	}
+	if s.tray != nil {
+		s.model.Watch(s.tray.Show)
+	}
+	s.model.Watch(s.follow)
 	s.wg.Go(func() { s.notifier.Serve(ctx) })
-	s.wg.Go(func() { s.tray.Serve(ctx) })
+	s.wg.Go(func() { s.model.Serve(ctx) })
 	if !s.hasTray {
 		s.settings.Show()
 		fyne.Do(s.quitWithSettings)
+	}
+}
+
+// follow hands each new State to the settings window and the notifier,
+// and keeps the tray's word on the service up to date.
+func (s *shell) follow(st live.State, events []control.Event) {
+	s.settings.Refresh(st.Accounts)
+	if st.HasConfig() {
+		s.notifier.SetPrefs(st.Config.Notify, st.Config.Notifications)
+	}
+	for _, e := range events {
+		s.notifier.Handle(e, st.Accounts)
+	}
+	if !s.hasTray && st.Connected && !s.reloaded.Swap(true) {
+		s.settings.Show() // it opened before the daemon answered
+	}
+	if s.tray != nil && st.Tried && !st.Connected && s.o.Service != nil {
+		s.wg.Go(func() { s.tray.ShowService(serviceStatus(s.o.Service)) })
 	}
 }
 
@@ -258,6 +289,9 @@ func (s *shell) start(ctx context.Context) {
 // context first.
 func (s *shell) wait() {
 	s.wg.Wait()
+	if s.tray != nil {
+		s.tray.Close()
+	}
 	if s.welcome != nil {
 		s.welcome.Wait()
 	}
@@ -278,8 +312,20 @@ func (s *shell) startDaemon() error {
 	how, err := startDaemon(s.o.Service)
 	if err == nil {
 		s.log.Info("started the daemon", "how", how)
+		s.model.Reconnect()
 	}
 	return err
+}
+
+// copySetup is the tray's "Copy Claude Code setup".
+func (s *shell) copySetup(ctx context.Context) error {
+	text, err := s.setup.Lines(ctx)
+	if err != nil {
+		return err
+	}
+	fyne.Do(func() { s.app.Clipboard().SetContent(text) })
+	s.tell("Claude Code setup copied", "Paste it in the shell you start claude from.")
+	return nil
 }
 
 // showWelcome shows the first run's welcome window for the logins found.
@@ -305,7 +351,7 @@ func (s *shell) showWelcome(logins []welcome.Login) {
 func (s *shell) startFromWelcome() (how string, err error) {
 	how, err = startDaemon(s.o.Service)
 	if err == nil {
-		s.tray.Reconnect()
+		s.model.Reconnect()
 	}
 	return how, err
 }
@@ -324,17 +370,35 @@ func welcomeLogins(accounts []config.Account, home string) []welcome.Login {
 	return out
 }
 
-// goStartIfDown starts the daemon when it does not answer; without a tray
-// there is no "Start MaxRouter" to click.
-func (s *shell) goStartIfDown(ctx context.Context) {
+// startIfDown starts the daemon when the first attempt to reach it fails,
+// unless the person stopped it on purpose (Stop MaxRouter, `maxrouter
+// service stop`): launching the app means wanting it to work.
+func (s *shell) startIfDown(ctx context.Context) {
 	if s.o.Service == nil {
 		return
 	}
+	first := make(chan live.State, 1)
+	cancel := s.model.Watch(func(st live.State, _ []control.Event) {
+		if st.Tried {
+			select {
+			case first <- st:
+			default:
+			}
+		}
+	})
 	s.wg.Go(func() {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := s.o.Daemon.Accounts(cctx)
-		cancel()
-		if !errors.Is(err, control.ErrUnreachable) {
+		defer cancel()
+		var st live.State
+		select {
+		case <-ctx.Done():
+			return
+		case st = <-first:
+		}
+		if st.Connected {
+			return
+		}
+		if s.o.Service.StoppedByUser() {
+			s.log.Info("the daemon is not running: it was stopped on purpose, so it is left stopped")
 			return
 		}
 		how, err := startDaemon(s.o.Service)
@@ -344,7 +408,7 @@ func (s *shell) goStartIfDown(ctx context.Context) {
 			return
 		}
 		s.log.Info("started the daemon", "how", how)
-		s.tray.Reconnect()
+		s.model.Reconnect()
 	})
 }
 
@@ -367,9 +431,8 @@ const (
 )
 
 // checkTrayHost waits up to wait for a panel that shows tray icons. With
-// none, the app would run unseen: it says why in a notification, shows
-// the settings window, and starts the daemon if it is down, which the
-// tray menu would otherwise have offered.
+// none, the app would run unseen: it says why in a notification and shows
+// the settings window.
 func (s *shell) checkTrayHost(ctx context.Context, wait time.Duration) {
 	if s.trayHost(ctx, wait) || ctx.Err() != nil {
 		return
@@ -377,12 +440,4 @@ func (s *shell) checkTrayHost(ctx context.Context, wait time.Duration) {
 	s.log.Warn("no panel shows tray icons on this desktop; showing the settings window instead")
 	s.tell(noTrayHostTitle, noTrayHostBody)
 	s.settings.Show()
-	s.goStartIfDown(ctx)
 }
-
-// nullTray stands in for the tray when there is none.
-type nullTray struct{}
-
-func (nullTray) SetSystemTrayMenu(*fyne.Menu)    {}
-func (nullTray) SetSystemTrayIcon(fyne.Resource) {}
-func (nullTray) SetSystemTrayWindow(fyne.Window) {}

@@ -122,7 +122,7 @@ func (s *switchDaemon) plug(t *testing.T, c *control.Client) {
 	s.mu.Lock()
 	s.c = c
 	s.mu.Unlock()
-	testShell.tray.Reconnect()
+	testShell.model.Reconnect()
 	t.Cleanup(func() {
 		s.mu.Lock()
 		s.c = nil

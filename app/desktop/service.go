@@ -19,6 +19,7 @@ type serviceControl interface {
 	Stop() error
 	StartDetached() (int, error)
 	StopDetached() error
+	StoppedByUser() bool
 }
 
 var _ serviceControl = (*service.Manager)(nil)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/maxrouter/maxrouter/app/service"
@@ -19,10 +20,22 @@ type fakeService struct {
 	state    service.State
 	stateErr error
 	failOn   string // a call that fails
-	calls    []string
+	stopped  bool   // StoppedByUser
+
+	mu    sync.Mutex
+	calls []string
+}
+
+// got returns the calls made so far.
+func (f *fakeService) got() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
 }
 
 func (f *fakeService) call(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, name)
 	if f.failOn == name {
 		return errors.New(name + " failed")
@@ -32,6 +45,8 @@ func (f *fakeService) call(name string) error {
 
 func (f *fakeService) Usable() bool { return f.usable }
 func (f *fakeService) Status() (service.State, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, "Status")
 	return f.state, f.stateErr
 }
@@ -41,7 +56,10 @@ func (f *fakeService) Stop() error    { return f.call("Stop") }
 func (f *fakeService) StartDetached() (int, error) {
 	return 4242, f.call("StartDetached")
 }
+func (f *fakeService) StoppedByUser() bool { return f.stopped }
 func (f *fakeService) StopDetached() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, "StopDetached")
 	if f.failOn == "StopDetached" {
 		return service.ErrNotRunning
@@ -145,29 +163,39 @@ func errText(err error) string {
 	return err.Error()
 }
 
-func TestStartIfDownWithoutTray(t *testing.T) {
+func TestStartIfDown(t *testing.T) {
 	needGUI(t)
 	tests := []struct {
 		name      string
 		plugged   bool
+		stopped   bool
 		wantCalls []string
 	}{
-		{"daemon down: started", false, []string{"StartDetached"}},
-		{"daemon up: left alone", true, nil},
+		{"daemon down: started", false, false, []string{"StartDetached"}},
+		{"daemon up: left alone", true, false, nil},
+		{"daemon stopped on purpose: left stopped", false, true, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			d := &switchDaemon{}
 			if tt.plugged {
 				client, _ := controltest.NewServer(t, &controltest.Backend{})
-				testDaemon.plug(t, client)
+				d.c = client
 			}
-			svc := &fakeService{usable: false}
-			sh := newShell(guiApp, shellOptions{Daemon: testDaemon, Sender: &recorder{}, Service: svc, NoTray: true,
+			svc := &fakeService{usable: false, stopped: tt.stopped}
+			sh := newShell(guiApp, shellOptions{Daemon: d, Sender: &recorder{}, Service: svc, NoTray: true,
 				Logger: slog.New(slog.DiscardHandler)})
-			sh.goStartIfDown(context.Background())
+			ctx, cancel := context.WithCancel(context.Background())
+			sh.wg.Go(func() { sh.model.Serve(ctx) })
+			sh.startIfDown(ctx)
+			waitFor(t, "the first attempt to reach the daemon", func() bool { return sh.model.State().Tried })
+			if tt.wantCalls != nil {
+				waitFor(t, "the start", func() bool { return len(svc.got()) > 0 })
+			}
+			cancel()
 			sh.wait()
-			if !slices.Equal(svc.calls, tt.wantCalls) {
-				t.Errorf("service calls = %q, want %q", svc.calls, tt.wantCalls)
+			if got := svc.got(); !slices.Equal(got, tt.wantCalls) {
+				t.Errorf("service calls = %q, want %q", got, tt.wantCalls)
 			}
 		})
 	}
