@@ -3,7 +3,11 @@
 package desktop
 
 import (
+	"bytes"
 	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +18,7 @@ import (
 	"github.com/godbus/dbus/v5/prop"
 
 	"github.com/maxrouter/maxrouter/app/tray"
+	"github.com/maxrouter/maxrouter/assets"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/control/controltest"
@@ -479,4 +484,112 @@ func TestTrayOverDBus(t *testing.T) {
 	if _, ok := findItem(items, wantLine); !ok {
 		t.Errorf("menu %q has no line %q", labels(items), wantLine)
 	}
+}
+
+// TestTrayOverDBusStable reads the menu over DBus again and again while the
+// accounts' usage, states and the strategy churn, as a panel does when the
+// person opens the menu: every read must find the whole menu. It also
+// checks the icon's pixels, as the panel gets them, equal the asset's.
+func TestTrayOverDBusStable(t *testing.T) {
+	needGUI(t)
+	backend := &controltest.Backend{}
+	cfg := config.Default()
+	backend.ConfigValue = cfg
+	now := time.Now()
+	accounts := realisticAccounts(now)
+	backend.AccountList = accounts
+	client, _ := controltest.NewServer(t, backend)
+
+	conn, w := startWatcher(t)
+	reg := w.waitRegistered(t, conn)
+	menu := newMenuClient(conn, reg.sender)
+	testDaemon.plug(t, client)
+	items := menu.wait(t, "the account lines", func(items []menuItem) bool {
+		_, acct := findItem(items, "✓ work    Max 20x · 5h 42% · 7d 18%")
+		_, sub := findItem(items, "Round-robin")
+		return acct && sub
+	})
+	want := len(items)
+
+	// The pixels the panel gets for the icon (one account needs a login).
+	item := conn.Object(reg.sender, "/StatusNotifierItem")
+	asset, err := assets.Bytes(assets.TrayLoginName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPixels := argbOf(t, asset)
+	waitFor(t, "the needs-login icon's pixels, exactly", func() bool {
+		v, err := item.GetProperty("org.kde.StatusNotifierItem.IconPixmap")
+		if err != nil {
+			return false
+		}
+		var px []struct {
+			W, H int32
+			Data []byte
+		}
+		if dbus.Store([]any{v.Value()}, &px) != nil || len(px) != 1 {
+			return false
+		}
+		return px[0].W == 64 && px[0].H == 64 && bytes.Equal(px[0].Data, wantPixels)
+	})
+
+	// Churn: usage, states and the strategy change, each with its event.
+	backend.WaitSubscribers(t, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 150 {
+			next := realisticAccounts(now)
+			next[0].FiveHour.Utilization = float64(i%100) / 100
+			if i%2 == 0 {
+				next[1].State, next[1].CooldownUntil = control.StateAvailable, nil
+			}
+			backend.SetAccounts(next)
+			backend.Publish(control.Event{Type: event.Refreshed, Account: "work", At: time.Now()})
+			if i%10 == 0 {
+				c := cfg
+				c.Strategy = config.Strategies[(i/10)%len(config.Strategies)]
+				backend.SetConfig(c)
+			}
+			time.Sleep(2 * time.Millisecond) // pace the daemon, as real events are paced
+		}
+	}()
+	reads, broken := 0, 0
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		items, err := menu.flat()
+		if err != nil {
+			t.Fatalf("reading the menu: %v", err)
+		}
+		reads++
+		if len(items) != want || !strings.HasPrefix(items[0].label(), "MaxRouter — ") || items[len(items)-1].label() != tray.LabelQuit {
+			broken++
+			t.Logf("read %d found %d items, want %d: %q", reads, len(items), want, labels(items))
+		}
+	}
+	t.Logf("%d reads of the menu while the state changed 150 times", reads)
+	if broken > 0 {
+		t.Errorf("%d of %d reads of the menu found it half built", broken, reads)
+	}
+}
+
+// argbOf is a PNG as straight ARGB bytes, what a StatusNotifierItem's
+// IconPixmap carries.
+func argbOf(t *testing.T, data []byte) []byte {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := image.NewNRGBA(img.Bounds())
+	draw.Draw(n, n.Bounds(), img, img.Bounds().Min, draw.Src)
+	out := make([]byte, 0, len(n.Pix))
+	for i := 0; i < len(n.Pix); i += 4 {
+		out = append(out, n.Pix[i+3], n.Pix[i], n.Pix[i+1], n.Pix[i+2])
+	}
+	return out
 }
