@@ -427,6 +427,31 @@ func (a *Account) heal(cred Credential, now time.Time) (was int32) {
 	return was
 }
 
+// failing reports whether the account is in the error state.
+func (a *Account) failing() bool { return a.broken.Load() == errorState }
+
+// startRenewing claims the account's one background refresh; it reports
+// false when one runs already. doneRenewing releases it.
+func (a *Account) startRenewing() bool { return a.renewing.CompareAndSwap(false, true) }
+
+func (a *Account) doneRenewing() { a.renewing.Store(false) }
+
+// replacedWith records tok as the token a refresh after a rejection
+// produced.
+func (a *Account) replacedWith(tok string) {
+	a.mu.Lock()
+	a.replaced = tok
+	a.mu.Unlock()
+}
+
+// isReplacement reports whether tok is the token a refresh after a
+// rejection produced: its rejection means the login is dead.
+func (a *Account) isReplacement(tok string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.replaced != "" && a.replaced == tok
+}
+
 // Snapshot describes the account for the control API.
 func (a *Account) Snapshot(now time.Time) control.Account {
 	a.mu.Lock()

@@ -316,11 +316,11 @@ func (p *Pool) SetCredential(a *Account, cred Credential) {
 // Working tells the pool that a's credentials work (a token was fetched or
 // refreshed): an account that was failing is back in rotation.
 func (p *Pool) Working(a *Account) {
-	if a.broken.Load() != errorState {
+	if !a.failing() {
 		return
 	}
 	p.change(func(now time.Time) {
-		if a.broken.Load() == errorState {
+		if a.failing() {
 			p.healed(a, a.heal(nil, now), now)
 		}
 	})
@@ -351,11 +351,11 @@ func (p *Pool) Refreshed(a *Account) {
 // credential keeps the token and tries again later). With stale set, the
 // upstream rejected that token: it is replaced even if it has not expired.
 func (p *Pool) Renew(a *Account, stale string) {
-	if !a.renewing.CompareAndSwap(false, true) {
+	if !a.startRenewing() {
 		return
 	}
 	p.bg.Go(func() {
-		defer a.renewing.Store(false)
+		defer a.doneRenewing()
 		p.renew(a, stale)
 	})
 }
@@ -374,9 +374,7 @@ func (p *Pool) renew(a *Account, stale string) {
 	if stale != "" {
 		tok, err = cred.Refresh(ctx, stale)
 		if err == nil {
-			a.mu.Lock()
-			a.replaced = tok.Access
-			a.mu.Unlock()
+			a.replacedWith(tok.Access)
 		}
 	} else {
 		_, err = cred.Token(ctx)
@@ -396,10 +394,7 @@ func (p *Pool) renew(a *Account, stale string) {
 // true: try the account again later. When the replacement is rejected too,
 // the login is dead: a needs a new login, and Rejected reports false.
 func (p *Pool) Rejected(a *Account, tok string) bool {
-	a.mu.Lock()
-	dead := a.replaced != "" && a.replaced == tok
-	a.mu.Unlock()
-	if dead {
+	if a.isReplacement(tok) {
 		p.NeedsLogin(a, "access token rejected right after a refresh: log in again")
 		return false
 	}
