@@ -207,6 +207,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAuthError(w, err)
 		return
 	}
+	if why := checkPath(r.URL); why != "" {
+		h.metrics.RouterError(http.StatusBadRequest)
+		WriteError(w, http.StatusBadRequest, "invalid_request_error", "MaxRouter: the path "+quotePath(r.URL.EscapedPath())+" is not forwarded: "+why)
+		return
+	}
 	st := &request{session: r.Header.Get(SessionHeader), messages: r.URL.Path == "/v1/messages"}
 	if r.Body != nil && r.Body != http.NoBody {
 		body, status, err := readBody(r, h.maxBody.Load(), &h.bodies)
