@@ -134,7 +134,7 @@ func readBody(r *http.Request, max int64, pools *bodyPools) (*body, int, error) 
 		b := pools.get(r.ContentLength)
 		if _, err := io.ReadFull(r.Body, b.data); err != nil {
 			b.release()
-			return nil, http.StatusBadRequest, fmt.Errorf("reading request body: %v", err)
+			return nil, http.StatusBadRequest, fmt.Errorf("reading request body: %w", err)
 		}
 		return b, 0, nil
 	}
@@ -144,7 +144,7 @@ func readBody(r *http.Request, max int64, pools *bodyPools) (*body, int, error) 
 		return tooLarge()
 	}
 	if err != nil {
-		return nil, http.StatusBadRequest, fmt.Errorf("reading request body: %v", err)
+		return nil, http.StatusBadRequest, fmt.Errorf("reading request body: %w", err)
 	}
 	b := &body{data: data}
 	b.refs.Store(1)

@@ -7,6 +7,7 @@ package proxy
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -79,6 +80,9 @@ type Options struct {
 	// Cooldown rests an account the upstream says is spent without saying
 	// until when; 0 means 60s.
 	Cooldown time.Duration
+	// BodyTimeout cuts a request whose body stops arriving for this long
+	// (408); 0 means DefaultBodyTimeout.
+	BodyTimeout time.Duration
 	// Metrics receives counters; nil means a private set.
 	Metrics *Metrics
 	// Usage receives each answer's usage; nil records nothing.
@@ -101,6 +105,7 @@ type Handler struct {
 	upstream atomic.Pointer[url.URL]
 	maxBody  atomic.Int64
 	cooldown atomic.Int64
+	bodyIdle time.Duration
 	rp       *httputil.ReverseProxy
 	rt       *rotator
 	bodies   bodyPools
@@ -128,6 +133,7 @@ func New(o Options) (*Handler, error) {
 	}
 	h.SetMaxBody(o.MaxBody)
 	h.SetCooldown(o.Cooldown)
+	h.bodyIdle = cmp.Or(o.BodyTimeout, DefaultBodyTimeout)
 	base := o.Transport
 	if base == nil {
 		base = NewTransport()
@@ -202,24 +208,35 @@ type request struct {
 type ctxKey struct{}
 
 // ServeHTTP admits the client, buffers the body and forwards the request.
+// A request it refuses before reading the body is answered at once, and its
+// connection closed (see DropBody).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := h.Authorize(r); err != nil {
+		DropBody(w, r)
 		writeAuthError(w, err)
 		return
 	}
 	if why := checkPath(r.URL); why != "" {
+		DropBody(w, r)
 		h.metrics.RouterError(http.StatusBadRequest)
 		WriteError(w, http.StatusBadRequest, "invalid_request_error", "MaxRouter: the path "+quotePath(r.URL.EscapedPath())+" is not forwarded: "+why)
 		return
 	}
 	st := &request{session: r.Header.Get(SessionHeader), messages: r.URL.Path == "/v1/messages"}
 	if r.Body != nil && r.Body != http.NoBody {
+		src := &stallReader{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: h.bodyIdle}
+		r.Body = src
 		body, status, err := readBody(r, h.maxBody.Load(), &h.bodies)
 		if err != nil {
+			if isTimeout(err) {
+				status, err = http.StatusRequestTimeout, fmt.Errorf("MaxRouter: the request body stopped arriving for %v", h.bodyIdle)
+			}
+			DropBody(w, r) // what is left of it is not waited for
 			h.metrics.RouterError(status)
 			WriteError(w, status, errorType(status), err.Error())
 			return
 		}
+		src.done()
 		defer body.release()
 		st.body = body
 		if len(body.data) > 0 && r.Method == http.MethodPost {
