@@ -159,6 +159,7 @@ func New(o Options) (*Daemon, error) {
 	d.proxy, err = proxy.New(proxy.Options{
 		Pool: d.pool, Tokens: d.tokens, Upstream: eff.Upstream, Transport: o.Transport,
 		MaxBody: int64(eff.MaxBodyMB) << 20, Cooldown: time.Duration(eff.Cooldown), Usage: d.usage, Logger: o.Logger,
+		ResponseTimeout: time.Duration(eff.ResponseTimeout), StreamIdleTimeout: time.Duration(eff.StreamIdleTimeout),
 	})
 	if err != nil {
 		return nil, err
@@ -515,6 +516,7 @@ func (d *Daemon) applyLocked(eff config.Config) {
 	}
 	d.proxy.SetCooldown(time.Duration(eff.Cooldown))
 	d.proxy.SetMaxBody(int64(eff.MaxBodyMB) << 20)
+	d.proxy.SetTimeouts(time.Duration(eff.ResponseTimeout), time.Duration(eff.StreamIdleTimeout))
 
 	opts := d.credOptions()
 	next := map[string]*entry{}

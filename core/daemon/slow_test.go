@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/maxrouter/maxrouter/core/anthropictest"
 )
 
 // slowConns is how many slow connections TestSlowClientsDoNotStarveOthers
@@ -171,5 +173,25 @@ func TestHeadersMustArriveSoon(t *testing.T) {
 	_, err = io.Copy(io.Discard, conn)
 	if took := time.Since(start); err != nil || took < headerTimeout-time.Second {
 		t.Errorf("connection ended after %v (%v), want closed after %v", took, err, headerTimeout)
+	}
+}
+
+// TestResponseTimeoutFromConfig: response_timeout reaches the proxy, so
+// an upstream that never answers gets a 504 after it.
+func TestResponseTimeoutFromConfig(t *testing.T) {
+	h := start(t, func(h *harness) {
+		dir := filepath.Join(h.home, ".claude")
+		writeCreds(t, dir, tok("main"), "r", time.Now().Add(time.Hour))
+		os.MkdirAll(filepath.Dir(h.cfg), 0o700)
+		cfg := "response_timeout = \"1s\"\n[[account]]\nname = \"main\"\ndir = " + strconv.Quote(dir) + "\n"
+		if err := os.WriteFile(h.cfg, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
+	h.fake.On(tok("main"), anthropictest.Hang)
+	begin := time.Now()
+	resp, data := h.send(t, "POST", "/v1/messages", h.issue(t), body)
+	if took := time.Since(begin); resp.StatusCode != http.StatusGatewayTimeout || took > 5*time.Second {
+		t.Errorf("after %v: %d %s, want 504 after about 1s", took, resp.StatusCode, data)
 	}
 }

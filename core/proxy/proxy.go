@@ -83,6 +83,14 @@ type Options struct {
 	// BodyTimeout cuts a request whose body stops arriving for this long
 	// (408); 0 means DefaultBodyTimeout.
 	BodyTimeout time.Duration
+	// ResponseTimeout bounds the wait for the upstream's response headers
+	// to a request that does not stream, StreamIdleTimeout the wait for
+	// those of a streamed request and then every silence in an answer's
+	// body. An attempt that times out before its headers moves to the next
+	// account (504 once none is left); a body that goes silent is cut, and
+	// its account paused briefly. 0 means no bound (the daemon passes the
+	// configured ones: 10m and 2m by default).
+	ResponseTimeout, StreamIdleTimeout time.Duration
 	// Metrics receives counters; nil means a private set.
 	Metrics *Metrics
 	// Usage receives each answer's usage; nil records nothing.
@@ -96,20 +104,22 @@ type Options struct {
 // Handler serves /v1/... for clients. Its settings can change while it
 // serves (Set*), without dropping requests in flight.
 type Handler struct {
-	pool     *account.Pool
-	tokens   Tokens
-	metrics  *Metrics
-	usage    Usage // nil: record nothing
-	log      *slog.Logger
-	now      func() time.Time
-	upstream atomic.Pointer[url.URL]
-	maxBody  atomic.Int64
-	cooldown atomic.Int64
-	bodyIdle time.Duration
-	rp       *httputil.ReverseProxy
-	rt       *rotator
-	bodies   bodyPools
-	tails    sync.Pool // *[jsonTailSize]byte: the ends of JSON answers, for their usage
+	pool            *account.Pool
+	tokens          Tokens
+	metrics         *Metrics
+	usage           Usage // nil: record nothing
+	log             *slog.Logger
+	now             func() time.Time
+	upstream        atomic.Pointer[url.URL]
+	maxBody         atomic.Int64
+	cooldown        atomic.Int64
+	bodyIdle        time.Duration
+	responseTimeout atomic.Int64 // a time.Duration (SetTimeouts)
+	streamIdle      atomic.Int64 // a time.Duration (SetTimeouts)
+	rp              *httputil.ReverseProxy
+	rt              *rotator
+	bodies          bodyPools
+	tails           sync.Pool // *[jsonTailSize]byte: the ends of JSON answers, for their usage
 }
 
 // New returns a Handler.
@@ -134,6 +144,7 @@ func New(o Options) (*Handler, error) {
 	h.SetMaxBody(o.MaxBody)
 	h.SetCooldown(o.Cooldown)
 	h.bodyIdle = cmp.Or(o.BodyTimeout, DefaultBodyTimeout)
+	h.SetTimeouts(o.ResponseTimeout, o.StreamIdleTimeout)
 	base := o.Transport
 	if base == nil {
 		base = NewTransport()
@@ -193,6 +204,13 @@ func (h *Handler) SetCooldown(d time.Duration) {
 	h.cooldown.Store(int64(d))
 }
 
+// SetTimeouts changes the bounds on an upstream that stops answering (see
+// Options.ResponseTimeout); 0 means no bound.
+func (h *Handler) SetTimeouts(response, streamIdle time.Duration) {
+	h.responseTimeout.Store(int64(max(response, 0)))
+	h.streamIdle.Store(int64(max(streamIdle, 0)))
+}
+
 // Metrics returns the handler's counters.
 func (h *Handler) Metrics() *Metrics { return h.metrics }
 
@@ -201,6 +219,7 @@ func (h *Handler) Metrics() *Metrics { return h.metrics }
 type request struct {
 	body     *body // nil: none
 	family   string
+	stream   bool // the body asks for a stream
 	session  string
 	messages bool // a /v1/messages request: its answer reports token usage
 }
@@ -246,6 +265,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			st.family = family(body.data)
+			st.stream = streams(body.data)
 		}
 	}
 	h.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
@@ -317,6 +337,26 @@ func family(body []byte) string {
 	return string(m)
 }
 
+// streamKey is the body key that asks for an event stream.
+var streamKey = []byte(`"stream"`)
+
+// streams reports whether the body asks for an event stream: a "stream"
+// key set to true, found without decoding the body (inside a JSON string
+// the quotes would be escaped). Claude Code and the SDKs put it near the
+// end of the body; the search is a fast scan all the same.
+func streams(body []byte) bool {
+	for rest := body; ; {
+		i := bytes.Index(rest, streamKey)
+		if i < 0 {
+			return false
+		}
+		rest = bytes.TrimLeft(rest[i+len(streamKey):], " \t\r\n")
+		if len(rest) > 0 && rest[0] == ':' && bytes.HasPrefix(bytes.TrimLeft(rest[1:], " \t\r\n"), []byte("true")) {
+			return true
+		}
+	}
+}
+
 // rewrite builds the upstream request: the client's credentials go, the
 // OAuth beta flag is merged in, and everything else passes unchanged.
 func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
@@ -355,8 +395,14 @@ func mergeBeta(values []string) []string {
 
 // proxyError answers for a request the Transport could not complete.
 func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	var ex *account.ExhaustedError
+	var (
+		ex *account.ExhaustedError
+		te *timeoutError
+	)
 	switch {
+	case errors.As(err, &te):
+		h.metrics.RouterError(http.StatusGatewayTimeout)
+		WriteError(w, http.StatusGatewayTimeout, "timeout_error", "MaxRouter: "+te.Error())
 	case errors.As(err, &ex):
 		if ex.Until.IsZero() {
 			w.Header().Set(ShouldRetryHeader, "false") // nothing comes back by itself

@@ -193,7 +193,7 @@ func bareHandler(u Usage) *Handler {
 
 func watchBody(h *Handler, ct string, r io.Reader) io.ReadCloser {
 	resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {ct}}, Body: io.NopCloser(r)}
-	return watch(resp, account.New("a", "", nil, nil), h, &request{messages: true}, func() {})
+	return watch(resp, account.New("a", "", nil, nil), h, &request{messages: true}, nil, func() {})
 }
 
 // TestWatchedBodyReportsOnce reads answers through a watchedBody the ways
@@ -314,7 +314,7 @@ func BenchmarkStreamRead(b *testing.B) {
 			for b.Loop() {
 				r.i = 0
 				resp.Body = io.NopCloser(r)
-				body := watch(resp, a, h, st, func() {})
+				body := watch(resp, a, h, st, nil, func() {})
 				for {
 					if _, err := body.Read(buf); err != nil {
 						break

@@ -317,3 +317,10 @@ func Family(model string) string {
 	}
 	return model
 }
+
+// Stalled is the verdict on an account whose upstream answer stopped
+// coming (no headers in time, or a stream gone silent): Anthropic is slow,
+// not the account spent, so it pauses briefly, as for an overload.
+func Stalled(now time.Time) Verdict {
+	return Verdict{Kind: Overloaded, Until: now.Add(OverloadPause), Reason: "no answer"}
+}
