@@ -38,14 +38,14 @@ func DropBody(w http.ResponseWriter, r *http.Request) {
 // outlive the body: net/http reads the idle connection in the background
 // afterwards, and a timeout there would cancel the request's context.
 type stallReader struct {
-	io.ReadCloser
+	r    io.Reader
 	rc   *http.ResponseController
 	idle time.Duration
 }
 
 func (s *stallReader) Read(p []byte) (int, error) {
 	s.rc.SetReadDeadline(time.Now().Add(s.idle))
-	return s.ReadCloser.Read(p)
+	return s.r.Read(p)
 }
 
 func (s *stallReader) done() { s.rc.SetReadDeadline(time.Time{}) }

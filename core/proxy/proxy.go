@@ -219,7 +219,6 @@ func (h *Handler) Metrics() *Metrics { return h.metrics }
 type request struct {
 	body     *body // nil: none
 	family   string
-	stream   bool // the body asks for a stream
 	session  string
 	messages bool // a /v1/messages request: its answer reports token usage
 }
@@ -243,14 +242,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st := &request{session: r.Header.Get(SessionHeader), messages: r.URL.Path == "/v1/messages"}
 	if r.Body != nil && r.Body != http.NoBody {
-		src := &stallReader{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: h.bodyIdle}
-		r.Body = src
-		body, status, err := readBody(r, h.maxBody.Load(), &h.bodies)
+		src := &stallReader{r: r.Body, rc: http.NewResponseController(w), idle: h.bodyIdle}
+		body, status, err := readBody(r, src, h.maxBody.Load(), &h.bodies)
 		if err != nil {
-			if isTimeout(err) {
+			switch {
+			case isTimeout(err):
+				// The deadline passed: net/http drops what is left.
 				status, err = http.StatusRequestTimeout, fmt.Errorf("MaxRouter: the request body stopped arriving for %v", h.bodyIdle)
+			case status == http.StatusRequestEntityTooLarge && r.ContentLength < 0:
+				DropBody(w, r) // a chunked body: net/http would read on
 			}
-			DropBody(w, r) // what is left of it is not waited for
 			h.metrics.RouterError(status)
 			WriteError(w, status, errorType(status), err.Error())
 			return
@@ -265,7 +266,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			st.family = family(body.data)
-			st.stream = streams(body.data)
 		}
 	}
 	h.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))

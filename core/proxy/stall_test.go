@@ -180,13 +180,15 @@ func TestStallTicks(t *testing.T) {
 		h.pool = pool
 		h.SetTimeouts(time.Hour, idle)
 		req, _ := http.NewRequest("POST", "http://upstream/v1/messages", nil)
-		sreq, s := h.bound(req, a, &request{stream: true})
+		st := &request{body: &body{data: []byte(streamBody)}}
+		st.body.refs.Store(1)
+		sreq, s := h.bound(req, a, st)
 		if !s.answered() {
 			t.Fatal("answered = false before any timeout")
 		}
 		r := &ctxReader{ctx: sreq.Context(), data: make(chan []byte)}
 		resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: r}
-		body := watch(resp, a, h, &request{stream: true}, s, func() {})
+		body := watch(resp, a, h, st, s, func() {})
 		go func() {
 			for range 10 { // ten minutes of events 55s apart
 				time.Sleep(55 * time.Second)
