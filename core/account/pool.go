@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -558,9 +559,16 @@ type sessionEntry struct {
 const (
 	maxSessions = 4096
 	sessionTTL  = 2 * time.Hour
+	// maxSessionID bounds what one session costs: Claude Code's ids are
+	// UUIDs (36 bytes). A longer id gets no affinity, so the map holds at
+	// most maxSessions × maxSessionID bytes of keys.
+	maxSessionID = 128
 )
 
 func (s *sessions) get(id string, accounts []*Account, now time.Time) *Account {
+	if len(id) > maxSessionID {
+		return nil
+	}
 	s.mu.Lock()
 	e, ok := s.m[id]
 	if ok {
@@ -579,6 +587,9 @@ func (s *sessions) get(id string, accounts []*Account, now time.Time) *Account {
 }
 
 func (s *sessions) put(id string, a *Account, now time.Time) {
+	if len(id) > maxSessionID {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
@@ -593,6 +604,9 @@ func (s *sessions) put(id string, a *Account, now time.Time) {
 		if len(s.m) >= maxSessions {
 			clear(s.m)
 		}
+	}
+	if _, ok := s.m[id]; !ok {
+		id = strings.Clone(id) // keep no part of a larger buffer alive
 	}
 	s.m[id] = sessionEntry{a.Name, now}
 }

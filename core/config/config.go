@@ -44,6 +44,19 @@ type Config struct {
 	// RefreshBefore is how long before expiry an access token is refreshed.
 	// Default 5m.
 	RefreshBefore Duration `toml:"refresh_before" json:"refresh_before"`
+	// ResponseTimeout is how long a request that does not stream waits for
+	// the upstream's answer to start: Anthropic answers such a request only
+	// once the whole message is written, which can take minutes (its SDKs
+	// wait 10). Then the request moves to the next account. 0 = no bound.
+	// Default 10m.
+	ResponseTimeout Duration `toml:"response_timeout" json:"response_timeout"`
+	// StreamIdleTimeout is how long a streamed request waits for the
+	// upstream's answer to start, and then how long the answer may go
+	// silent: Anthropic starts a stream at once and sends ping events while
+	// the model works. Before the first byte reaches the client the request
+	// moves to the next account; after it the stream is cut. 0 = no bound.
+	// Default 2m.
+	StreamIdleTimeout Duration `toml:"stream_idle_timeout" json:"stream_idle_timeout"`
 	// Notifications switches each kind of desktop notification. All default true.
 	Notifications Notifications `toml:"notifications" json:"notifications"`
 	// Accounts is the pool, in priority order.
@@ -92,6 +105,9 @@ func Default() Config {
 		MaxBodyMB:       32,
 		RefreshBefore:   Duration(5 * time.Minute),
 		Notifications:   Notifications{true, true, true, true},
+
+		ResponseTimeout:   Duration(10 * time.Minute),
+		StreamIdleTimeout: Duration(2 * time.Minute),
 	}
 }
 

@@ -27,6 +27,9 @@ func fullConfig() Config {
 		MaxBodyMB:       64,
 		RefreshBefore:   Duration(10 * time.Minute),
 		Notifications:   Notifications{},
+
+		ResponseTimeout:   Duration(15 * time.Minute),
+		StreamIdleTimeout: Duration(90 * time.Second),
 		Accounts: []Account{
 			{Name: "work", Dir: "~/.claude-work"},
 			{Name: "ci", Token: "sk-ant-oat01-test-ci", Enabled: boolPtr(false)},

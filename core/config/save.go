@@ -26,16 +26,18 @@ const header = `# MaxRouter configuration. Edited by the daemon; see README for 
 // keyComments explains the top-level keys in the saved file.
 func keyComments() map[string]string {
 	return map[string]string{
-		"listen":           "proxy address; loopback only unless you mean to share it",
-		"upstream":         "Anthropic API base URL",
-		"token_url":        "OAuth endpoint used to refresh access tokens",
-		"strategy":         "how each request picks an account: " + strings.Join(Strategies, " | "),
-		"cooldown":         "rest for a spent account when no reset time is given",
-		"notify":           "desktop notifications on or off (each kind under [notifications])",
-		"data_dir":         `token store, usage history, control secret; "" = this file's directory`,
-		"session_affinity": "keep a Claude Code session on one account (warm prompt cache)",
-		"max_body_mb":      "largest request body, buffered to retry on another account",
-		"refresh_before":   "refresh an access token this long before it expires",
+		"listen":              "proxy address; loopback only unless you mean to share it",
+		"upstream":            "Anthropic API base URL",
+		"token_url":           "OAuth endpoint used to refresh access tokens",
+		"strategy":            "how each request picks an account: " + strings.Join(Strategies, " | "),
+		"cooldown":            "rest for a spent account when no reset time is given",
+		"notify":              "desktop notifications on or off (each kind under [notifications])",
+		"data_dir":            `token store, usage history, control secret; "" = this file's directory`,
+		"session_affinity":    "keep a Claude Code session on one account (warm prompt cache)",
+		"max_body_mb":         "largest request body, buffered to retry on another account",
+		"refresh_before":      "refresh an access token this long before it expires",
+		"response_timeout":    "longest wait for an answer that is not streamed to start; then the next account is tried (0 = no bound)",
+		"stream_idle_timeout": "longest wait for a stream to start or go on; then the next account is tried, or the stream cut (0 = no bound)",
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ValidationError lists every invalid value of a configuration.
@@ -69,6 +70,14 @@ func (c Config) Validate() error {
 	}
 	if c.RefreshBefore < 0 {
 		add("refresh_before", "must not be negative, got %s", c.RefreshBefore)
+	}
+	for _, d := range []struct {
+		key string
+		v   Duration
+	}{{"response_timeout", c.ResponseTimeout}, {"stream_idle_timeout", c.StreamIdleTimeout}} {
+		if d.v != 0 && d.v < Duration(time.Second) {
+			add(d.key, "must be 0 (no bound) or at least 1s, got %s", d.v)
+		}
 	}
 	if c.MaxBodyMB < 1 || c.MaxBodyMB > 1024 {
 		add("max_body_mb", "must be between 1 and 1024, got %d", c.MaxBodyMB)

@@ -247,7 +247,9 @@ func TestEndpoints(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := b.StatusValue; got != want {
+		want := b.StatusValue
+		want.LastEventID = b.LastID()
+		if got != want {
 			t.Errorf("Status = %+v, want %+v", got, want)
 		}
 	})

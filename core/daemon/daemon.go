@@ -72,6 +72,11 @@ type Options struct {
 // the daemon stops.
 const DefaultShutdownGrace = 10 * time.Second
 
+// headerTimeout bounds how long a client may take to send a request's
+// headers. Clients send them in one go; a connection that trickles them
+// only holds a file descriptor.
+const headerTimeout = 10 * time.Second
+
 // Daemon is the running router. Create it with New, bind with Listen, run
 // with Serve.
 type Daemon struct {
@@ -167,6 +172,7 @@ func New(o Options) (*Daemon, error) {
 	d.proxy, err = proxy.New(proxy.Options{
 		Pool: d.pool, Tokens: d.tokens, Upstream: eff.Upstream, Transport: o.Transport,
 		MaxBody: int64(eff.MaxBodyMB) << 20, Cooldown: time.Duration(eff.Cooldown), Usage: d.usage, Logger: o.Logger,
+		ResponseTimeout: time.Duration(eff.ResponseTimeout), StreamIdleTimeout: time.Duration(eff.StreamIdleTimeout),
 	})
 	if err != nil {
 		return nil, err
@@ -177,7 +183,7 @@ func New(o Options) (*Daemon, error) {
 	d.control = control.NewServer(d, d.secret, o.Logger)
 	d.srv = &http.Server{
 		Handler:           d.routes(),
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: headerTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug),
 	}
@@ -535,6 +541,7 @@ func (d *Daemon) applyLocked(eff config.Config) {
 	}
 	d.proxy.SetCooldown(time.Duration(eff.Cooldown))
 	d.proxy.SetMaxBody(int64(eff.MaxBodyMB) << 20)
+	d.proxy.SetTimeouts(time.Duration(eff.ResponseTimeout), time.Duration(eff.StreamIdleTimeout))
 
 	opts := d.credOptions()
 	chosen := make([]*entry, len(eff.Accounts))
@@ -646,7 +653,41 @@ func (d *Daemon) routes() http.Handler {
 	}))
 	mux.Handle(control.Prefix, d.control)
 	mux.Handle("/v1/", d.unlessPaused(d.proxy))
-	return mux
+	return d.dropUnreadBodies(mux)
+}
+
+// dropUnreadBodies answers at once, without waiting for its body (see
+// proxy.DropBody), a request whose body nothing will read: one for a path
+// that takes none, or for the control API without the control secret. A
+// client trickling such a body would otherwise hold its connection for as
+// long as it likes. The proxy sees to its own refusals.
+func (d *Daemon) dropUnreadBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength != 0 && !d.readsBody(r) {
+			proxy.DropBody(w, r)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// readsBody reports whether the handler of r may read its body.
+func (d *Daemon) readsBody(r *http.Request) bool {
+	p := r.URL.Path
+	switch {
+	case strings.Contains(p, "/.") || strings.Contains(p, "//"):
+		return false // ServeMux redirects it
+	case strings.HasPrefix(p, control.Prefix):
+		return control.IsLoopbackHost(r.Host) && d.hasSecret(r)
+	case p == "/v1/accounts":
+		return false
+	}
+	return strings.HasPrefix(p, "/v1/")
+}
+
+// hasSecret reports whether r carries the control secret.
+func (d *Daemon) hasSecret(r *http.Request) bool {
+	s, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(s)), []byte(d.secret)) == 1
 }
 
 // pausedMessage is the error message of a request refused while paused.
@@ -663,6 +704,7 @@ func (d *Daemon) unlessPaused(next http.Handler) http.Handler {
 		d.proxied.Add(1)
 		defer d.proxied.Done()
 		if d.paused.Load() && d.proxy.Authorize(r) == nil {
+			proxy.DropBody(w, r)
 			// Anthropic's SDKs, and Claude Code with them, retry a 503 for
 			// minutes unless told not to; the person should see why now.
 			w.Header().Set(proxy.ShouldRetryHeader, "false")
@@ -694,8 +736,7 @@ func (d *Daemon) health(w http.ResponseWriter, _ *http.Request) {
 // readOnly admits a client token or the control secret.
 func (d *Daemon) readOnly(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		auth := r.Header.Get("Authorization")
-		if s, ok := strings.CutPrefix(auth, "Bearer "); ok && subtle.ConstantTimeCompare([]byte(s), []byte(d.secret)) == 1 {
+		if d.hasSecret(r) {
 			next(w, r)
 			return
 		}

@@ -121,9 +121,11 @@ func (r *bodyReader) Close() error {
 }
 
 // readBody buffers the client's body, bounded by max bytes, in a buffer
-// from pools. The caller releases the returned body when it is done with
+// from pools. It reads src, which is r.Body or a reader of it (r.Body
+// itself must stay: net/http looks at it after the handler to decide what
+// to do with what is left). The caller releases the returned body when it is done with
 // it. The status is the one to answer with when err is not nil.
-func readBody(r *http.Request, max int64, pools *bodyPools) (*body, int, error) {
+func readBody(r *http.Request, src io.Reader, max int64, pools *bodyPools) (*body, int, error) {
 	tooLarge := func() (*body, int, error) {
 		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: the limit is %d MiB (max_body_mb in the config)", errTooLarge, max>>20)
 	}
@@ -132,19 +134,19 @@ func readBody(r *http.Request, max int64, pools *bodyPools) (*body, int, error) 
 	}
 	if r.ContentLength > 0 {
 		b := pools.get(r.ContentLength)
-		if _, err := io.ReadFull(r.Body, b.data); err != nil {
+		if _, err := io.ReadFull(src, b.data); err != nil {
 			b.release()
-			return nil, http.StatusBadRequest, fmt.Errorf("reading request body: %v", err)
+			return nil, http.StatusBadRequest, fmt.Errorf("reading request body: %w", err)
 		}
 		return b, 0, nil
 	}
 	// No length given (chunked): read what comes, up to the bound.
-	data, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	data, err := io.ReadAll(io.LimitReader(src, max+1))
 	if int64(len(data)) > max {
 		return tooLarge()
 	}
 	if err != nil {
-		return nil, http.StatusBadRequest, fmt.Errorf("reading request body: %v", err)
+		return nil, http.StatusBadRequest, fmt.Errorf("reading request body: %w", err)
 	}
 	b := &body{data: data}
 	b.refs.Store(1)

@@ -48,7 +48,7 @@ func TestSizeClass(t *testing.T) {
 func TestSmallBodyIsSentWithItsHeaders(t *testing.T) {
 	r, _ := http.NewRequest("POST", "http://upstream/v1/messages", strings.NewReader(msgBody))
 	var pools bodyPools
-	b, _, err := readBody(r, 1<<20, &pools)
+	b, _, err := readBody(r, r.Body, 1<<20, &pools)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,8 @@ func BenchmarkReadBody(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(payload)))
 		for b.Loop() {
-			body, _, err := readBody(req(), 32<<20, &pools)
+			r := req()
+			body, _, err := readBody(r, r.Body, 32<<20, &pools)
 			if err != nil {
 				b.Fatal(err)
 			}

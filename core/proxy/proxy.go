@@ -7,6 +7,7 @@ package proxy
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -79,6 +80,17 @@ type Options struct {
 	// Cooldown rests an account the upstream says is spent without saying
 	// until when; 0 means 60s.
 	Cooldown time.Duration
+	// BodyTimeout cuts a request whose body stops arriving for this long
+	// (408); 0 means DefaultBodyTimeout.
+	BodyTimeout time.Duration
+	// ResponseTimeout bounds the wait for the upstream's response headers
+	// to a request that does not stream, StreamIdleTimeout the wait for
+	// those of a streamed request and then every silence in an answer's
+	// body. An attempt that times out before its headers moves to the next
+	// account (504 once none is left); a body that goes silent is cut, and
+	// its account paused briefly. 0 means no bound (the daemon passes the
+	// configured ones: 10m and 2m by default).
+	ResponseTimeout, StreamIdleTimeout time.Duration
 	// Metrics receives counters; nil means a private set.
 	Metrics *Metrics
 	// Usage receives each answer's usage; nil records nothing.
@@ -92,19 +104,22 @@ type Options struct {
 // Handler serves /v1/... for clients. Its settings can change while it
 // serves (Set*), without dropping requests in flight.
 type Handler struct {
-	pool     *account.Pool
-	tokens   Tokens
-	metrics  *Metrics
-	usage    Usage // nil: record nothing
-	log      *slog.Logger
-	now      func() time.Time
-	upstream atomic.Pointer[url.URL]
-	maxBody  atomic.Int64
-	cooldown atomic.Int64
-	rp       *httputil.ReverseProxy
-	rt       *rotator
-	bodies   bodyPools
-	tails    sync.Pool // *[jsonTailSize]byte: the ends of JSON answers, for their usage
+	pool            *account.Pool
+	tokens          Tokens
+	metrics         *Metrics
+	usage           Usage // nil: record nothing
+	log             *slog.Logger
+	now             func() time.Time
+	upstream        atomic.Pointer[url.URL]
+	maxBody         atomic.Int64
+	cooldown        atomic.Int64
+	bodyIdle        time.Duration
+	responseTimeout atomic.Int64 // a time.Duration (SetTimeouts)
+	streamIdle      atomic.Int64 // a time.Duration (SetTimeouts)
+	rp              *httputil.ReverseProxy
+	rt              *rotator
+	bodies          bodyPools
+	tails           sync.Pool // *[jsonTailSize]byte: the ends of JSON answers, for their usage
 }
 
 // New returns a Handler.
@@ -128,6 +143,8 @@ func New(o Options) (*Handler, error) {
 	}
 	h.SetMaxBody(o.MaxBody)
 	h.SetCooldown(o.Cooldown)
+	h.bodyIdle = cmp.Or(o.BodyTimeout, DefaultBodyTimeout)
+	h.SetTimeouts(o.ResponseTimeout, o.StreamIdleTimeout)
 	base := o.Transport
 	if base == nil {
 		base = NewTransport()
@@ -187,6 +204,13 @@ func (h *Handler) SetCooldown(d time.Duration) {
 	h.cooldown.Store(int64(d))
 }
 
+// SetTimeouts changes the bounds on an upstream that stops answering (see
+// Options.ResponseTimeout); 0 means no bound.
+func (h *Handler) SetTimeouts(response, streamIdle time.Duration) {
+	h.responseTimeout.Store(int64(max(response, 0)))
+	h.streamIdle.Store(int64(max(streamIdle, 0)))
+}
+
 // Metrics returns the handler's counters.
 func (h *Handler) Metrics() *Metrics { return h.metrics }
 
@@ -202,19 +226,37 @@ type request struct {
 type ctxKey struct{}
 
 // ServeHTTP admits the client, buffers the body and forwards the request.
+// A request it refuses before reading the body is answered at once, and its
+// connection closed (see DropBody).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := h.Authorize(r); err != nil {
+		DropBody(w, r)
 		writeAuthError(w, err)
+		return
+	}
+	if why := checkPath(r.URL); why != "" {
+		DropBody(w, r)
+		h.metrics.RouterError(http.StatusBadRequest)
+		WriteError(w, http.StatusBadRequest, "invalid_request_error", "MaxRouter: the path "+quotePath(r.URL.EscapedPath())+" is not forwarded: "+why)
 		return
 	}
 	st := &request{session: r.Header.Get(SessionHeader), messages: r.URL.Path == "/v1/messages"}
 	if r.Body != nil && r.Body != http.NoBody {
-		body, status, err := readBody(r, h.maxBody.Load(), &h.bodies)
+		src := &stallReader{r: r.Body, rc: http.NewResponseController(w), idle: h.bodyIdle}
+		body, status, err := readBody(r, src, h.maxBody.Load(), &h.bodies)
 		if err != nil {
+			switch {
+			case isTimeout(err):
+				// The deadline passed: net/http drops what is left.
+				status, err = http.StatusRequestTimeout, fmt.Errorf("MaxRouter: the request body stopped arriving for %v", h.bodyIdle)
+			case status == http.StatusRequestEntityTooLarge && r.ContentLength < 0:
+				DropBody(w, r) // a chunked body: net/http would read on
+			}
 			h.metrics.RouterError(status)
 			WriteError(w, status, errorType(status), err.Error())
 			return
 		}
+		src.done()
 		defer body.release()
 		st.body = body
 		if len(body.data) > 0 && r.Method == http.MethodPost {
@@ -295,6 +337,26 @@ func family(body []byte) string {
 	return string(m)
 }
 
+// streamKey is the body key that asks for an event stream.
+var streamKey = []byte(`"stream"`)
+
+// streams reports whether the body asks for an event stream: a "stream"
+// key set to true, found without decoding the body (inside a JSON string
+// the quotes would be escaped). Claude Code and the SDKs put it near the
+// end of the body; the search is a fast scan all the same.
+func streams(body []byte) bool {
+	for rest := body; ; {
+		i := bytes.Index(rest, streamKey)
+		if i < 0 {
+			return false
+		}
+		rest = bytes.TrimLeft(rest[i+len(streamKey):], " \t\r\n")
+		if len(rest) > 0 && rest[0] == ':' && bytes.HasPrefix(bytes.TrimLeft(rest[1:], " \t\r\n"), []byte("true")) {
+			return true
+		}
+	}
+}
+
 // rewrite builds the upstream request: the client's credentials go, the
 // OAuth beta flag is merged in, and everything else passes unchanged.
 func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
@@ -333,8 +395,14 @@ func mergeBeta(values []string) []string {
 
 // proxyError answers for a request the Transport could not complete.
 func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	var ex *account.ExhaustedError
+	var (
+		ex *account.ExhaustedError
+		te *timeoutError
+	)
 	switch {
+	case errors.As(err, &te):
+		h.metrics.RouterError(http.StatusGatewayTimeout)
+		WriteError(w, http.StatusGatewayTimeout, "timeout_error", "MaxRouter: "+te.Error())
 	case errors.As(err, &ex):
 		if ex.Until.IsZero() {
 			w.Header().Set(ShouldRetryHeader, "false") // nothing comes back by itself

@@ -24,6 +24,7 @@ type watchedBody struct {
 	h      *Handler
 	a      *account.Account
 	family string
+	stall  *stall // nil: no bound on silences
 	done   func()
 	once   sync.Once
 	sse    bool
@@ -51,11 +52,11 @@ const errorEvent = "event: error"
 
 var errorMarker = []byte(errorEvent)
 
-func watch(resp *http.Response, a *account.Account, h *Handler, st *request, done func()) io.ReadCloser {
+func watch(resp *http.Response, a *account.Account, h *Handler, st *request, s *stall, done func()) io.ReadCloser {
 	plain := resp.Header.Get("Content-Encoding") == ""
 	ct := resp.Header.Get("Content-Type")
 	sse := plain && strings.HasPrefix(ct, "text/event-stream")
-	b := &watchedBody{ReadCloser: resp.Body, h: h, a: a, family: st.family, done: done, sse: sse}
+	b := &watchedBody{ReadCloser: resp.Body, h: h, a: a, family: st.family, stall: s, done: done, sse: sse}
 	if h.usage != nil && st.messages && plain && resp.StatusCode == http.StatusOK {
 		switch {
 		case sse:
@@ -70,6 +71,7 @@ func watch(resp *http.Response, a *account.Account, h *Handler, st *request, don
 func (b *watchedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if n > 0 {
+		b.stall.read()
 		if b.sse && !b.seen {
 			b.scan(p[:n])
 		}
@@ -139,6 +141,7 @@ func (b *watchedBody) Close() error {
 func (b *watchedBody) finish() { b.once.Do(b.end) }
 
 func (b *watchedBody) end() {
+	b.stall.done()
 	b.done()
 	if b.tokens != tokensNone {
 		b.report()

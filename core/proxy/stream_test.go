@@ -31,7 +31,7 @@ func TestErrorMarkerAcrossReads(t *testing.T) {
 				pool.SetAccounts([]*account.Account{a})
 				h := &Handler{pool: pool, log: slog.New(slog.DiscardHandler), now: time.Now}
 				resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/event-stream"}}}
-				b := watch(resp, a, h, &request{}, func() {}).(*watchedBody)
+				b := watch(resp, a, h, &request{}, nil, func() {}).(*watchedBody)
 				for _, p := range pieces {
 					b.scan([]byte(p))
 				}

@@ -193,7 +193,7 @@ func bareHandler(u Usage) *Handler {
 
 func watchBody(h *Handler, ct string, r io.Reader) io.ReadCloser {
 	resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {ct}}, Body: io.NopCloser(r)}
-	return watch(resp, account.New("a", "", nil, nil), h, &request{messages: true}, func() {})
+	return watch(resp, account.New("a", "", nil, nil), h, &request{messages: true}, nil, func() {})
 }
 
 // TestWatchedBodyReportsOnce reads answers through a watchedBody the ways
@@ -291,7 +291,8 @@ func (r *eventReader) Read(p []byte) (int, error) {
 
 // BenchmarkStreamRead reads a 26-event stream through a watchedBody the
 // way ReverseProxy does, watching for error events only (as without a
-// Usage) and also reading the token usage.
+// Usage) and also reading the token usage, each without and with the
+// stream_idle_timeout watch (which counts each Read).
 func BenchmarkStreamRead(b *testing.B) {
 	events := realEvents(20)
 	size := 0
@@ -302,19 +303,25 @@ func BenchmarkStreamRead(b *testing.B) {
 	for _, bb := range []struct {
 		name string
 		u    Usage
-	}{{"scan-errors-only", nil}, {"with-usage", discardUsage{}}} {
+		idle time.Duration
+	}{{"scan-errors-only", nil, 0}, {"scan-errors-only+idle-bound", nil, 2 * time.Minute}, {"with-usage", discardUsage{}, 0}, {"with-usage+idle-bound", discardUsage{}, 2 * time.Minute}} {
 		b.Run(bb.name, func(b *testing.B) {
 			h := bareHandler(bb.u)
+			h.SetTimeouts(0, bb.idle)
 			buf := make([]byte, 32<<10)
 			r := &eventReader{events: events}
 			resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/event-stream"}}}
 			st := &request{messages: true}
+			req, _ := http.NewRequest("POST", "http://upstream/v1/messages", nil)
+			_, s := h.bound(req, a, st)
+			s.answered()
+			defer s.done()
 			b.ReportAllocs()
 			b.SetBytes(int64(size))
 			for b.Loop() {
 				r.i = 0
 				resp.Body = io.NopCloser(r)
-				body := watch(resp, a, h, st, func() {})
+				body := watch(resp, a, h, st, s, func() {})
 				for {
 					if _, err := body.Read(buf); err != nil {
 						break

@@ -168,8 +168,18 @@ func (t *rotator) try(req *http.Request, st *request, a *account.Account, wait *
 	setBody(req, st.body)
 	req.Header.Set("Authorization", "Bearer "+tok.Access)
 	done := a.Begin()
-	resp, err = t.base.RoundTrip(req)
+	sreq, s := h.bound(req, a, st)
+	resp, err = t.base.RoundTrip(sreq)
+	if err == nil && !s.answered() {
+		resp.Body.Close() // came just as the wait was given up
+		resp, err = nil, s.timedOut()
+	}
 	if err != nil {
+		if te := s.timedOut(); te != nil {
+			err = te
+			h.pool.Observe(a, ratelimit.Info{}, ratelimit.Stalled(h.now()), st.family)
+		}
+		s.done()
 		done()
 		h.metrics.request(a.Name, 0)
 		if h.usage != nil && ctx.Err() == nil { // a client that left is no upstream failure
@@ -189,10 +199,11 @@ func (t *rotator) try(req *http.Request, st *request, a *account.Account, wait *
 	h.pool.Observe(a, info, v, st.family)
 	switch v.Kind {
 	case ratelimit.OK:
-		resp.Body = watch(resp, a, h, st, done)
+		resp.Body = watch(resp, a, h, st, s, done)
 		return resp, tok.Access, nil
 	case ratelimit.Unauthorized:
 		discard(resp)
+		s.done()
 		done()
 		if refreshed {
 			h.pool.NeedsLogin(a, "access token rejected right after a refresh: log in again")
@@ -206,6 +217,7 @@ func (t *rotator) try(req *http.Request, st *request, a *account.Account, wait *
 	default:
 		h.log.Info("account unavailable, trying the next", "account", a.Name, "status", resp.StatusCode, "reason", v.Reason, "until", v.Until)
 		discard(resp)
+		s.done()
 		done()
 		return nil, tok.Access, nil
 	}

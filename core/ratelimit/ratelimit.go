@@ -35,9 +35,21 @@ const (
 	MaxThrottlePause = 10 * time.Second
 	// OverloadPause rests an account after a 529 (Anthropic is busy).
 	OverloadPause = 10 * time.Second
-	// maxReset bounds a reset time read from headers: a weekly window plus
-	// slack. Anything later is treated as garbage.
+	// maxReset bounds a reset time read from headers, and a retry-after: a
+	// weekly window plus slack. Anything later is treated as garbage.
 	maxReset = 8 * 24 * time.Hour
+)
+
+// Bounds on what Parse accepts; values past them are garbage and read as
+// absent, so that nothing built from them (snapshots, metrics, JSON) can
+// break.
+const (
+	// maxUtilization is the largest utilization taken as real: 100 times
+	// the limit. The headers give a fraction, which passes 1 only a little.
+	maxUtilization = 100
+	// maxUnix is the last second a reset time may name: 9999-12-31, the
+	// end of what RFC 3339 and JSON can carry.
+	maxUnix = 253402300799
 )
 
 // The header names, canonicalised once so lookups are plain map reads.
@@ -83,11 +95,16 @@ type Info struct {
 	RetryAfter time.Duration
 }
 
-// Parse reads the rate-limit headers of a response.
+// Parse reads the rate-limit headers of a response. Values that cannot be
+// real are read as absent: a utilization that is not a finite number
+// between 0 and 100, a reset time past the year 9999, a retry-after of
+// more than the 8 days a reset time may be away (the weekly window plus
+// slack).
 func Parse(h http.Header) Info {
 	var in Info
 	if s := first(h, hRetry); s != "" {
-		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 {
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err == nil && n > 0 && n <= int64(maxReset/time.Second) {
 			in.RetryAfter = time.Duration(n) * time.Second
 		}
 	}
@@ -113,7 +130,8 @@ func first(h http.Header, k string) string {
 func window(h http.Header, status, reset, util string) Window {
 	w := Window{Status: first(h, status), Reset: unix(first(h, reset))}
 	if s := first(h, util); s != "" {
-		if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 {
+		// ParseFloat takes "Inf" and "NaN", which fail both comparisons.
+		if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 && f <= maxUtilization {
 			w.Utilization, w.HasUtilization = f, true
 		}
 	}
@@ -125,7 +143,7 @@ func unix(s string) time.Time {
 		return time.Time{}
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil || n <= 0 {
+	if err != nil || n <= 0 || n > maxUnix {
 		return time.Time{}
 	}
 	return time.Unix(n, 0)
@@ -298,4 +316,11 @@ func Family(model string) string {
 		}
 	}
 	return model
+}
+
+// Stalled is the verdict on an account whose upstream answer stopped
+// coming (no headers in time, or a stream gone silent): Anthropic is slow,
+// not the account spent, so it pauses briefly, as for an overload.
+func Stalled(now time.Time) Verdict {
+	return Verdict{Kind: Overloaded, Until: now.Add(OverloadPause), Reason: "no answer"}
 }
