@@ -93,9 +93,11 @@ func Run(opts Options) error {
 	if err != nil {
 		log.Error("setting up the service manager", "err", err)
 	}
+	sender := notify.NewDesktop(assets.Icon(), base)
+	defer sender.Stop()
 	sh := newShell(a, shellOptions{
 		Daemon:    &lazyDaemon{configPath: path},
-		Sender:    notify.BeeepSender(assets.Icon()),
+		Sender:    sender,
 		Service:   svcOrNil(svc),
 		TokenFile: filepath.Join(cfg.DataDirFor(path), tokenFileName),
 		Autostart: loginItem{exe: executable()},
@@ -203,7 +205,7 @@ func newShell(a fyne.App, o shellOptions) *shell {
 	o.Model.Logger = log
 	s := &shell{app: a, o: o, log: log.With("component", "desktop"), trayHost: trayHostShown}
 	s.model = live.New(o.Daemon, o.Model)
-	s.notifier = notify.New(o.Sender, notify.Options{Logger: log})
+	s.notifier = notify.New(o.Sender, notify.Options{Logger: log, OpenSettings: s.openSettings})
 	s.settings = settings.New(a, o.Daemon, settings.Options{Autostart: o.Autostart, Version: o.Version, Logger: log})
 	s.setup = &setup.Setup{Daemon: o.Daemon, TokenFile: o.TokenFile, Logger: log}
 
@@ -228,7 +230,7 @@ func newShell(a fyne.App, o shellOptions) *shell {
 // trayActions are what the tray menu's items do.
 func (s *shell) trayActions() tray.Actions {
 	a := tray.Actions{
-		OpenSettings: func(account string) { s.settings.Show() },
+		OpenSettings: s.openSettings,
 		SetStrategy:  tray.UpdateStrategy(s.o.Daemon.UpdateConfig),
 		SetPaused: func(ctx context.Context, paused bool) error {
 			if paused {
@@ -259,6 +261,7 @@ func (s *shell) start(ctx context.Context) {
 		s.model.Watch(s.tray.Show)
 	}
 	s.model.Watch(s.follow)
+	s.model.Watch(s.notifier.Follow)
 	s.wg.Go(func() { s.notifier.Serve(ctx) })
 	s.wg.Go(func() { s.model.Serve(ctx) })
 	if !s.hasTray {
@@ -267,16 +270,10 @@ func (s *shell) start(ctx context.Context) {
 	}
 }
 
-// follow hands each new State to the settings window and the notifier,
-// and keeps the tray's word on the service up to date.
+// follow hands each new State to the settings window, and keeps the
+// tray's word on the service up to date.
 func (s *shell) follow(st live.State, events []control.Event) {
 	s.settings.Refresh(st.Accounts)
-	if st.HasConfig() {
-		s.notifier.SetPrefs(st.Config.Notify, st.Config.Notifications)
-	}
-	for _, e := range events {
-		s.notifier.Handle(e, st.Accounts)
-	}
 	if !s.hasTray && st.Connected && !s.reloaded.Swap(true) {
 		s.settings.Show() // it opened before the daemon answered
 	}
@@ -412,9 +409,14 @@ func (s *shell) startIfDown(ctx context.Context) {
 	})
 }
 
+// openSettings shows the settings window, at account when it is not "".
+func (s *shell) openSettings(account string) {
+	s.settings.Show()
+}
+
 // tell shows a notification, which the person asked for by clicking.
 func (s *shell) tell(title, body string) {
-	if err := s.o.Sender.Send(title, body); err != nil {
+	if _, err := s.o.Sender.Send(notify.Message{Title: title, Body: body}); err != nil {
 		s.log.Warn("showing a notification", "title", title, "err", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"github.com/maxrouter/maxrouter/app/notify"
 	"github.com/maxrouter/maxrouter/app/notify/notifytest"
 	"github.com/maxrouter/maxrouter/core/control"
 )
@@ -256,12 +257,14 @@ type recorder struct {
 	sent []string
 }
 
-func (r *recorder) Send(title, body string) error {
+func (r *recorder) Send(m notify.Message) (uint32, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.sent = append(r.sent, title+": "+body)
-	return nil
+	r.sent = append(r.sent, m.Title+": "+m.Body)
+	return uint32(len(r.sent)), nil
 }
+
+func (r *recorder) Close(uint32) error { return nil }
 
 func (r *recorder) all() []string {
 	r.mu.Lock()

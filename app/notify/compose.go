@@ -8,87 +8,107 @@ import (
 
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/event"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
-// Message is one desktop notification.
-type Message struct {
-	Title string
-	Body  string
-}
+// kind says what a Message is about.
+type kind int
 
-// Compose says what a burst of events means to the user, as few messages as
-// possible. It is pure: accounts is the latest snapshot (for which accounts
-// take over, when the first one comes back and where an account's login
-// lives), loc the zone times are written in (nil means time.Local). "Today"
-// is the day of the latest event's At.
+const (
+	kindNone      kind = iota
+	kindExhausted      // all_exhausted: urgent, closed on recovery
+	kindLimit          // cooldown_started
+	kindError          // error
+	kindLogin          // needs_login: urgent, offers Open settings, closed once logged in
+	kindBack           // the good news of a burst, in one message
+	kindStopped        // the daemon stopped without saying it would: urgent, closed when it is back
+)
+
+// maxReason bounds an error message in a notification.
+const maxReason = 120
+
+// Compose says what a burst of events means to the user, in as few messages
+// as possible. It is pure: accounts is the latest snapshot (for which
+// accounts take over, when the first one comes back and where an account's
+// login lives), loc the zone times are written in (nil means time.Local),
+// home the home directory written as "~" in login commands ("" for none).
+// "Today" is the day of the latest event's At.
 //
-// Within the burst a cooldown that starts and ends again says nothing (and
-// likewise all_exhausted followed by recovered); otherwise the last event of
-// an account (per model family) or of the pool counts. Several accounts
-// hitting their limits make one message; all_exhausted replaces those
-// messages, recovered replaces the "available again" ones. refreshed says
-// nothing. Compose does not know which kinds the user switched off nor what
-// was said before: the Notifier filters for that.
-func Compose(events []event.Event, accounts []control.Account, loc *time.Location) []Message {
+// Within the burst a change that is undone again says nothing (a cooldown
+// that starts and ends, all_exhausted followed by recovered, needs_login
+// followed by login_completed, error followed by error_cleared); otherwise
+// the last event of an account (per model family) or of the pool counts.
+// Bad news comes first, one message per kind: all_exhausted (which
+// replaces the cooldowns of its burst), limits hit, accounts failing,
+// logins needed. All good news (cooldown_ended, error_cleared,
+// login_completed, recovered) is one message after them. refreshed and the
+// events about routing, configuration and the daemon say nothing. Compose
+// does not know which kinds the user switched off nor what was said
+// before: the Notifier filters for that.
+func Compose(events []event.Event, accounts []control.Account, loc *time.Location, home string) []Message {
 	if loc == nil {
 		loc = time.Local
 	}
-	c := composer{accounts: accounts, loc: loc}
+	c := composer{accounts: accounts, loc: loc, home: home}
 	for _, e := range events {
 		if e.At.After(c.ref) {
 			c.ref = e.At
 		}
 	}
 	var pool *event.Event
-	var started, ended, logins []event.Event
+	var started, failed, logins, good []event.Event
 	for _, e := range reduce(events) {
 		switch e.Type {
 		case event.AllExhausted, event.Recovered:
 			pool = &e
 		case event.CooldownStarted:
 			started = append(started, e)
-		case event.CooldownEnded:
-			ended = append(ended, e)
+		case event.Error:
+			failed = append(failed, e)
 		case event.NeedsLogin:
 			logins = append(logins, e)
+		case event.CooldownEnded, event.ErrorCleared, event.LoginCompleted:
+			good = append(good, e)
 		}
 	}
 	var out []Message
+	recovered := pool != nil && pool.Type == event.Recovered
 	if pool != nil && pool.Type == event.AllExhausted {
 		out = append(out, c.exhausted(*pool))
 		started = nil // one message saying everything is spent
 	}
-	if pool != nil && pool.Type == event.Recovered {
-		var back []event.Event
-		var rest []event.Event
-		for _, e := range ended {
-			if e.Model == "" {
-				back = append(back, e)
-			} else {
-				rest = append(rest, e)
-			}
-		}
-		out = append(out, c.recovered(back))
-		ended = rest
-	}
 	if len(started) > 0 {
 		out = append(out, c.started(started))
+	}
+	if len(failed) > 0 {
+		out = append(out, c.failed(failed))
 	}
 	if len(logins) > 0 {
 		out = append(out, c.needsLogin(logins))
 	}
-	if len(ended) > 0 {
-		out = append(out, c.ended(ended))
+	if recovered || len(good) > 0 {
+		out = append(out, c.back(good, recovered))
 	}
 	return out
+}
+
+// stopped is the message for a daemon that went away without saying it
+// would (a crash, a kill).
+func stopped() Message {
+	return Message{
+		Title: "MaxRouter stopped unexpectedly",
+		Body:  "Claude Code and other clients get errors until it is started again.",
+		kind:  kindStopped,
+	}
 }
 
 // reduce nets a burst out: per account and model family the last cooldown
 // event counts, unless the burst began with the cooldown starting and ended
 // with it ending (nothing changed for the user). The pool's
-// all_exhausted/recovered pair is treated the same way; needs_login keeps
-// its last event per account; refreshed is dropped. The result is in the
-// order of each group's last event. reduce is idempotent.
+// all_exhausted/recovered pair, an account's needs_login/login_completed
+// and its error/error_cleared are treated the same way. Other events are
+// dropped. The result is in the order of each group's last event. reduce
+// is idempotent.
 func reduce(events []event.Event) []event.Event {
 	type key struct {
 		kind    string
@@ -106,8 +126,10 @@ func reduce(events []event.Event) []event.Event {
 		switch e.Type {
 		case event.CooldownStarted, event.CooldownEnded:
 			k = key{"cooldown", e.Account, strings.ToLower(e.Model)}
-		case event.NeedsLogin:
+		case event.NeedsLogin, event.LoginCompleted:
 			k = key{"login", e.Account, ""}
+		case event.Error, event.ErrorCleared:
+			k = key{"error", e.Account, ""}
 		case event.AllExhausted, event.Recovered:
 			k = key{kind: "pool"}
 		default:
@@ -121,6 +143,12 @@ func reduce(events []event.Event) []event.Event {
 		}
 		g.last, g.pos = e, i
 	}
+	undone := map[event.Type]event.Type{
+		event.CooldownStarted: event.CooldownEnded,
+		event.AllExhausted:    event.Recovered,
+		event.NeedsLogin:      event.LoginCompleted,
+		event.Error:           event.ErrorCleared,
+	}
 	type item struct {
 		e   event.Event
 		pos int
@@ -128,8 +156,7 @@ func reduce(events []event.Event) []event.Event {
 	var items []item
 	for _, k := range order {
 		g := groups[k]
-		if (g.first.Type == event.CooldownStarted && g.last.Type == event.CooldownEnded) ||
-			(g.first.Type == event.AllExhausted && g.last.Type == event.Recovered) {
+		if undo, ok := undone[g.first.Type]; ok && g.last.Type == undo {
 			continue
 		}
 		items = append(items, item{g.last, g.pos})
@@ -145,6 +172,7 @@ func reduce(events []event.Event) []event.Event {
 type composer struct {
 	accounts []control.Account
 	loc      *time.Location
+	home     string
 	ref      time.Time // "now" for deciding whether a time is today
 }
 
@@ -165,6 +193,7 @@ func (c composer) started(es []event.Event) Message {
 	}
 	names := unique(es)
 	takers := c.takers(exclude, fam)
+	m := Message{kind: kindLimit, accounts: names}
 	var body []string
 	if len(es) == 1 {
 		e := es[0]
@@ -172,71 +201,108 @@ func (c composer) started(es []event.Event) Message {
 			body = append(body, "Back "+c.when(*e.Until)+".")
 		}
 		body = append(body, goesTo(takers, fam))
-		return Message{Title: e.Account + " " + limitPhrase(e), Body: strings.Join(body, " ")}
+		m.Title, m.Body = e.Account+" "+limitPhrase(e), strings.Join(body, " ")
+		return m
 	}
 	if first, ok := soonest(es); ok {
 		body = append(body, fmt.Sprintf("The first comes back %s (%s).", c.when(*first.Until), first.Account))
 	}
 	body = append(body, goesTo(takers, fam))
-	var title string
 	switch len(names) {
 	case 1:
-		title = names[0] + " hit several limits"
+		m.Title = names[0] + " hit several limits"
 	case 2:
-		title = names[0] + " and " + names[1] + " hit their limits"
+		m.Title = names[0] + " and " + names[1] + " hit their limits"
 	default:
-		title = fmt.Sprintf("%d accounts hit their limits: %s", len(names), strings.Join(names, ", "))
+		m.Title = fmt.Sprintf("%d accounts hit their limits: %s", len(names), strings.Join(names, ", "))
 	}
-	return Message{Title: title, Body: strings.Join(body, " ")}
+	m.Body = strings.Join(body, " ")
+	return m
 }
 
-func (c composer) ended(es []event.Event) Message {
-	body := c.availability()
+func (c composer) failed(es []event.Event) Message {
+	names := unique(es)
+	exclude := map[string]bool{}
+	for _, n := range names {
+		exclude[n] = true
+	}
+	takers := goesTo(c.takers(exclude, ""), "")
+	m := Message{kind: kindError, accounts: names}
 	if len(es) == 1 {
 		e := es[0]
-		if e.Model != "" {
-			return Message{Title: e.Account + " can use " + familyName(e.Model) + " again", Body: body}
+		var body []string
+		if r := reason(e); r != "" {
+			body = append(body, r+".")
 		}
-		return Message{Title: e.Account + " is available again", Body: body}
+		if e.Until != nil {
+			body = append(body, "Trying again "+c.when(*e.Until)+".")
+		} else {
+			body = append(body, "It is tried again when its credentials change.")
+		}
+		m.Title, m.Body = e.Account+" can't be used", strings.Join(append(body, takers), " ")
+		return m
 	}
-	names := unique(es)
-	var title string
-	switch len(names) {
-	case 1:
-		title = names[0] + " is available again"
-	case 2:
-		title = names[0] + " and " + names[1] + " are available again"
-	default:
-		title = fmt.Sprintf("%d accounts are available again: %s", len(names), strings.Join(names, ", "))
+	var lines []string
+	for _, e := range es {
+		if r := reason(e); r != "" {
+			lines = append(lines, e.Account+": "+r+".")
+		}
 	}
-	return Message{Title: title, Body: body}
+	m.Title = names[0] + " and " + names[1] + " can't be used"
+	if len(names) > 2 {
+		m.Title = fmt.Sprintf("%d accounts can't be used: %s", len(names), strings.Join(names, ", "))
+	}
+	m.Body = strings.Join(append(lines, takers), "\n")
+	return m
+}
+
+// reason is why an account failed, as one short sentence without its
+// period.
+func reason(e event.Event) string {
+	r := strings.TrimSuffix(words.OneLine(e.Reason), ".")
+	return words.Sentence(words.Shorten(r, maxReason))
 }
 
 func (c composer) needsLogin(es []event.Event) Message {
-	if len(es) == 1 {
-		return Message{Title: es[0].Account + " needs a new login", Body: c.loginHint(es[0].Account)}
-	}
 	names := unique(es)
+	m := Message{kind: kindLogin, accounts: names}
+	if len(names) == 1 {
+		m.Title, m.Body = names[0]+" needs a new login", "Run: "+c.loginCommand(names[0])
+		return m
+	}
 	lines := make([]string, len(names))
 	for i, n := range names {
-		lines[i] = n + ": " + strings.TrimPrefix(c.loginHint(n), "Run: ")
+		lines[i] = n + ": " + c.loginCommand(n)
 	}
-	title := names[0] + " and " + names[1] + " need a new login"
+	m.Title = names[0] + " and " + names[1] + " need a new login"
 	if len(names) > 2 {
-		title = fmt.Sprintf("%d accounts need a new login: %s", len(names), strings.Join(names, ", "))
+		m.Title = fmt.Sprintf("%d accounts need a new login: %s", len(names), strings.Join(names, ", "))
 	}
-	return Message{Title: title, Body: strings.Join(lines, "\n")}
+	m.Body = strings.Join(lines, "\n")
+	return m
+}
+
+// loginCommand tells how to log the account in again, from its directory
+// in the snapshot.
+func (c composer) loginCommand(name string) string {
+	for _, a := range c.accounts {
+		if a.Name != name {
+			continue
+		}
+		if a.Dir == "" || a.Dir == words.TokenDir {
+			return words.LoginCommand(a.Dir, c.home) + ", then paste the new token in Settings."
+		}
+		return words.LoginCommand(a.Dir, c.home)
+	}
+	return "claude /login with its Claude Code config directory"
 }
 
 func (c composer) exhausted(e event.Event) Message {
-	m := Message{Title: "All accounts are at their limit"}
+	m := Message{Title: "All accounts are at their limit", kind: kindExhausted}
 	until, name := e.Until, e.Account
 	if until == nil {
-		// The soonest cooldown in the snapshot.
-		for _, a := range c.accounts {
-			if a.State == control.StateCooling && a.CooldownUntil != nil && (until == nil || a.CooldownUntil.Before(*until)) {
-				until, name = a.CooldownUntil, a.Name
-			}
+		if first, ok := words.FirstBack(c.accounts); ok {
+			until, name = first.CooldownUntil, first.Name
 		}
 	} else if name == "" {
 		for _, a := range c.accounts {
@@ -257,42 +323,86 @@ func (c composer) exhausted(e event.Event) Message {
 	return m
 }
 
-func (c composer) recovered(back []event.Event) Message {
-	m := Message{Title: "MaxRouter is routing again"}
-	if names := unique(back); len(names) > 0 {
-		verb := " is"
-		if len(names) > 1 {
-			verb = " are"
+// back is the good news of a burst in one message: accounts that take
+// requests again (a cooldown ended, an error cleared, a login completed),
+// model families usable again, the pool routing again.
+func (c composer) back(es []event.Event, recovered bool) Message {
+	var whole, logged []string // accounts back as a whole; those logged in again
+	var models []event.Event   // model families back on accounts not back as a whole
+	for _, e := range es {
+		if e.Type == event.CooldownEnded && e.Model != "" {
+			models = append(models, e)
+			continue
 		}
-		m.Body = list(names) + verb + " available again."
-		return m
+		if !slices.Contains(whole, e.Account) {
+			whole = append(whole, e.Account)
+		}
+		if e.Type == event.LoginCompleted {
+			logged = append(logged, e.Account)
+		}
 	}
-	if takers := c.takers(nil, ""); len(takers) > 0 {
-		m.Body = "Requests go to " + list(takers) + "."
+	models = slices.DeleteFunc(models, func(e event.Event) bool { return slices.Contains(whole, e.Account) })
+	modelBack := func(e event.Event) string { return e.Account + " can use " + words.Model(e.Model) + " again" }
+
+	m := Message{kind: kindBack, accounts: unique(es)}
+	var body []string
+	switch {
+	case recovered:
+		m.Title = "MaxRouter is routing again"
+		if avail := slices.DeleteFunc(slices.Clone(whole), func(a string) bool { return slices.Contains(logged, a) }); len(avail) > 0 {
+			verb := " is"
+			if len(avail) > 1 {
+				verb = " are"
+			}
+			body = append(body, words.List(avail)+verb+" available again.")
+		} else if takers := c.takers(nil, ""); len(whole) == 0 && len(takers) > 0 {
+			body = append(body, "Requests go to "+words.List(takers)+".")
+		}
+	case len(es) == 1:
+		switch e := es[0]; {
+		case e.Type == event.LoginCompleted:
+			m.Title, logged = e.Account+" is logged in again", nil
+		case e.Type == event.ErrorCleared:
+			m.Title = e.Account + " works again"
+		case e.Model != "":
+			m.Title, models = modelBack(e), nil
+		default:
+			m.Title = e.Account + " is available again"
+		}
+	case len(whole) == 0:
+		m.Title, models = modelBack(models[0]), models[1:]
+	case len(whole) == 1:
+		m.Title = whole[0] + " is available again"
+	case len(whole) == 2:
+		m.Title = whole[0] + " and " + whole[1] + " are available again"
+	default:
+		m.Title = fmt.Sprintf("%d accounts are available again: %s", len(whole), strings.Join(whole, ", "))
 	}
+	for _, name := range logged {
+		body = append(body, name+" is logged in again.")
+	}
+	for _, e := range models {
+		body = append(body, modelBack(e)+".")
+	}
+	if !recovered {
+		if a := c.availability(); a != "" {
+			body = append(body, a)
+		}
+	}
+	m.Body = strings.Join(body, " ")
 	return m
 }
 
 // availability says how many accounts take requests, or "" when the
 // snapshot has fewer than two enabled accounts.
 func (c composer) availability() string {
-	var total, avail int
-	for _, a := range c.accounts {
-		if a.State == control.StateDisabled {
-			continue
-		}
-		total++
-		if a.State == control.StateAvailable {
-			avail++
-		}
-	}
+	avail, total := words.Counts(c.accounts)
 	switch {
 	case total < 2:
 		return ""
 	case avail == total:
 		return fmt.Sprintf("All %d accounts are available.", total)
-	}
-	if avail == 1 {
+	case avail == 1:
 		return fmt.Sprintf("1 of %d accounts is available.", total)
 	}
 	return fmt.Sprintf("%d of %d accounts are available.", avail, total)
@@ -326,90 +436,28 @@ func hasModelCooldown(a control.Account, family string) bool {
 func goesTo(takers []string, family string) string {
 	if len(takers) == 0 {
 		if family != "" {
-			return "No other account is available for " + familyName(family) + "."
+			return "No other account is available for " + words.Model(family) + "."
 		}
 		return "No other account is available."
 	}
 	if family != "" {
-		return familyName(family) + " requests now go to " + list(takers) + "."
+		return words.Model(family) + " requests now go to " + words.List(takers) + "."
 	}
-	return "Requests now go to " + list(takers) + "."
+	return "Requests now go to " + words.List(takers) + "."
 }
 
-// loginHint tells how to log the account in again, from its directory in
-// the snapshot.
-func (c composer) loginHint(name string) string {
-	for _, a := range c.accounts {
-		if a.Name != name {
-			continue
-		}
-		if a.Dir == "" {
-			return "Run: claude setup-token, then paste the new token in Settings."
-		}
-		return "Run: " + loginCommand(a.Dir)
-	}
-	return "Run claude /login with its Claude Code config directory."
-}
-
-// loginCommand is the shell command that logs a Claude Code config
-// directory in: plain `claude /login` for the default ~/.claude.
-func loginCommand(dir string) string {
-	switch strings.TrimRight(dir, `/\`) {
-	case "~/.claude", `~\.claude`:
-		return "claude /login"
-	}
-	return "CLAUDE_CONFIG_DIR=" + shellWord(dir) + " claude /login"
-}
-
-// shellWord quotes s for a POSIX shell when it needs it, leaving a leading
-// "~/" outside the quotes so that it still expands.
-func shellWord(s string) string {
-	safe := func(s string) bool {
-		for _, r := range s {
-			switch {
-			case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-			case strings.ContainsRune("~/._-+:@%,=", r):
-			default:
-				return false
-			}
-		}
-		return true
-	}
-	if safe(s) {
-		return s
-	}
-	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-	if rest, ok := strings.CutPrefix(s, "~/"); ok {
-		return "~/" + quote(rest)
-	}
-	return quote(s)
-}
-
-// limitPhrase says what happened to the account: "hit its 5-hour limit".
+// limitPhrase says what happened to the account: "hit its 5-hour limit",
+// "hit its weekly Opus limit", "is overloaded".
 func limitPhrase(e event.Event) string {
-	if f := family(e); f != "" {
-		if known(f) {
-			return "hit its weekly " + familyName(f) + " limit"
-		}
-		return "hit its " + f + " weekly limit"
+	window := e.Window
+	if e.Model != "" {
+		window = "seven_day_" + strings.ToLower(e.Model)
 	}
-	switch e.Window {
-	case "five_hour":
-		return "hit its 5-hour limit"
-	case "seven_day":
-		return "hit its weekly limit"
+	l := words.Limit(window, e.Reason)
+	if strings.HasSuffix(l, "limit") {
+		return "hit its " + l
 	}
-	if strings.HasPrefix(e.Window, "seven_day_") {
-		return "hit its weekly model limit"
-	}
-	r := strings.TrimSuffix(strings.TrimSpace(e.Reason), ".")
-	switch {
-	case r == "":
-		return "is rate limited"
-	case strings.HasSuffix(r, "limit"):
-		return "hit its " + r
-	}
-	return "is " + r
+	return "is " + l
 }
 
 // family is the model family a cooldown is scoped to: Model, or the suffix
@@ -419,49 +467,19 @@ func family(e event.Event) string {
 	if e.Model != "" {
 		return strings.ToLower(e.Model)
 	}
-	if f, ok := strings.CutPrefix(e.Window, "seven_day_"); ok && known(f) {
-		return f
+	if f, ok := strings.CutPrefix(strings.ToLower(e.Window), "seven_day_"); ok && words.Model(f) != f {
+		return f // a family words knows
 	}
 	return ""
 }
 
-func known(f string) bool {
-	switch strings.ToLower(f) {
-	case "opus", "sonnet", "haiku":
-		return true
-	}
-	return false
-}
-
-// familyName writes a model family for a person: "Opus".
-func familyName(f string) string {
-	if known(f) {
-		f = strings.ToLower(f)
-		return strings.ToUpper(f[:1]) + f[1:]
-	}
-	return f
-}
-
-// when writes t for a sentence: "at 14:32", "tomorrow at 09:00", "on
-// Monday at 09:00", or with a date when it is a week or more away.
+// when writes t for the end of a sentence: "at 14:32", "tomorrow at
+// 09:00", "on Monday at 09:00", "on 19 Mar at 09:00" (see words.At).
 func (c composer) when(t time.Time) string {
-	t = t.In(c.loc)
-	hm := t.Format("15:04")
 	if c.ref.IsZero() {
-		return "at " + hm
+		return "at " + t.In(c.loc).Format("15:04")
 	}
-	ref := c.ref.In(c.loc)
-	day := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
-	days := int(day(t).Sub(day(ref)).Hours() / 24)
-	switch {
-	case days == 0:
-		return "at " + hm
-	case days == 1:
-		return "tomorrow at " + hm
-	case days > 1 && days < 7:
-		return "on " + t.Format("Monday") + " at " + hm
-	}
-	return "on " + t.Format("Mon 2 Jan") + " at " + hm
+	return words.At(t, c.ref.In(c.loc))
 }
 
 func soonest(es []event.Event) (event.Event, bool) {
@@ -476,24 +494,11 @@ func soonest(es []event.Event) (event.Event, bool) {
 }
 
 func unique(es []event.Event) []string {
-	seen := map[string]bool{}
 	var out []string
 	for _, e := range es {
-		if !seen[e.Account] {
-			seen[e.Account] = true
+		if !slices.Contains(out, e.Account) {
 			out = append(out, e.Account)
 		}
 	}
 	return out
-}
-
-// list joins names for a sentence: "a", "a and b", "a, b and c".
-func list(names []string) string {
-	switch len(names) {
-	case 0:
-		return ""
-	case 1:
-		return names[0]
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }

@@ -1,79 +1,118 @@
-// Package notify turns the daemon's account events into desktop
-// notifications: it coalesces bursts, never says the same transition twice,
-// follows the user's per-kind switches and writes the words (see Compose).
-// The tray process feeds it the control API's event stream with Handle and
-// runs Serve; BeeepSender delivers the messages to the desktop.
+// Package notify turns what the daemon does into desktop notifications.
+//
+// A Notifier follows the desktop app's live.Model (Follow is a
+// live.Watcher): it coalesces bursts of account events, never says the
+// same transition twice, follows the user's switches and writes the words
+// (see Compose). Notifications that matter stay on the screen until
+// dismissed (all accounts spent, a login needed, the daemon gone without
+// saying so) and are closed by themselves once they no longer hold. Good
+// news arriving within a few seconds is one notification. "Needs a new
+// login" offers Open settings where the platform has notification actions.
+//
+// Run Serve for anything to be sent; Desktop delivers the messages on
+// this platform.
 package notify
 
 import (
 	"context"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/maxrouter/maxrouter/app/live"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/event"
 )
 
-// Sender shows one notification on the desktop.
-type Sender interface {
-	Send(title, body string) error
-}
-
 // Options tunes a Notifier. Every field is optional.
 type Options struct {
-	// Window is how long a burst is collected, from its first event,
-	// before it is announced as one. Default 1s.
+	// OpenSettings opens the settings window at an account. When set, a
+	// "needs a new login" notification offers Open settings (where the
+	// platform has actions), which calls it with the account, on a
+	// goroutine of the Sender: hand UI work to the UI thread. Nil: no
+	// action.
+	OpenSettings func(account string)
+	// Window is how long a burst of bad news (a limit hit, an account
+	// failing or needing a login, all accounts spent, the daemon gone) is
+	// collected, from its first event, before it is announced as one.
+	// Default 1s.
 	Window time.Duration
-	// MaxAge: events older than this when handled (a replay after the
-	// event stream reconnected, or after the tray started) update what the
-	// Notifier knows but are not announced. Default 2m.
+	// Settle is how long good news (a cooldown ended, an error cleared, a
+	// login completed, the pool recovered) waits for more good news: it is
+	// announced once none came for Settle, or MaxDelay after the first.
+	// Defaults 3s and 10s.
+	Settle, MaxDelay time.Duration
+	// MaxAge: events older than this when followed (after the event
+	// stream resumed) update what the Notifier knows but are not
+	// announced. Default 2m.
 	MaxAge time.Duration
-	// Now is the clock. Default time.Now.
+	// Now is the clock: events without a time are stamped with it and the
+	// windows above are measured with it. Default time.Now.
 	Now func() time.Time
 	// Location is the zone times are written in ("back at 14:32").
 	// Default time.Local.
 	Location *time.Location
-	// Home is replaced by "~" in account directories shown in login
-	// hints. Default os.UserHomeDir(); "-" disables the replacement.
+	// Home is written as "~" in login commands. Default os.UserHomeDir();
+	// "-" disables it.
 	Home string
 	// Logger receives send failures. Default slog.Default().
 	Logger *slog.Logger
 }
 
-// Notifier collects events, decides what is news and hands the words to a
-// Sender. Handle may be called from any goroutine; Serve must run for
-// anything to be sent.
+// Notifier decides what is news and hands the words to a Sender. Create it
+// with New, feed it with Follow and run Serve.
+//
+// Switches: the configuration's notify is the master switch for all of it.
+// The per-kind switches (config.Notifications) apply as follows:
+// cooldown_started to limits hit and to accounts failing (error),
+// cooldown_ended to cooldowns ended and errors cleared, needs_login to
+// logins needed and completed, all_exhausted to all accounts spent and to
+// the pool recovering (told only when its exhaustion was). "MaxRouter
+// stopped unexpectedly" is about the daemon rather than an account and has
+// no switch of its own. Until the configuration was read every switch is
+// on, as config.Default has them.
 type Notifier struct {
-	send   Sender
-	window time.Duration
-	maxAge time.Duration
-	now    func() time.Time
-	loc    *time.Location
-	home   string
-	log    *slog.Logger
-	kick   chan struct{}
+	send Sender
+	o    Options
+	log  *slog.Logger
+	kick chan struct{}
 
-	mu       sync.Mutex
-	notify   bool
-	kinds    config.Notifications
-	pending  []event.Event
-	accounts []control.Account
-	cooling  map[coolKey]coolState
-	login    map[string]time.Time // accounts known to need a login, since
-	pool     poolState
+	mu        sync.Mutex
+	notify    bool
+	kinds     config.Notifications
+	accounts  []control.Account
+	connected bool // in the last State followed
+
+	// What is waiting to be announced, and since when (by the clock).
+	pending             []event.Event
+	firstBad            time.Time
+	firstGood, lastGood time.Time
+	down                time.Time // the daemon went away unannounced; zero: it did not
+
+	// What is known, to tell news from repeats.
+	cooling map[coolKey]flag
+	login   map[string]flag // on: needs a login
+	failing map[string]flag // on: in the error state
+	pool    poolState
+
+	// Urgent notifications on the screen, by what they say: "pool",
+	// "daemon", "login:<account>". Serve closes them when that is over
+	// (see resolve).
+	open     map[string]uint32
+	resolved []string // keys whose notification is to be closed
 }
 
 type coolKey struct{ account, model string }
 
-type coolState struct {
-	cooling bool
-	until   time.Time
-	at      time.Time // of the event that set this state
+// flag is a yes/no state known from the event at at (zero: not from an
+// event).
+type flag struct {
+	on    bool
+	until time.Time // of a cooldown
+	at    time.Time
 }
 
 type poolState struct {
@@ -83,115 +122,152 @@ type poolState struct {
 	notified  bool // all_exhausted was announced; recovered may be
 }
 
-// New returns a Notifier sending through s, with every kind of notification
-// switched on (as config.Default has it) until SetPrefs says otherwise.
+// New returns a Notifier sending through s. Every kind of notification is
+// switched on until Follow brings the configuration.
 func New(s Sender, opts Options) *Notifier {
-	n := &Notifier{
+	if opts.Window <= 0 {
+		opts.Window = time.Second
+	}
+	if opts.Settle <= 0 {
+		opts.Settle = 3 * time.Second
+	}
+	if opts.MaxDelay <= 0 {
+		opts.MaxDelay = 10 * time.Second
+	}
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = 2 * time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Location == nil {
+		opts.Location = time.Local
+	}
+	if opts.Home == "" {
+		opts.Home, _ = os.UserHomeDir()
+	}
+	if opts.Home == "-" {
+		opts.Home = ""
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Notifier{
 		send:    s,
-		window:  opts.Window,
-		maxAge:  opts.MaxAge,
-		now:     opts.Now,
-		loc:     opts.Location,
-		home:    opts.Home,
-		log:     opts.Logger,
+		o:       opts,
+		log:     log.With("component", "notify"),
 		kick:    make(chan struct{}, 1),
 		notify:  true,
 		kinds:   config.Default().Notifications,
-		cooling: map[coolKey]coolState{},
-		login:   map[string]time.Time{},
+		cooling: map[coolKey]flag{},
+		login:   map[string]flag{},
+		failing: map[string]flag{},
+		open:    map[string]uint32{},
 	}
-	if n.window <= 0 {
-		n.window = time.Second
-	}
-	if n.maxAge <= 0 {
-		n.maxAge = 2 * time.Minute
-	}
-	if n.now == nil {
-		n.now = time.Now
-	}
-	if n.loc == nil {
-		n.loc = time.Local
-	}
-	if n.home == "" {
-		n.home, _ = os.UserHomeDir()
-	}
-	if n.home == "-" {
-		n.home = ""
-	}
-	if n.log == nil {
-		n.log = slog.Default()
-	}
-	n.log = n.log.With("component", "notify")
-	return n
 }
 
-// SetPrefs applies the user's switches: notify is the master switch
-// (config.Config.Notify), kinds the per-kind ones. recovered follows
-// kinds.AllExhausted. They apply to bursts announced from now on.
-func (n *Notifier) SetPrefs(notify bool, kinds config.Notifications) {
+// Follow takes a new State of the daemon and the events behind it; it is a
+// live.Watcher and returns at once. An event that repeats what is already
+// known (the same cooldown, a login already reported) is dropped; the rest
+// join the burst to announce. The daemon going from connected to not
+// connected without having said it was stopping is announced too, unless
+// it is back within Window; once it is back that notification is closed.
+// An EventReset (events were lost), and connecting, forget whatever the
+// accounts show to be over, and close the notifications that said it.
+func (n *Notifier) Follow(s live.State, events []control.Event) {
+	now := n.o.Now()
 	n.mu.Lock()
+	defer n.wake()
 	defer n.mu.Unlock()
-	n.notify, n.kinds = notify, kinds
+	if s.HasConfig() {
+		n.notify, n.kinds = s.Config.Notify, s.Config.Notifications
+	}
+	n.accounts = s.Accounts
+	was := n.connected
+	n.connected = s.Connected
+	switch {
+	case was && !s.Connected && !s.Stopped:
+		n.down = now
+	case !was && s.Connected:
+		n.down = time.Time{} // back within the window: say nothing
+		n.resolve("daemon")
+	}
+	reset := false
+	for _, e := range events {
+		if e.Type == control.EventReset {
+			reset = true
+			continue
+		}
+		if e.At.IsZero() {
+			e.At = now
+		}
+		if !n.track(e) || now.Sub(e.At) > n.o.MaxAge {
+			continue
+		}
+		n.pending = append(n.pending, e)
+		if good(e.Type) {
+			if n.firstGood.IsZero() {
+				n.firstGood = now
+			}
+			n.lastGood = now
+		} else if n.firstBad.IsZero() {
+			n.firstBad = now
+		}
+	}
+	if reset || (s.Connected && !was) {
+		n.forgetOver(s.Accounts)
+	}
 }
 
-// Handle takes one event from the daemon with the latest account snapshot.
-// An event that repeats what is already known (the same cooldown, a login
-// already reported, a replay older than the last change) is dropped; the
-// rest join the current burst. An event without At is stamped now; nil
-// accounts keeps the previous snapshot.
-func (n *Notifier) Handle(e event.Event, accounts []control.Account) {
-	now := n.now()
-	if e.At.IsZero() {
-		e.At = now
+// good reports whether t is good news, which waits for more (Settle).
+func good(t event.Type) bool {
+	switch t {
+	case event.CooldownEnded, event.ErrorCleared, event.LoginCompleted, event.Recovered:
+		return true
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if accounts != nil {
-		n.accounts = n.shorten(accounts)
-	}
-	if !n.track(e) || now.Sub(e.At) > n.maxAge {
-		return
-	}
-	n.pending = append(n.pending, e)
+	return false
+}
+
+// wake tells Serve that something changed.
+func (n *Notifier) wake() {
 	select {
 	case n.kick <- struct{}{}:
 	default:
 	}
 }
 
-// track updates what is known from e and reports whether e is news.
+// track updates what is known from e and reports whether e is news. An
+// event older than the one that set what is known is a replay.
 func (n *Notifier) track(e event.Event) bool {
 	switch e.Type {
 	case event.CooldownStarted, event.CooldownEnded:
 		k := coolKey{e.Account, strings.ToLower(e.Model)}
 		st, ok := n.cooling[k]
 		if ok && e.At.Before(st.at) {
-			return false // older than what we know: a replay
+			return false
 		}
 		started := e.Type == event.CooldownStarted
 		var until time.Time
 		if e.Until != nil {
 			until = *e.Until
 		}
-		if ok && st.cooling == started && (!started || st.until.Equal(until)) {
+		if ok && st.on == started && (!started || st.until.Equal(until)) {
 			return false
 		}
-		n.cooling[k] = coolState{cooling: started, until: until, at: e.At}
-		if started && e.Model == "" {
-			delete(n.login, e.Account) // a limit means the login works
-		}
+		n.cooling[k] = flag{on: started, until: until, at: e.At}
 		return true
-	case event.NeedsLogin:
-		if _, ok := n.login[e.Account]; ok {
+	case event.NeedsLogin, event.LoginCompleted:
+		needs := e.Type == event.NeedsLogin
+		if !n.set(n.login, e, needs) {
 			return false
 		}
-		n.login[e.Account] = e.At
-		return true
-	case event.Refreshed:
-		if since, ok := n.login[e.Account]; ok && !e.At.Before(since) {
-			delete(n.login, e.Account)
+		if !needs {
+			n.resolve("login:" + e.Account)
 		}
-		return false
+		return true
+	case event.Error, event.ErrorCleared:
+		return n.set(n.failing, e, e.Type == event.Error)
 	case event.AllExhausted, event.Recovered:
 		p := &n.pool
 		if p.known && e.At.Before(p.at) {
@@ -202,66 +278,149 @@ func (n *Notifier) track(e event.Event) bool {
 			return false
 		}
 		p.known, p.exhausted, p.at = true, exhausted, e.At
+		if !exhausted {
+			n.resolve("pool")
+		}
 		return true
 	}
 	return false
 }
 
-// shorten copies accounts with the home directory written as "~".
-func (n *Notifier) shorten(accounts []control.Account) []control.Account {
-	out := make([]control.Account, len(accounts))
-	copy(out, accounts)
-	if n.home == "" {
-		return out
+// set records that e's account is (on) or is no longer in the state m
+// follows, and reports whether that is news.
+func (n *Notifier) set(m map[string]flag, e event.Event, on bool) bool {
+	st, ok := m[e.Account]
+	if ok && (e.At.Before(st.at) || st.on == on) {
+		return false
 	}
-	for i, a := range out {
-		if rest, ok := strings.CutPrefix(a.Dir, n.home); ok && (rest == "" || rest[0] == '/' || rest[0] == filepath.Separator) {
-			out[i].Dir = "~" + rest
-		}
-	}
-	return out
+	m[e.Account] = flag{on: on, at: e.At}
+	return true
 }
 
-// Serve announces each burst Window after its first event, until ctx ends;
-// then it announces what is pending and returns nil. Run one Serve per
-// Notifier.
+// forgetOver forgets the cooldowns, logins needed, errors and exhaustion
+// that accounts (a fresh snapshot) show to be over, so that they are news
+// when they come again, and has the notifications that said them closed.
+// It never learns a new bad state from a snapshot: the event saying it may
+// still be on its way, and must not be taken for a repeat.
+func (n *Notifier) forgetOver(accounts []control.Account) {
+	byName := map[string]control.Account{}
+	anyAvailable := false
+	for _, a := range accounts {
+		byName[a.Name] = a
+		anyAvailable = anyAvailable || a.State == control.StateAvailable
+	}
+	for k, st := range n.cooling {
+		a, ok := byName[k.account]
+		still := ok && (k.model == "" && a.State == control.StateCooling || k.model != "" && hasModelCooldown(a, k.model))
+		if st.on && !still {
+			delete(n.cooling, k)
+		}
+	}
+	for name, st := range n.login {
+		if a, ok := byName[name]; st.on && (!ok || a.State != control.StateNeedsLogin) {
+			delete(n.login, name)
+			n.resolve("login:" + name)
+		}
+	}
+	for name, st := range n.failing {
+		if a, ok := byName[name]; st.on && (!ok || a.State != control.StateError) {
+			delete(n.failing, name)
+		}
+	}
+	if n.pool.exhausted && anyAvailable {
+		n.pool = poolState{}
+		n.resolve("pool")
+	}
+}
+
+// resolve has the urgent notification about key closed, if one is shown;
+// n.mu is held.
+func (n *Notifier) resolve(key string) {
+	n.resolved = append(n.resolved, key)
+}
+
+// Serve announces bursts as their windows close and closes urgent
+// notifications that no longer hold, until ctx ends; then it announces
+// what is pending and returns nil. Run one Serve per Notifier.
 func (n *Notifier) Serve(ctx context.Context) error {
-	var timer *time.Timer
-	var fire <-chan time.Time
 	for {
+		n.closeResolved()
+		n.mu.Lock()
+		due, ok := n.due()
+		n.mu.Unlock()
+		var fire <-chan time.Time
+		var timer *time.Timer
+		if ok {
+			wait := due.Sub(n.o.Now())
+			if wait <= 0 {
+				n.flush(false)
+				continue
+			}
+			timer = time.NewTimer(wait)
+			fire = timer.C
+		}
 		select {
 		case <-ctx.Done():
 			if timer != nil {
 				timer.Stop()
 			}
-			n.flush()
+			n.flush(true)
+			n.closeResolved()
 			return nil
 		case <-n.kick:
-			if fire == nil {
-				timer = time.NewTimer(n.window)
-				fire = timer.C
-			}
 		case <-fire:
-			timer, fire = nil, nil
-			n.flush()
+		}
+		if timer != nil {
+			timer.Stop()
 		}
 	}
 }
 
-// flush announces the pending burst.
-func (n *Notifier) flush() {
+// due is when the next announcement is due; ok is false when nothing
+// waits. n.mu is held.
+func (n *Notifier) due() (at time.Time, ok bool) {
+	add := func(t time.Time) {
+		if !ok || t.Before(at) {
+			at, ok = t, true
+		}
+	}
+	if !n.firstBad.IsZero() {
+		add(n.firstBad.Add(n.o.Window))
+	}
+	if !n.down.IsZero() {
+		add(n.down.Add(n.o.Window))
+	}
+	if !n.firstGood.IsZero() {
+		add(n.lastGood.Add(n.o.Settle))
+		add(n.firstGood.Add(n.o.MaxDelay))
+	}
+	return at, ok
+}
+
+// flush announces the pending events, and the daemon gone when its window
+// has closed (or final is set).
+func (n *Notifier) flush(final bool) {
+	now := n.o.Now()
 	n.mu.Lock()
 	batch := n.pending
 	n.pending = nil
+	n.firstBad, n.firstGood, n.lastGood = time.Time{}, time.Time{}, time.Time{}
+	var msgs []Message
+	if !n.down.IsZero() && (final || !now.Before(n.down.Add(n.o.Window))) {
+		n.down = time.Time{}
+		if n.notify {
+			msgs = append(msgs, stopped())
+		}
+	}
 	var keep []event.Event
 	for _, e := range reduce(batch) {
 		on := n.notify
 		switch e.Type {
-		case event.CooldownStarted:
+		case event.CooldownStarted, event.Error:
 			on = on && n.kinds.CooldownStarted
-		case event.CooldownEnded:
+		case event.CooldownEnded, event.ErrorCleared:
 			on = on && n.kinds.CooldownEnded
-		case event.NeedsLogin:
+		case event.NeedsLogin, event.LoginCompleted:
 			on = on && n.kinds.NeedsLogin
 		case event.AllExhausted:
 			on = on && n.kinds.AllExhausted
@@ -274,11 +433,81 @@ func (n *Notifier) flush() {
 			keep = append(keep, e)
 		}
 	}
-	accounts, loc := n.accounts, n.loc
+	msgs = append(msgs, Compose(keep, n.accounts, n.o.Location, n.o.Home)...)
 	n.mu.Unlock()
-	for _, m := range Compose(keep, accounts, loc) {
-		if err := n.send.Send(m.Title, m.Body); err != nil {
+	for _, m := range msgs {
+		n.dress(&m)
+		id, err := n.send.Send(m)
+		if err != nil {
 			n.log.Warn("desktop notification failed", "title", m.Title, "err", err)
+			continue
+		}
+		if m.Urgent && id != 0 {
+			n.mu.Lock()
+			for _, k := range keys(m) {
+				n.open[k] = id
+			}
+			n.mu.Unlock()
+		}
+	}
+}
+
+// dress makes the messages that matter urgent and gives "needs a new
+// login" its Open settings action.
+func (n *Notifier) dress(m *Message) {
+	switch m.kind {
+	case kindExhausted, kindStopped:
+		m.Urgent = true
+	case kindLogin:
+		m.Urgent = true
+		if open := n.o.OpenSettings; open != nil && len(m.accounts) > 0 {
+			account := m.accounts[0]
+			m.Actions = []Action{{Key: "open-settings", Label: "Open settings", Do: func() { open(account) }}}
+		}
+	}
+}
+
+// keys are what an urgent message says, for resolve.
+func keys(m Message) []string {
+	switch m.kind {
+	case kindExhausted:
+		return []string{"pool"}
+	case kindStopped:
+		return []string{"daemon"}
+	case kindLogin:
+		out := make([]string, len(m.accounts))
+		for i, a := range m.accounts {
+			out[i] = "login:" + a
+		}
+		return out
+	}
+	return nil
+}
+
+// closeResolved closes the urgent notifications whose every subject was
+// resolved.
+func (n *Notifier) closeResolved() {
+	n.mu.Lock()
+	var ids []uint32
+	for _, k := range n.resolved {
+		id, ok := n.open[k]
+		if !ok {
+			continue
+		}
+		delete(n.open, k)
+		shared := false
+		for _, other := range n.open {
+			shared = shared || other == id
+		}
+		if !shared {
+			ids = append(ids, id)
+		}
+	}
+	n.resolved = nil
+	n.mu.Unlock()
+	for _, id := range ids {
+		if err := n.send.Close(id); err != nil {
+			n.log.Debug("closing a notification", "id", id, "err", err) // the user may have dismissed it
 		}
 	}
 }

@@ -12,23 +12,33 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/maxrouter/maxrouter/app/live"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/event"
 )
 
-// fakeSender records what it is asked to show.
+// fakeSender records what it is asked to show and to close, and answers
+// ids from 1 as a notification server does.
 type fakeSender struct {
-	mu  sync.Mutex
-	got []Message
-	err error
+	mu     sync.Mutex
+	got    []Message
+	closed []uint32
+	err    error
 }
 
-func (f *fakeSender) Send(title, body string) error {
+func (f *fakeSender) Send(m Message) (uint32, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.got = append(f.got, Message{title, body})
-	return f.err
+	f.got = append(f.got, m)
+	return uint32(len(f.got)), f.err
+}
+
+func (f *fakeSender) Close(id uint32) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = append(f.closed, id)
+	return nil
 }
 
 func (f *fakeSender) sent() []Message {
@@ -43,6 +53,12 @@ func (f *fakeSender) titles() []string {
 		out = append(out, m.Title)
 	}
 	return out
+}
+
+func (f *fakeSender) closedIDs() []uint32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.closed)
 }
 
 // serve runs n.Serve until the test ends. Call it inside a synctest bubble.
@@ -60,42 +76,65 @@ func serve(t *testing.T, n *Notifier) context.CancelFunc {
 	return cancel
 }
 
+// up is a connected daemon with accounts.
+func up(accounts ...control.Account) live.State {
+	return live.State{Connected: true, Tried: true, Accounts: accounts}
+}
+
+// down is a daemon that went away; stopped says it announced it.
+func down(stopped bool) live.State {
+	return live.State{Tried: true, Problem: control.ErrUnreachable, Stopped: stopped}
+}
+
+// withPrefs is s with the configuration's notification switches.
+func withPrefs(s live.State, notify bool, kinds config.Notifications) live.State {
+	s.Config = config.Default()
+	s.Config.Notify, s.Config.Notifications = notify, kinds
+	s.Revision = "r1"
+	return s
+}
+
+func events(es ...event.Event) []control.Event { return es }
+
+// sleep lets virtual time pass and everything settle.
+func sleep(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
+}
+
 const window = 100 * time.Millisecond
 
 func TestBurstIsOneNotification(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &fakeSender{}
-		n := New(s, Options{Window: window, Location: time.UTC})
+		n := New(s, Options{Window: window, Settle: window, Location: time.UTC})
 		serve(t, n)
 		t0 := time.Now()
 		accounts := []control.Account{
 			cooling("a", t0.Add(3*time.Hour)), cooling("b", t0.Add(2*time.Hour)), cooling("c", t0.Add(4*time.Hour)),
 			acct("work", "", control.StateAvailable),
 		}
+		n.Follow(up(), nil)
 		for i, name := range []string{"a", "b", "c"} {
-			n.Handle(event.Event{Type: event.CooldownStarted, Account: name, Window: "five_hour", Until: accounts[i].CooldownUntil}, accounts)
-			time.Sleep(window / 4) // virtual time: the burst spans 3/4 of the window
+			n.Follow(up(accounts...), events(event.Event{Type: event.CooldownStarted, Account: name, Window: "five_hour", Until: accounts[i].CooldownUntil}))
+			sleep(window / 4) // the burst spans 3/4 of the window
 		}
-		synctest.Wait()
 		if got := s.sent(); len(got) != 0 {
-			t.Fatalf("sent %q before the window closed, want nothing yet", got)
+			t.Fatalf("sent %q before the window closed, want nothing yet", view(got))
 		}
-		time.Sleep(window/4 - time.Nanosecond)
-		synctest.Wait()
+		sleep(window/4 - time.Nanosecond)
 		if got := s.sent(); len(got) != 0 {
-			t.Fatalf("sent %q a nanosecond before the window closed, want nothing yet", got)
+			t.Fatalf("sent %q a nanosecond before the window closed, want nothing yet", view(got))
 		}
-		time.Sleep(time.Nanosecond)
-		synctest.Wait()
-		want := []Message{{"3 accounts hit their limits: a, b, c", "The first comes back at 02:00 (b). Requests now go to work."}}
-		if got := s.sent(); !slices.Equal(got, want) {
+		sleep(time.Nanosecond)
+		want := []msg{{"3 accounts hit their limits: a, b, c", "The first comes back at 02:00 (b). Requests now go to work."}}
+		if got := view(s.sent()); !slices.Equal(got, want) {
 			t.Fatalf("sent %q, want %q", got, want)
 		}
 
 		// The next event starts a new burst.
-		n.Handle(event.Event{Type: event.CooldownEnded, Account: "b"}, nil)
-		time.Sleep(window)
-		synctest.Wait()
+		n.Follow(up(accounts...), events(event.Event{Type: event.CooldownEnded, Account: "b"}))
+		sleep(window)
 		if got, want := s.titles(), []string{want[0].Title, "b is available again"}; !slices.Equal(got, want) {
 			t.Errorf("sent %q, want %q", got, want)
 		}
@@ -105,14 +144,14 @@ func TestBurstIsOneNotification(t *testing.T) {
 func TestServeFlushesOnExit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &fakeSender{}
-		n := New(s, Options{Window: time.Hour})
+		n := New(s, Options{Window: time.Hour, Home: "-"})
 		cancel := serve(t, n)
-		n.Handle(event.Event{Type: event.NeedsLogin, Account: "side"}, []control.Account{acct("side", "~/.claude-side", control.StateNeedsLogin)})
+		n.Follow(up(acct("side", "~/.claude-side", control.StateNeedsLogin)), events(event.Event{Type: event.NeedsLogin, Account: "side"}))
 		synctest.Wait()
 		cancel()
 		synctest.Wait()
-		want := []Message{{"side needs a new login", "Run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login"}}
-		if got := s.sent(); !slices.Equal(got, want) {
+		want := []msg{{"side needs a new login", "Run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login"}}
+		if got := view(s.sent()); !slices.Equal(got, want) {
 			t.Errorf("sent %q, want %q", got, want)
 		}
 	})
@@ -124,13 +163,13 @@ func TestNotifier(t *testing.T) {
 		notify bool
 		kinds  config.Notifications
 	}
-	// Times are offsets from the start of the test; each batch is handled
+	// Times are offsets from the start of the test; each batch is followed
 	// and then announced before the next.
 	type ev struct {
 		typ     event.Type
 		account string
 		until   time.Duration // 0 = none
-		at      time.Duration // event time; -1 = unset (stamped by Handle)
+		at      time.Duration // event time; -1 = unset (stamped by Follow)
 	}
 	tests := []struct {
 		name    string
@@ -141,31 +180,31 @@ func TestNotifier(t *testing.T) {
 		{
 			name:    "stream replay of the same event",
 			batches: [][]ev{{{event.CooldownStarted, "p", time.Hour, 0}}, {{event.CooldownStarted, "p", time.Hour, 0}}},
-			want:    []string{"p is rate limited"},
+			want:    []string{"p hit its rate limit"},
 		},
 		{
 			name:    "same cooldown announced again later",
 			batches: [][]ev{{{event.CooldownStarted, "p", time.Hour, 0}}, {{event.CooldownStarted, "p", time.Hour, -1}}},
-			want:    []string{"p is rate limited"},
+			want:    []string{"p hit its rate limit"},
 		},
 		{
 			name:    "same cooldown twice in one burst",
 			batches: [][]ev{{{event.CooldownStarted, "p", time.Hour, 0}, {event.CooldownStarted, "p", time.Hour, -1}}},
-			want:    []string{"p is rate limited"},
+			want:    []string{"p hit its rate limit"},
 		},
 		{
 			name:    "cooldown extended",
 			batches: [][]ev{{{event.CooldownStarted, "p", time.Hour, -1}}, {{event.CooldownStarted, "p", 2 * time.Hour, -1}}},
-			want:    []string{"p is rate limited", "p is rate limited"},
+			want:    []string{"p hit its rate limit", "p hit its rate limit"},
 		},
 		{
 			name: "replay of older history after the account came back",
 			batches: [][]ev{
 				{{event.CooldownStarted, "p", time.Hour, 0}},
 				{{event.CooldownEnded, "p", 0, -1}},
-				{{event.CooldownStarted, "p", time.Hour, 0}}, // the stream reconnected and replays
+				{{event.CooldownStarted, "p", time.Hour, 0}}, // the stream resumed too early
 			},
-			want: []string{"p is rate limited", "p is available again"},
+			want: []string{"p hit its rate limit", "p is available again"},
 		},
 		{
 			name: "reset by hand, then the same limit again",
@@ -174,7 +213,7 @@ func TestNotifier(t *testing.T) {
 				{{event.CooldownEnded, "p", 0, -1}},
 				{{event.CooldownStarted, "p", time.Hour, -1}},
 			},
-			want: []string{"p is rate limited", "p is available again", "p is rate limited"},
+			want: []string{"p hit its rate limit", "p is available again", "p hit its rate limit"},
 		},
 		{
 			name:    "ended twice",
@@ -187,12 +226,44 @@ func TestNotifier(t *testing.T) {
 			want:    nil,
 		},
 		{
-			name: "needs login once until a refresh works",
+			name: "needs login once until logged in again",
 			batches: [][]ev{
 				{{event.NeedsLogin, "s", 0, -1}}, {{event.NeedsLogin, "s", 0, -1}},
 				{{event.Refreshed, "s", 0, -1}}, {{event.NeedsLogin, "s", 0, -1}},
+				{{event.LoginCompleted, "s", 0, -1}}, {{event.LoginCompleted, "s", 0, -1}},
+				{{event.NeedsLogin, "s", 0, -1}},
 			},
-			want: []string{"s needs a new login", "s needs a new login"},
+			want: []string{"s needs a new login", "s is logged in again", "s needs a new login"},
+		},
+		{
+			name:    "a login completed is confirmed even when its need was not seen",
+			batches: [][]ev{{{event.LoginCompleted, "s", 0, -1}}},
+			want:    []string{"s is logged in again"},
+		},
+		{
+			name:  "a login completed follows the needs_login switch",
+			prefs: &prefs{true, config.Notifications{CooldownStarted: true, CooldownEnded: true, AllExhausted: true}},
+			batches: [][]ev{
+				{{event.NeedsLogin, "s", 0, -1}}, {{event.LoginCompleted, "s", 0, -1}},
+			},
+			want: nil,
+		},
+		{
+			name: "error once until cleared",
+			batches: [][]ev{
+				{{event.Error, "s", time.Minute, -1}}, {{event.Error, "s", 2 * time.Minute, -1}},
+				{{event.ErrorCleared, "s", 0, -1}}, {{event.ErrorCleared, "s", 0, -1}},
+			},
+			want: []string{"s can't be used", "s works again"},
+		},
+		{
+			name:  "errors follow the cooldown switches",
+			prefs: &prefs{true, config.Notifications{CooldownEnded: true, NeedsLogin: true, AllExhausted: true}},
+			batches: [][]ev{
+				{{event.Error, "s", time.Minute, -1}}, {{event.ErrorCleared, "s", 0, -1}},
+				{{event.Error, "t", time.Minute, -1}},
+			},
+			want: []string{"s works again"},
 		},
 		{
 			name:    "stale event is not announced",
@@ -223,13 +294,16 @@ func TestNotifier(t *testing.T) {
 				{{event.CooldownStarted, "p", time.Hour, -1}, {event.AllExhausted, "", time.Hour, -1}},
 				{{event.Recovered, "", 0, -1}},
 			},
-			want: []string{"p is rate limited"}, // all_exhausted off: the cooldown is told instead
+			want: []string{"p hit its rate limit"}, // all_exhausted off: the cooldown is told instead
 		},
 		{
-			name:    "master switch off",
-			prefs:   &prefs{false, on},
-			batches: [][]ev{{{event.CooldownStarted, "p", time.Hour, -1}}, {{event.NeedsLogin, "s", 0, -1}}, {{event.AllExhausted, "", 0, -1}}},
-			want:    nil,
+			name:  "master switch off",
+			prefs: &prefs{false, on},
+			batches: [][]ev{
+				{{event.CooldownStarted, "p", time.Hour, -1}}, {{event.NeedsLogin, "s", 0, -1}}, {{event.AllExhausted, "", 0, -1}},
+				{{event.LoginCompleted, "s", 0, -1}}, {{event.Error, "e", 0, -1}},
+			},
+			want: nil,
 		},
 		{
 			name:  "cooldown_started off: a cancelled pair stays silent",
@@ -247,20 +321,30 @@ func TestNotifier(t *testing.T) {
 			batches: [][]ev{
 				{{event.NeedsLogin, "s", 0, -1}, {event.CooldownStarted, "p", time.Hour, -1}}, {{event.CooldownEnded, "p", 0, -1}},
 			},
-			want: []string{"p is rate limited"},
+			want: []string{"p hit its rate limit"},
+		},
+		{
+			name: "lost events, configuration, routing and stopping say nothing",
+			batches: [][]ev{
+				{{control.EventReset, "", 0, -1}, {event.ConfigChanged, "", 0, -1}, {event.Paused, "", 0, -1}, {event.Stopping, "", 0, -1}},
+			},
+			want: nil,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				s := &fakeSender{}
-				n := New(s, Options{Window: window})
-				if tt.prefs != nil {
-					n.SetPrefs(tt.prefs.notify, tt.prefs.kinds)
-				}
+				n := New(s, Options{Window: window, Settle: window, MaxDelay: window})
 				serve(t, n)
+				state := up()
+				if tt.prefs != nil {
+					state = withPrefs(state, tt.prefs.notify, tt.prefs.kinds)
+				}
+				n.Follow(state, nil)
 				t0 := time.Now()
 				for _, b := range tt.batches {
+					var es []control.Event
 					for _, e := range b {
 						x := event.Event{Type: e.typ, Account: e.account}
 						if e.until != 0 {
@@ -269,10 +353,10 @@ func TestNotifier(t *testing.T) {
 						if e.at != -1 {
 							x.At = t0.Add(e.at)
 						}
-						n.Handle(x, nil)
+						es = append(es, x)
 					}
-					time.Sleep(window) // virtual time
-					synctest.Wait()
+					n.Follow(state, es)
+					sleep(window)
 				}
 				if got := s.titles(); !slices.Equal(got, tt.want) {
 					t.Errorf("sent %q, want %q", got, tt.want)
@@ -282,22 +366,352 @@ func TestNotifier(t *testing.T) {
 	}
 }
 
+// TestGoodNewsSettles: recoveries a few seconds apart are one notification;
+// bad news keeps its short window.
+func TestGoodNewsSettles(t *testing.T) {
+	type at struct {
+		offset time.Duration
+		e      event.Event
+	}
+	ended := func(name string) event.Event { return event.Event{Type: event.CooldownEnded, Account: name} }
+	tests := []struct {
+		name   string
+		events []at
+		// want is what was sent at each time (offsets from the first
+		// event), titles joined with " | ".
+		want map[time.Duration]string
+	}{
+		{
+			name:   "two recoveries 2 s apart",
+			events: []at{{0, ended("a")}, {2 * time.Second, event.Event{Type: event.ErrorCleared, Account: "b"}}},
+			want:   map[time.Duration]string{5*time.Second - 1: "", 5 * time.Second: "a and b are available again"},
+		},
+		{
+			name:   "a login completed joins them",
+			events: []at{{0, ended("a")}, {2 * time.Second, event.Event{Type: event.LoginCompleted, Account: "b"}}, {4 * time.Second, ended("c")}},
+			want:   map[time.Duration]string{7*time.Second - 1: "", 7 * time.Second: "3 accounts are available again: a, b, c"},
+		},
+		{
+			name:   "recoveries further apart are told apart",
+			events: []at{{0, ended("a")}, {4 * time.Second, ended("b")}},
+			want:   map[time.Duration]string{3 * time.Second: "a is available again", 7 * time.Second: "a is available again | b is available again"},
+		},
+		{
+			name: "a trickle is told after MaxDelay",
+			events: []at{
+				{0, ended("a")}, {2 * time.Second, ended("b")}, {4 * time.Second, ended("c")},
+				{6 * time.Second, ended("d")}, {8 * time.Second, ended("e")}, {9500 * time.Millisecond, ended("f")},
+			},
+			want: map[time.Duration]string{10*time.Second - 1: "", 10 * time.Second: "6 accounts are available again: a, b, c, d, e, f"},
+		},
+		{
+			name:   "bad news keeps its window",
+			events: []at{{0, event.Event{Type: event.CooldownStarted, Account: "a", Window: "five_hour"}}},
+			want:   map[time.Duration]string{time.Second - 1: "", time.Second: "a hit its 5-hour limit"},
+		},
+		{
+			name: "bad news takes the good news pending with it",
+			events: []at{
+				{0, ended("a")}, {500 * time.Millisecond, event.Event{Type: event.CooldownStarted, Account: "b", Window: "five_hour"}},
+			},
+			want: map[time.Duration]string{1500 * time.Millisecond: "b hit its 5-hour limit | a is available again"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := &fakeSender{}
+				n := New(s, Options{}) // the default windows
+				serve(t, n)
+				n.Follow(up(), nil)
+				t0 := time.Now()
+				checks := slices.Sorted(func(yield func(time.Duration) bool) {
+					for d := range tt.want {
+						if !yield(d) {
+							return
+						}
+					}
+				})
+				evs := tt.events
+				for _, check := range checks {
+					for len(evs) > 0 && evs[0].offset <= check {
+						sleep(t0.Add(evs[0].offset).Sub(time.Now()))
+						n.Follow(up(), events(evs[0].e))
+						evs = evs[1:]
+					}
+					sleep(t0.Add(check).Sub(time.Now()))
+					if got := strings.Join(s.titles(), " | "); got != tt.want[check] {
+						t.Errorf("at %v: sent %q, want %q", check, got, tt.want[check])
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestUrgencyAndActions: the notifications that matter stay; "needs a new
+// login" offers Open settings at its account.
+func TestUrgencyAndActions(t *testing.T) {
+	tests := []struct {
+		name       string
+		events     []event.Event
+		settings   bool // Options.OpenSettings is set
+		wantUrgent bool
+		wantAction string // the account Open settings opens; "" for no action
+	}{
+		{name: "all exhausted", events: []event.Event{{Type: event.AllExhausted}}, wantUrgent: true},
+		{name: "needs login", events: []event.Event{{Type: event.NeedsLogin, Account: "side"}}, settings: true, wantUrgent: true, wantAction: "side"},
+		{name: "two need a login: the first one opens", settings: true, wantUrgent: true, wantAction: "side",
+			events: []event.Event{{Type: event.NeedsLogin, Account: "side"}, {Type: event.NeedsLogin, Account: "work"}}},
+		{name: "needs login without OpenSettings", events: []event.Event{{Type: event.NeedsLogin, Account: "side"}}, wantUrgent: true},
+		{name: "limit hit", events: []event.Event{{Type: event.CooldownStarted, Account: "a"}}, settings: true},
+		{name: "error", events: []event.Event{{Type: event.Error, Account: "a"}}, settings: true},
+		{name: "available again", events: []event.Event{{Type: event.CooldownEnded, Account: "a"}}, settings: true},
+		{name: "logged in again", events: []event.Event{{Type: event.LoginCompleted, Account: "a"}}, settings: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := &fakeSender{}
+				var opened []string
+				o := Options{Window: window, Settle: window}
+				if tt.settings {
+					o.OpenSettings = func(account string) { opened = append(opened, account) }
+				}
+				n := New(s, o)
+				serve(t, n)
+				n.Follow(up(), nil)
+				n.Follow(up(), tt.events)
+				sleep(window)
+				got := s.sent()
+				if len(got) != 1 {
+					t.Fatalf("sent %q, want one notification", view(got))
+				}
+				if got[0].Urgent != tt.wantUrgent {
+					t.Errorf("%q: urgent %v, want %v", got[0].Title, got[0].Urgent, tt.wantUrgent)
+				}
+				if tt.wantAction == "" {
+					if len(got[0].Actions) != 0 {
+						t.Errorf("%q: actions %+v, want none", got[0].Title, got[0].Actions)
+					}
+					return
+				}
+				if len(got[0].Actions) != 1 || got[0].Actions[0].Label != "Open settings" || got[0].Actions[0].Key == "" {
+					t.Fatalf("%q: actions %+v, want one keyed Open settings", got[0].Title, got[0].Actions)
+				}
+				got[0].Actions[0].Do()
+				if want := []string{tt.wantAction}; !slices.Equal(opened, want) {
+					t.Errorf("Open settings opened %q, want %q", opened, want)
+				}
+			})
+		})
+	}
+}
+
+// TestDaemonStopped: a daemon that goes away without saying so is one
+// urgent notification, closed once it is back; one that said it was
+// stopping is none.
+func TestDaemonStopped(t *testing.T) {
+	const stoppedTitle = "MaxRouter stopped unexpectedly"
+	allOff := config.Notifications{}
+	tests := []struct {
+		name       string
+		states     []live.State // followed one by one, window/4 apart
+		lastLater  bool         // the last state comes after the window closed
+		want       []string     // titles sent
+		wantClosed []uint32
+	}{
+		{
+			name:       "crash, then back",
+			states:     []live.State{up(), down(false), {Tried: true, Problem: errors.New("connection refused")}, up()},
+			lastLater:  true,
+			want:       []string{stoppedTitle},
+			wantClosed: []uint32{1},
+		},
+		{
+			name:   "crash",
+			states: []live.State{up(), down(false)},
+			want:   []string{stoppedTitle},
+		},
+		{
+			name:   "stopped on purpose",
+			states: []live.State{up(), {Connected: true, Tried: true, Stopped: true}, down(true), up()},
+		},
+		{
+			name:   "back within the window",
+			states: []live.State{up(), down(false), up()},
+		},
+		{
+			name:   "never connected",
+			states: []live.State{{}, down(false), down(false)},
+		},
+		{
+			name:   "master switch off",
+			states: []live.State{withPrefs(up(), false, config.Default().Notifications), withPrefs(down(false), false, config.Default().Notifications)},
+		},
+		{
+			name:   "no per-kind switch applies",
+			states: []live.State{withPrefs(up(), true, allOff), withPrefs(down(false), true, allOff)},
+			want:   []string{stoppedTitle},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := &fakeSender{}
+				n := New(s, Options{Window: window})
+				serve(t, n)
+				for i, st := range tt.states {
+					n.Follow(st, nil)
+					sleep(window / 4)
+					if tt.lastLater && i == len(tt.states)-2 {
+						sleep(2 * window)
+					}
+				}
+				sleep(2 * window)
+				if got := s.titles(); !slices.Equal(got, tt.want) {
+					t.Errorf("sent %q, want %q", got, tt.want)
+				}
+				for _, m := range s.sent() {
+					if !m.Urgent || len(m.Actions) != 0 {
+						t.Errorf("%q: urgent %v, actions %+v; want urgent without actions", m.Title, m.Urgent, m.Actions)
+					}
+				}
+				if got := s.closedIDs(); !slices.Equal(got, tt.wantClosed) {
+					t.Errorf("closed %v, want %v", got, tt.wantClosed)
+				}
+			})
+		})
+	}
+}
+
+// TestUrgentClosedWhenOver: an urgent notification goes once what it says
+// no longer holds.
+func TestUrgentClosedWhenOver(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &fakeSender{}
+		n := New(s, Options{Window: window, Settle: window})
+		serve(t, n)
+		n.Follow(up(), nil)
+
+		n.Follow(up(), events(event.Event{Type: event.AllExhausted}, event.Event{Type: event.NeedsLogin, Account: "a"},
+			event.Event{Type: event.NeedsLogin, Account: "b"}))
+		sleep(window)
+		if got, want := s.titles(), []string{"All accounts are at their limit", "a and b need a new login"}; !slices.Equal(got, want) {
+			t.Fatalf("sent %q, want %q", got, want)
+		}
+
+		// Closed at once, before the good news settles.
+		n.Follow(up(), events(event.Event{Type: event.Recovered}))
+		synctest.Wait()
+		if got, want := s.closedIDs(), []uint32{1}; !slices.Equal(got, want) {
+			t.Errorf("after recovered: closed %v, want %v", got, want)
+		}
+		n.Follow(up(), events(event.Event{Type: event.LoginCompleted, Account: "a"}))
+		synctest.Wait()
+		if got, want := s.closedIDs(), []uint32{1}; !slices.Equal(got, want) {
+			t.Errorf("after a logged in: closed %v, want %v (b still needs a login)", got, want)
+		}
+		n.Follow(up(), events(event.Event{Type: event.LoginCompleted, Account: "b"}))
+		synctest.Wait()
+		if got, want := s.closedIDs(), []uint32{1, 2}; !slices.Equal(got, want) {
+			t.Errorf("after b logged in: closed %v, want %v", got, want)
+		}
+		sleep(window)
+		if got, want := s.titles()[2:], []string{"MaxRouter is routing again"}; !slices.Equal(got, want) {
+			t.Errorf("then sent %q, want %q", got, want)
+		}
+	})
+}
+
+// TestReconnectForgetsWhatIsOver: after the daemon restarts (or events
+// were lost) what the accounts show to be over is forgotten and its
+// notifications closed, so that it is news when it comes again.
+func TestReconnectForgetsWhatIsOver(t *testing.T) {
+	tests := []struct {
+		name string
+		// resync follows the state the snapshot is read in.
+		resync func(n *Notifier, accounts ...control.Account)
+	}{
+		{"restart", func(n *Notifier, accounts ...control.Account) {
+			n.Follow(live.State{Connected: true, Tried: true, Stopped: true}, nil)
+			n.Follow(down(true), nil)
+			n.Follow(up(accounts...), nil)
+		}},
+		{"events lost", func(n *Notifier, accounts ...control.Account) {
+			n.Follow(up(accounts...), events(event.Event{Type: control.EventReset}))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := &fakeSender{}
+				n := New(s, Options{Window: window, Settle: window})
+				serve(t, n)
+				n.Follow(up(), nil)
+				bad := [][]control.Event{
+					events(event.Event{Type: event.AllExhausted}, event.Event{Type: event.NeedsLogin, Account: "side"}),
+					events(event.Event{Type: event.CooldownStarted, Account: "work", Window: "five_hour"}),
+				}
+				for _, es := range bad {
+					n.Follow(up(), es)
+					sleep(window)
+				}
+
+				tt.resync(n, acct("work", "", control.StateAvailable), acct("side", "", control.StateAvailable))
+				synctest.Wait()
+				if got, want := slices.Sorted(slices.Values(s.closedIDs())), []uint32{1, 2}; !slices.Equal(got, want) {
+					t.Errorf("closed %v, want %v (all exhausted, side needs a login)", got, want)
+				}
+				for _, es := range bad {
+					n.Follow(up(), es)
+					sleep(window)
+				}
+				want := []string{
+					"All accounts are at their limit", "side needs a new login", "work hit its 5-hour limit",
+					"All accounts are at their limit", "side needs a new login", "work hit its 5-hour limit",
+				}
+				if got := s.titles(); !slices.Equal(got, want) {
+					t.Errorf("sent %q, want %q", got, want)
+				}
+			})
+		})
+	}
+}
+
+// TestSnapshotNeverHidesNews: a snapshot that already shows a change whose
+// event is still on its way does not make that event a repeat.
+func TestSnapshotNeverHidesNews(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &fakeSender{}
+		n := New(s, Options{Window: window})
+		serve(t, n)
+		side := acct("side", "", control.StateNeedsLogin)
+		n.Follow(up(side), nil)
+		n.Follow(up(side), events(event.Event{Type: event.NeedsLogin, Account: "side"}))
+		sleep(window)
+		if got, want := s.titles(), []string{"side needs a new login"}; !slices.Equal(got, want) {
+			t.Errorf("sent %q, want %q", got, want)
+		}
+	})
+}
+
 func TestHomeIsShortened(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &fakeSender{}
 		n := New(s, Options{Window: window, Home: "/home/u"})
 		serve(t, n)
-		n.Handle(event.Event{Type: event.NeedsLogin, Account: "side"}, []control.Account{
+		state := up(
 			acct("side", "/home/u/.claude-side", control.StateNeedsLogin), acct("work", "/home/u/.claude", control.StateAvailable),
 			acct("other", "/home/user2/.claude", control.StateAvailable),
-		})
-		n.Handle(event.Event{Type: event.NeedsLogin, Account: "work"}, nil)
-		n.Handle(event.Event{Type: event.NeedsLogin, Account: "other"}, nil)
-		time.Sleep(window)
-		synctest.Wait()
-		want := []Message{{"3 accounts need a new login: side, work, other",
+		)
+		n.Follow(state, nil)
+		n.Follow(state, events(event.Event{Type: event.NeedsLogin, Account: "side"}))
+		n.Follow(state, events(event.Event{Type: event.NeedsLogin, Account: "work"}, event.Event{Type: event.NeedsLogin, Account: "other"}))
+		sleep(window)
+		want := []msg{{"3 accounts need a new login: side, work, other",
 			"side: CLAUDE_CONFIG_DIR=~/.claude-side claude /login\nwork: claude /login\nother: CLAUDE_CONFIG_DIR=/home/user2/.claude claude /login"}}
-		if got := s.sent(); !slices.Equal(got, want) {
+		if got := view(s.sent()); !slices.Equal(got, want) {
 			t.Errorf("sent %q, want %q", got, want)
 		}
 	})
@@ -315,12 +729,10 @@ func TestSendFailureIsLoggedAndServeGoesOn(t *testing.T) {
 		s := &fakeSender{err: errors.New("no notification service")}
 		n := New(s, Options{Window: window, Logger: log})
 		serve(t, n)
-		n.Handle(event.Event{Type: event.NeedsLogin, Account: "a"}, nil)
-		time.Sleep(window)
-		synctest.Wait()
-		n.Handle(event.Event{Type: event.NeedsLogin, Account: "b"}, nil)
-		time.Sleep(window)
-		synctest.Wait()
+		n.Follow(up(), events(event.Event{Type: event.NeedsLogin, Account: "a"}))
+		sleep(window)
+		n.Follow(up(), events(event.Event{Type: event.NeedsLogin, Account: "b"}))
+		sleep(window)
 		if got, want := s.titles(), []string{"a needs a new login", "b needs a new login"}; !slices.Equal(got, want) {
 			t.Errorf("sent %q, want %q", got, want)
 		}

@@ -135,7 +135,9 @@ func Model(family string) string {
 
 // Limit names the limit behind a cooldown from its window ("five_hour",
 // "seven_day", "seven_day_opus") and, when the window says nothing, its
-// reason: "5-hour limit", "weekly limit", "weekly Opus limit".
+// reason: "5-hour limit", "weekly limit", "weekly Opus limit"; the
+// per-model weekly bucket that names no model ("seven_day_oi") without a
+// reason is a "weekly model limit".
 func Limit(window, reason string) string {
 	switch window {
 	case "five_hour":
@@ -148,6 +150,9 @@ func Limit(window, reason string) string {
 	}
 	if r := strings.TrimSuffix(strings.TrimSpace(reason), "."); r != "" {
 		return r
+	}
+	if strings.HasPrefix(window, "seven_day_") {
+		return "weekly model limit"
 	}
 	return "rate limit"
 }

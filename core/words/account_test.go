@@ -55,6 +55,8 @@ func TestWindows(t *testing.T) {
 		{"limit opus", Limit("seven_day_opus", ""), "weekly Opus limit"},
 		{"limit reason", Limit("", "overloaded."), "overloaded"},
 		{"limit nothing", Limit("", ""), "rate limit"},
+		{"limit model bucket", Limit("seven_day_oi", ""), "weekly model limit"},
+		{"limit model bucket with reason", Limit("seven_day_oi", "usage limit"), "usage limit"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

@@ -20,7 +20,10 @@
 //	}
 //
 // and in a test: srv := notifytest.NewServer(t, notifytest.Connect(t, busAddr)),
-// then srv.Wait(t, 1, 10*time.Second) for what arrived.
+// then srv.Wait(t, 1, 10*time.Second) for what arrived. The Server says it
+// supports actions; SetCapabilities changes that. Invoke clicks an action
+// (the ActionInvoked signal) and Closed lists what CloseNotification
+// closed.
 package notifytest
 
 import (
@@ -29,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -103,17 +107,39 @@ type Notification struct {
 	AppIcon    string
 	Summary    string
 	Body       string
-	Actions    []string
+	Actions    []string // key, label, key, label…
 	Hints      map[string]dbus.Variant
-	Timeout    int32
+	Timeout    int32 // milliseconds; -1 for the server's default, 0 for never
 }
 
+// Urgency is the notification's urgency hint (0 low, 1 normal, 2
+// critical), or -1 when it has none.
+func (n Notification) Urgency() int {
+	v, ok := n.Hints["urgency"]
+	if !ok {
+		return -1
+	}
+	b, ok := v.Value().(byte)
+	if !ok {
+		return -1
+	}
+	return int(b)
+}
+
+// DefaultCapabilities are what a Server says it supports until
+// SetCapabilities changes it.
+var DefaultCapabilities = []string{"actions", "body"}
+
 // Server is a fake org.freedesktop.Notifications service that records what
-// it is sent.
+// it is sent and what it is asked to close.
 type Server struct {
+	conn *dbus.Conn
+
 	mu      sync.Mutex
 	got     []Notification
-	changed chan struct{} // closed and replaced on every notification
+	closed  []uint32
+	caps    []string
+	changed chan struct{} // closed and replaced on every Notify and CloseNotification
 }
 
 // Name, Path and Interface are where the notification service lives.
@@ -128,7 +154,7 @@ const (
 // owns the name.
 func NewServer(t testing.TB, conn *dbus.Conn) *Server {
 	t.Helper()
-	s := &Server{changed: make(chan struct{})}
+	s := &Server{conn: conn, caps: DefaultCapabilities, changed: make(chan struct{})}
 	if err := conn.Export(handler{s}, Path, Interface); err != nil {
 		t.Fatalf("exporting the notification server: %v", err)
 	}
@@ -146,6 +172,13 @@ func NewServer(t testing.TB, conn *dbus.Conn) *Server {
 	return s
 }
 
+// SetCapabilities sets what GetCapabilities answers from now on.
+func (s *Server) SetCapabilities(caps ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.caps = append([]string(nil), caps...)
+}
+
 // Received returns the notifications received so far, oldest first.
 func (s *Server) Received() []Notification {
 	s.mu.Lock()
@@ -153,25 +186,62 @@ func (s *Server) Received() []Notification {
 	return append([]Notification(nil), s.got...)
 }
 
+// Closed returns the ids CloseNotification was called with, oldest first.
+func (s *Server) Closed() []uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]uint32(nil), s.closed...)
+}
+
 // Wait waits until at least n notifications have arrived and returns them
 // all; it fails t after timeout.
 func (s *Server) Wait(t testing.TB, n int, timeout time.Duration) []Notification {
+	t.Helper()
+	s.until(t, timeout, func() bool { return len(s.got) >= n }, fmt.Sprintf("%d notifications", n))
+	return s.Received()
+}
+
+// WaitClosed waits until notification id was closed with
+// CloseNotification; it fails t after timeout.
+func (s *Server) WaitClosed(t testing.TB, id uint32, timeout time.Duration) {
+	t.Helper()
+	s.until(t, timeout, func() bool { return slices.Contains(s.closed, id) }, fmt.Sprintf("notification %d closed", id))
+}
+
+// until waits for cond, called with s.mu held, to hold.
+func (s *Server) until(t testing.TB, timeout time.Duration, cond func() bool, what string) {
 	t.Helper()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		s.mu.Lock()
-		got, changed := append([]Notification(nil), s.got...), s.changed
+		ok, changed := cond(), s.changed
+		got, closed := len(s.got), slices.Clone(s.closed)
 		s.mu.Unlock()
-		if len(got) >= n {
-			return got
+		if ok {
+			return
 		}
 		select {
 		case <-changed:
 		case <-deadline.C:
-			t.Fatalf("got %d notifications after %v, want %d: %+v", len(got), timeout, n, got)
+			t.Fatalf("waited %v for %s: received %d notifications, closed %v", timeout, what, got, closed)
 		}
 	}
+}
+
+// Invoke says that the user chose the action key on notification id: the
+// ActionInvoked signal, as a notification server sends it.
+func (s *Server) Invoke(t testing.TB, id uint32, key string) {
+	t.Helper()
+	if err := s.conn.Emit(Path, Interface+".ActionInvoked", id, key); err != nil {
+		t.Fatalf("emitting ActionInvoked(%d, %q): %v", id, key, err)
+	}
+}
+
+// changedLocked wakes whoever waits; s.mu is held.
+func (s *Server) changedLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
 }
 
 // handler holds the DBus methods, apart from Server's Go API.
@@ -187,14 +257,15 @@ func (h handler) Notify(app string, replaces uint32, icon, summary, body string,
 		ID: id, AppName: app, ReplacesID: replaces, AppIcon: icon, Summary: summary, Body: body,
 		Actions: actions, Hints: hints, Timeout: timeout,
 	})
-	close(s.changed)
-	s.changed = make(chan struct{})
+	s.changedLocked()
 	return id, nil
 }
 
-// GetCapabilities says the server shows bodies.
+// GetCapabilities says what the server supports (see SetCapabilities).
 func (h handler) GetCapabilities() ([]string, *dbus.Error) {
-	return []string{"body"}, nil
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	return append([]string(nil), h.s.caps...), nil
 }
 
 // GetServerInformation names the fake server.
@@ -202,5 +273,19 @@ func (h handler) GetServerInformation() (name, vendor, version, specVersion stri
 	return "notifytest", "maxrouter", "1", "1.2", nil
 }
 
-// CloseNotification accepts any id.
-func (h handler) CloseNotification(id uint32) *dbus.Error { return nil }
+// CloseNotification records id and says it was closed by a call (the
+// NotificationClosed signal with reason 3), as a server does for a
+// notification it shows. An id it never gave out is an error, as the
+// specification has it.
+func (h handler) CloseNotification(id uint32) *dbus.Error {
+	s := h.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id == 0 || int(id) > len(s.got) {
+		return dbus.MakeFailedError(fmt.Errorf("no notification %d", id))
+	}
+	s.closed = append(s.closed, id)
+	s.changedLocked()
+	s.conn.Emit(Path, Interface+".NotificationClosed", id, uint32(3))
+	return nil
+}
