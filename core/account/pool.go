@@ -361,6 +361,24 @@ func (p *Pool) Renew(a *Account, stale string) {
 	})
 }
 
+// RenewDue starts a background refresh (Renew) for every account whose
+// token is due for one: idle accounts then keep a fresh token, and a login
+// that died while nobody used it shows as such before the next request.
+func (p *Pool) RenewDue() {
+	for _, a := range p.Accounts() {
+		if a.disabled.Load() || a.failing() {
+			continue // a failing account is retried on its own schedule
+		}
+		cred := a.Credential()
+		if cred == nil {
+			continue
+		}
+		if _, due, _ := cred.Peek(); due {
+			p.Renew(a, "")
+		}
+	}
+}
+
 // renew fetches a's token (refreshing it when due, or replacing stale)
 // and records the outcome.
 func (p *Pool) renew(a *Account, stale string) {

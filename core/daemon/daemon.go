@@ -339,6 +339,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { d.watch(ctx) })
 	wg.Go(func() { d.retry(ctx) })
+	wg.Go(func() { d.keepFresh(ctx) })
 	wg.Go(func() {
 		// The tokens CLI writes the store itself when it cannot reach this
 		// daemon (say, one started with --listen elsewhere).
@@ -509,6 +510,27 @@ func (d *Daemon) retry(ctx context.Context) {
 		d.mu.Unlock()
 		for _, e := range es {
 			d.reload(e, false)
+		}
+	}
+}
+
+// freshInterval is how often the daemon looks for tokens due for a
+// refresh among accounts that served no request.
+const freshInterval = time.Minute
+
+// keepFresh refreshes, at start and then every freshInterval, the tokens
+// that are due, so an idle account is ready (and a dead login shows) before
+// a request needs it.
+func (d *Daemon) keepFresh(ctx context.Context) {
+	d.pool.RenewDue()
+	t := time.NewTicker(freshInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			d.pool.RenewDue()
 		}
 	}
 }

@@ -273,3 +273,28 @@ func TestStopIsAnnounced(t *testing.T) {
 		t.Errorf("last event = %+v, want stopping", e)
 	}
 }
+
+// Accounts that serve no request still show a dead login or a failing
+// refresh soon after the daemon starts, not "available".
+func TestIdleAccountsAreChecked(t *testing.T) {
+	h := start(t, func(h *harness) {
+		writeCreds(t, filepath.Join(h.home, ".claude-dead"), tok("dead"), "", time.Now().Add(-time.Hour))
+		writeCreds(t, filepath.Join(h.home, ".claude-flaky"), tok("flaky"), "sk-ant-ort01-test-flaky", time.Now().Add(-time.Minute))
+		writeCreds(t, filepath.Join(h.home, ".claude-ok"), tok("ok"), "sk-ant-ort01-test-ok", time.Now().Add(8*time.Hour))
+		os.MkdirAll(filepath.Dir(h.cfg), 0o700)
+		os.WriteFile(h.cfg, []byte("token_url = \"http://127.0.0.1:1/v1/oauth/token\"\n"+
+			"[[account]]\nname = \"ok\"\ndir = \"~/.claude-ok\"\n"+
+			"[[account]]\nname = \"dead\"\ndir = \"~/.claude-dead\"\n"+
+			"[[account]]\nname = \"flaky\"\ndir = \"~/.claude-flaky\"\n"), 0o600)
+	})
+	waitFor(t, "dead to need a login and flaky to fail", func() bool {
+		s := h.snapshots(t)
+		return s["dead"].State == control.StateNeedsLogin && s["flaky"].State == control.StateError
+	})
+	if s := h.snapshots(t)["ok"]; s.State != control.StateAvailable {
+		t.Errorf("ok = %+v, want available", s)
+	}
+	if n := len(h.fake.Received()); n != 0 {
+		t.Errorf("the upstream got %d requests, want none: no request was sent", n)
+	}
+}
