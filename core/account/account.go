@@ -345,7 +345,7 @@ func (a *Account) needLogin(reason string) bool {
 func (a *Account) fail(err error, now time.Time) (entered bool, retry time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.lastError = err.Error()
+	a.lastError = credential.Reason(err)
 	switch a.broken.Load() {
 	case needsLoginState:
 		return false, time.Time{}

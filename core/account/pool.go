@@ -36,6 +36,9 @@ type ExhaustedError struct {
 	// At is when the pool was asked; Error writes times relative to it,
 	// in its location.
 	At time.Time
+	// Problems says, per account that needs a login or is failing, why:
+	// "side: needs login — run: …".
+	Problems []string
 }
 
 // Error says why no account can take the request and, when one rests,
@@ -44,6 +47,8 @@ func (e *ExhaustedError) Error() string {
 	switch {
 	case e.Accounts == 0:
 		return "no accounts configured"
+	case e.Until.IsZero() && len(e.Problems) > 0:
+		return "no account can take requests: " + strings.Join(e.Problems, "; ")
 	case e.Until.IsZero():
 		return "no account can take requests (all need a login, are disabled or failing)"
 	case !e.Until.After(e.At):
@@ -223,6 +228,9 @@ func (p *Pool) exhaustion(now time.Time, family string, accounts []*Account) *Ex
 	e := &ExhaustedError{Accounts: len(accounts), At: now}
 	for _, a := range accounts {
 		if !a.usable() {
+			if !a.disabled.Load() {
+				e.Problems = append(e.Problems, a.Name+": "+words.Brief(a.Snapshot(now), now, ""))
+			}
 			continue
 		}
 		back, cooling := a.restingUntil(now)
@@ -296,7 +304,7 @@ func (p *Pool) Failed(a *Account, err error) {
 			return
 		}
 		p.log.Warn("account failing", "account", a.Name, "err", err, "retry_at", retry)
-		e := event.Event{Type: event.Error, Account: a.Name, Reason: err.Error(), At: now}
+		e := event.Event{Type: event.Error, Account: a.Name, Reason: credential.Reason(err), At: now}
 		if !retry.IsZero() {
 			e.Until = &retry
 		}

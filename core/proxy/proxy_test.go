@@ -402,7 +402,7 @@ func TestDeadLoginMovesOn(t *testing.T) {
 	if resp.StatusCode != 503 {
 		t.Fatalf("status = %d, want 503", resp.StatusCode)
 	}
-	if d := errorOf(t, resp); !strings.Contains(d.Message, "need a login") {
+	if d := errorOf(t, resp); !strings.Contains(d.Message, "a: needs a new token") || !strings.Contains(d.Message, "b: needs a new token") {
 		t.Errorf("message = %q, want it to say accounts need a login", d.Message)
 	}
 	if got := resp.Header.Get(ShouldRetryHeader); got != "false" {
