@@ -142,8 +142,15 @@ type faultUpstream struct {
 	byToken map[string]int // access token → index in kinds
 
 	mu       sync.Mutex
-	attempts map[uint64][]uint8 // request ID → kinds of its attempts, in order
-	counts   []int              // per kind: attempts, with or without an ID
+	attempts map[uint64][]try // request ID → its attempts, in order
+	counts   []int            // per kind: attempts, with or without an ID
+}
+
+// try is one attempt of the daemon: the account's kind and how long the
+// fake took to answer it.
+type try struct {
+	kind uint8
+	took time.Duration // -1 while it runs
 }
 
 // newFaultUpstream returns the fake for the kinds named in the
@@ -154,7 +161,7 @@ func newFaultUpstream(list string) (*faultUpstream, error) {
 		token:    &anthropictest.TokenEndpoint{Hang: true},
 		kinds:    []string{kindHealthy},
 		byToken:  map[string]int{accessToken(kindHealthy): 0},
-		attempts: map[uint64][]uint8{},
+		attempts: map[uint64][]try{},
 	}
 	u.fake.Events = events
 	u.fake.StreamDelay = pace
@@ -188,26 +195,40 @@ func (u *faultUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		k = len(u.kinds) - 1 // other
 	}
 	id, err := strconv.ParseUint(r.Header.Get(requestIDHeader), 10, 64)
+	start := time.Now()
 	u.mu.Lock()
 	u.counts[k]++
+	i := len(u.attempts[id])
 	if err == nil {
-		u.attempts[id] = append(u.attempts[id], uint8(k))
+		u.attempts[id] = append(u.attempts[id], try{kind: uint8(k), took: -1})
 	}
 	u.mu.Unlock()
 	u.fake.ServeHTTP(w, r)
+	if err == nil {
+		u.mu.Lock()
+		u.attempts[id][i].took = time.Since(start)
+		u.mu.Unlock()
+	}
 }
 
 // upstreamReport is what the fake saw, as the bench reads it at the end.
 type upstreamReport struct {
 	Kinds []kindCount `json:"kinds"`
-	// Attempts lists, for each request ID the bench asked about, the kinds
-	// of the accounts the daemon tried, in order (none: it never reached
-	// the upstream).
-	Attempts map[uint64][]string `json:"attempts"`
+	// Attempts lists, for each request ID the bench asked about, the
+	// daemon's attempts, in order (none: it never reached the upstream).
+	Attempts map[uint64][]attempt `json:"attempts"`
 	// TokenRequests counts requests to the token endpoint; TokenWaiting
 	// those it still holds.
 	TokenRequests int `json:"token_requests"`
 	TokenWaiting  int `json:"token_waiting"`
+}
+
+// attempt is one request the daemon sent upstream for a client request.
+type attempt struct {
+	Kind string `json:"kind"`
+	// MS is how long the fake took over it, until its reply returned (-1:
+	// not yet), in milliseconds.
+	MS float64 `json:"ms"`
 }
 
 // kindCount is what one account's kind saw.
@@ -231,28 +252,32 @@ func (u *faultUpstream) serveReport(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	rep := upstreamReport{Attempts: map[uint64][]string{}}
+	rep := upstreamReport{Attempts: map[uint64][]attempt{}}
 	rep.TokenRequests, rep.TokenWaiting = u.token.Requests()
 	u.mu.Lock()
 	rep.Kinds = make([]kindCount, len(u.kinds))
 	for i, k := range u.kinds {
 		rep.Kinds[i] = kindCount{Kind: k, Attempts: u.counts[i]}
 	}
-	for _, ks := range u.attempts {
-		for i, k := range ks {
-			if i < len(ks)-1 {
-				rep.Kinds[k].FailedOver++
+	for _, ts := range u.attempts {
+		for i, t := range ts {
+			if i < len(ts)-1 {
+				rep.Kinds[t.kind].FailedOver++
 			} else {
-				rep.Kinds[k].Last++
+				rep.Kinds[t.kind].Last++
 			}
 		}
 	}
 	for _, id := range q.IDs {
-		names := []string{}
-		for _, k := range u.attempts[id] {
-			names = append(names, u.kinds[k])
+		as := []attempt{}
+		for _, t := range u.attempts[id] {
+			a := attempt{Kind: u.kinds[t.kind], MS: -1}
+			if t.took >= 0 {
+				a.MS = ms(t.took)
+			}
+			as = append(as, a)
 		}
-		rep.Attempts[id] = names
+		rep.Attempts[id] = as
 	}
 	u.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")

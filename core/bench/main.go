@@ -62,7 +62,9 @@ func main() {
 // cli parses the flags, runs the benchmark or, with -faults, the
 // fault-and-load run, and prints its result.
 func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if slices.Contains(args, "-faults") || slices.Contains(args, "--faults") {
+	if slices.ContainsFunc(args, func(a string) bool {
+		return slices.Contains([]string{"-faults", "--faults", "-faults=true", "--faults=true"}, a)
+	}) {
 		return faultsCLI(ctx, args, stdout, stderr)
 	}
 	return benchCLI(ctx, args, stdout, stderr)
@@ -140,8 +142,9 @@ func faultsCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&o.MaxRouter, "maxrouter", "", "maxrouter binary to run (default: build one with -tags headless from this repository)")
 	fs.StringVar(&o.DaemonLog, "daemon-log", "", "copy the daemon's log to this file at the end")
 	asJSON := fs.Bool("json", false, "print the result as JSON instead of markdown")
+	render := fs.String("render", "", "print a result saved with -faults -json as markdown, and run nothing")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run ./core/bench -faults [-duration D] [-clients N] [-slow N] [-slow-auth N] [-timeout D] [-fault KINDS] [-quick] [-maxrouter PATH] [-daemon-log FILE] [-json]")
+		fmt.Fprintln(stderr, "usage: go run ./core/bench -faults [-duration D] [-clients N] [-slow N] [-slow-auth N] [-timeout D] [-fault KINDS] [-quick] [-maxrouter PATH] [-daemon-log FILE] [-json | -render FILE]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -150,6 +153,9 @@ func faultsCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return 2
+	}
+	if *render != "" {
+		return renderFaultFile(*render, stdout, stderr)
 	}
 	if *quick {
 		set := map[string]bool{}
@@ -200,6 +206,23 @@ func faultsCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if !res.passed() {
 		return 1
 	}
+	return 0
+}
+
+// renderFaultFile prints the markdown of a fault run saved with -json.
+func renderFaultFile(path string, stdout, stderr io.Writer) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench -faults:", err)
+		return 1
+	}
+	var res FaultResult
+	if err := json.Unmarshal(b, &res); err != nil || len(res.Requests) == 0 {
+		fmt.Fprintf(stderr, "bench -faults: %s is not a result of -faults -json (%v)\n", path, err)
+		return 1
+	}
+	res.Checks = faultChecks(&res)
+	writeFaultMarkdown(stdout, &res)
 	return 0
 }
 
