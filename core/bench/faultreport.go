@@ -448,7 +448,7 @@ func writeFaultMarkdown(w io.Writer, res *FaultResult) {
 	h := res.Health
 	fmt.Fprintf(w, "- `/health` (a new connection every %s): %d probes, slowest %.1f ms, %d not answered 200 within %s.\n", healthEvery, h.Probes, h.MaxMS, h.Slow, healthWithin)
 	if slices.Contains(res.Faults, kindTokenHang) {
-		fmt.Fprintf(w, "- Token endpoint (hangs): %d refresh requests received, %d still held at the end; the daemon's token refreshes: %d.\n", res.Token.Requests, res.Token.Waiting, res.Token.DaemonRefreshes)
+		fmt.Fprintf(w, "- Token endpoint (hangs): %d refresh request%s received, %d still held at the end; the daemon's token refreshes: %d.\n", res.Token.Requests, plural(res.Token.Requests), res.Token.Waiting, res.Token.DaemonRefreshes)
 	}
 	d := res.Daemon
 	fmt.Fprintf(w, "- Daemon: RSS %.1f MB before, %.1f MB at the peak, %.1f MB after; open descriptors %d before, %d at the peak, %d after (a second after every client closed its connections; idle upstream connections stay open).\n",

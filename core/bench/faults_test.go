@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -407,5 +409,37 @@ func TestFaultsCLIRefusesBadFlags(t *testing.T) {
 		if stderr.Len() == 0 {
 			t.Errorf("%q: nothing on stderr", args)
 		}
+	}
+}
+
+// TestFaultsRender prints a result saved with -json again, judged anew.
+func TestFaultsRender(t *testing.T) {
+	raw := &faultRaw{
+		outcomes: []outcome{{ID: 1, Kind: reqStream, Latency: time.Millisecond}, {ID: 2, Kind: reqStream, Fail: failNoAnswer}},
+		health:   healthStats{Probes: 3},
+	}
+	res := summariseFaults(defaultFaultOptions(), raw)
+	res.Command = "go run ./core/bench -faults -duration 1s"
+	res.Checks = nil
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "run.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, stderr bytes.Buffer
+	if got, want := cli(context.Background(), []string{"-faults", "-render", path}, &out, &stderr), 0; got != want {
+		t.Fatalf("exit: got %d, want %d: %s", got, want, stderr.String())
+	}
+	for _, want := range []string{"`go run ./core/bench -faults -duration 1s`", "**Client-visible failures while a healthy account existed: 1** of 2 requests", "- **FAIL** no client-visible failure"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("rendered markdown lacks %q:\n%s", want, out.String())
+		}
+	}
+	os.WriteFile(path, []byte(`{"rows":[]}`), 0o600)
+	if got, want := cli(context.Background(), []string{"-faults", "-render", path}, io.Discard, &stderr), 1; got != want {
+		t.Errorf("a benchmark result: got exit %d, want %d", got, want)
 	}
 }
