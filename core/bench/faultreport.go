@@ -56,9 +56,9 @@ type FaultResult struct {
 	// Daemon is the daemon's memory and open descriptors after start,
 	// at the peak of the run, and after it.
 	Daemon struct {
-		Before usage `json:"before"`
-		Peak   usage `json:"peak"`
-		After  usage `json:"after"`
+		Before footprint `json:"before"`
+		Peak   footprint `json:"peak"`
+		After  footprint `json:"after"`
 	} `json:"daemon"`
 	// DaemonExited says how the daemon ended, when it did during the run.
 	DaemonExited string    `json:"daemon_exited,omitempty"`

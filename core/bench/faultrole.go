@@ -195,16 +195,18 @@ func (u *faultUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		k = len(u.kinds) - 1 // other
 	}
 	id, err := strconv.ParseUint(r.Header.Get(requestIDHeader), 10, 64)
+	tracked := err == nil
 	start := time.Now()
 	u.mu.Lock()
 	u.counts[k]++
-	i := len(u.attempts[id])
-	if err == nil {
+	i := -1
+	if tracked {
+		i = len(u.attempts[id])
 		u.attempts[id] = append(u.attempts[id], try{kind: uint8(k), took: -1})
 	}
 	u.mu.Unlock()
 	u.fake.ServeHTTP(w, r)
-	if err == nil {
+	if tracked {
 		u.mu.Lock()
 		u.attempts[id][i].took = time.Since(start)
 		u.mu.Unlock()

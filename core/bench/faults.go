@@ -194,15 +194,15 @@ type faultRaw struct {
 	health   healthStats
 	// before: after start; peak: during the run; after: once every client
 	// closed its connections and a second passed.
-	before, peak, after usage
+	before, peak, after footprint
 	m0, m1              daemonMetrics
 	accounts            []accountState
 	upstream            upstreamReport
 	exited              string // how the daemon ended, if it did
 }
 
-// usage is the daemon's memory and open descriptors at one moment.
-type usage struct {
+// footprint is the daemon's memory and open descriptors at one moment.
+type footprint struct {
 	RSS int64 `json:"rss_bytes"`
 	FDs int   `json:"open_fds"`
 }
@@ -212,7 +212,7 @@ type usage struct {
 func (f *faultRun) drive(ctx context.Context) (*faultRaw, error) {
 	raw := &faultRaw{started: time.Now()}
 	var err error
-	if raw.before, err = f.usage(); err != nil {
+	if raw.before, err = f.footprint(); err != nil {
 		return nil, err
 	}
 	raw.peak = raw.before
@@ -240,7 +240,7 @@ func (f *faultRun) drive(ctx context.Context) (*faultRaw, error) {
 	}
 	per := make([][]outcome, f.o.Clients+f.o.SlowAuth)
 	for i := range per {
-		clients.Go(func() { per[i] = f.client1(ctx, i, end) })
+		clients.Go(func() { per[i] = f.runClient(ctx, i, end) })
 	}
 	clients.Wait()
 	close(stopProbes)
@@ -256,16 +256,17 @@ func (f *faultRun) drive(ctx context.Context) (*faultRaw, error) {
 	time.Sleep(time.Second) // the daemon notices the closed connections
 	if f.d.exited() {
 		raw.exited = fmt.Sprintf("%v: %s", f.d.err, f.d.tail())
-		return raw, nil
-	}
-	if raw.after, err = f.usage(); err != nil {
-		return nil, err
-	}
-	if raw.m1, err = f.metrics(ctx); err != nil {
-		return nil, err
-	}
-	if raw.accounts, err = f.accounts(ctx); err != nil {
-		return nil, err
+		raw.m1 = raw.m0
+	} else {
+		if raw.after, err = f.footprint(); err != nil {
+			return nil, err
+		}
+		if raw.m1, err = f.metrics(ctx); err != nil {
+			return nil, err
+		}
+		if raw.accounts, err = f.accounts(ctx); err != nil {
+			return nil, err
+		}
 	}
 	var ids []uint64
 	for _, oc := range raw.outcomes {
@@ -279,10 +280,10 @@ func (f *faultRun) drive(ctx context.Context) (*faultRaw, error) {
 	return raw, nil
 }
 
-// client1 is client i: a normal one, or, for i ≥ Clients, a slow
+// runClient is client i: a normal one, or, for i ≥ Clients, a slow
 // authenticated one. It sends requests until end and returns their
 // outcomes.
-func (f *faultRun) client1(ctx context.Context, i int, end time.Time) []outcome {
+func (f *faultRun) runClient(ctx context.Context, i int, end time.Time) []outcome {
 	slow := i >= f.o.Clients
 	session := fmt.Sprintf("fault-session-%03d", i)
 	stream := slow || i%2 == 1
@@ -671,7 +672,7 @@ func (f *faultRun) probeHealth(stop <-chan struct{}) healthStats {
 
 // sample reads the daemon's memory and descriptors every healthEvery until
 // stop is closed, keeping the highest in peak, and prints progress.
-func (f *faultRun) sample(stop <-chan struct{}, peak *usage) {
+func (f *faultRun) sample(stop <-chan struct{}, peak *footprint) {
 	t := time.NewTicker(healthEvery)
 	defer t.Stop()
 	start := time.Now()
@@ -682,7 +683,7 @@ func (f *faultRun) sample(stop <-chan struct{}, peak *usage) {
 			return
 		case <-t.C:
 		}
-		u, err := f.usage()
+		u, err := f.footprint()
 		if err != nil {
 			continue // the daemon ended; the run reports it
 		}
@@ -694,14 +695,14 @@ func (f *faultRun) sample(stop <-chan struct{}, peak *usage) {
 	}
 }
 
-// usage reads the daemon's memory and open descriptors now.
-func (f *faultRun) usage() (usage, error) {
+// footprint reads the daemon's memory and open descriptors now.
+func (f *faultRun) footprint() (footprint, error) {
 	rss, _, err := memory(f.d.pid())
 	if err != nil {
-		return usage{}, err
+		return footprint{}, err
 	}
 	fds, err := openFDs(f.d.pid())
-	return usage{RSS: rss, FDs: fds}, err
+	return footprint{RSS: rss, FDs: fds}, err
 }
 
 // get asks the daemon for path with the client token, within 5 seconds.
