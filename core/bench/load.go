@@ -161,14 +161,9 @@ func once(ctx context.Context, c *http.Client, url, secret, session string, body
 	if err != nil {
 		return sample{}, nil, err
 	}
-	h := req.Header
-	h.Set("Content-Type", "application/json")
-	h.Set("Authorization", "Bearer "+secret)
-	h.Set("Anthropic-Version", "2023-06-01")
-	h.Set("Anthropic-Beta", "claude-code-20250219")
-	h.Set("X-Claude-Code-Session-Id", session)
+	setClientHeaders(req.Header, secret, session)
 	if r.Paced {
-		h.Set(paceHeader, "1")
+		req.Header.Set(paceHeader, "1")
 	}
 	start := time.Now()
 	resp, err := c.Do(req)
@@ -191,6 +186,19 @@ func once(ctx context.Context, c *http.Client, url, secret, session string, body
 		return sample{total: time.Since(start)}, nil, nil
 	}
 	return readStream(resp.Body, start, r.Paced)
+}
+
+// setClientHeaders sets the headers Claude Code sends with a request:
+// its client token (when secret is set), API version, beta list and
+// session.
+func setClientHeaders(h http.Header, secret, session string) {
+	h.Set("Content-Type", "application/json")
+	if secret != "" {
+		h.Set("Authorization", "Bearer "+secret)
+	}
+	h.Set("Anthropic-Version", "2023-06-01")
+	h.Set("Anthropic-Beta", "claude-code-20250219")
+	h.Set("X-Claude-Code-Session-Id", session)
 }
 
 // readStream reads an event stream to its end, timing the first and the

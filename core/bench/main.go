@@ -15,6 +15,18 @@
 // process (the fake and the plain proxy are this program re-executed in a
 // role), so CPU and memory are read per process from /proc; the load
 // generator is this process. Everything listens on loopback. Linux only.
+//
+// With -faults it runs the fault-and-load run instead: many clients drive
+// the real daemon for a set time while a fake upstream injects faults on
+// all accounts but one (rate limits, overload, resets, hangs, a silent
+// stream, a mid-stream error, an expired token and a token endpoint that
+// hangs) and slow clients trickle their bodies; it prints the
+// client-visible failures by cause, failovers, latency, and the daemon's
+// memory and descriptors, and exits 1 when a check fails.
+//
+//	go run ./core/bench -faults                 # 60 s, 200 clients
+//	go run ./core/bench -faults -quick          # short form for CI
+//	go run ./core/bench -faults -fault hang     # one fault at a time
 package main
 
 import (
@@ -25,6 +37,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -46,8 +59,19 @@ func main() {
 	os.Exit(cli(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// cli parses the flags, runs the benchmark and prints its result.
+// cli parses the flags, runs the benchmark or, with -faults, the
+// fault-and-load run, and prints its result.
 func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if slices.ContainsFunc(args, func(a string) bool {
+		return slices.Contains([]string{"-faults", "--faults", "-faults=true", "--faults=true"}, a)
+	}) {
+		return faultsCLI(ctx, args, stdout, stderr)
+	}
+	return benchCLI(ctx, args, stdout, stderr)
+}
+
+// benchCLI parses the benchmark's flags, runs it and prints its result.
+func benchCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := defaultOptions()
@@ -61,6 +85,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.Repeats, "repeats", o.Repeats, "how often a measurement disturbed by other processes (more than 0.1 cores) is run again")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: go run ./core/bench [-rounds N] [-duration D] [-quick] [-repeats N] [-maxrouter PATH] [-only ROWS] [-json | -render FILE]")
+		fmt.Fprintln(stderr, "   or: go run ./core/bench -faults [flags] (the fault-and-load run; -faults -h lists its flags)")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -97,6 +122,107 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	writeMarkdown(stdout, res)
+	return 0
+}
+
+// faultsCLI parses the flags of the fault-and-load run, runs it and prints
+// its result. It returns 1 when a check failed.
+func faultsCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench -faults", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := defaultFaultOptions()
+	fs.Bool("faults", true, "run the fault-and-load run (this mode)")
+	fs.DurationVar(&o.Duration, "duration", o.Duration, "how long clients start requests")
+	fs.IntVar(&o.Clients, "clients", o.Clients, "concurrent clients, half streaming")
+	fs.IntVar(&o.Slow, "slow", o.Slow, "slow unauthenticated clients trickling request bodies without a token")
+	fs.IntVar(&o.SlowAuth, "slow-auth", o.SlowAuth, "slow authenticated clients trickling bodies and reading slowly")
+	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "a client's patience: how long one request may take")
+	only := fs.String("fault", "all", "faults to inject, one account each: all, none, or a comma-separated list of "+faultNames())
+	quick := fs.Bool("quick", false, "short form for CI: -duration 8s -clients 50 -slow 30 -slow-auth 2 -timeout 15s (flags given explicitly win)")
+	fs.StringVar(&o.MaxRouter, "maxrouter", "", "maxrouter binary to run (default: build one with -tags headless from this repository)")
+	fs.StringVar(&o.DaemonLog, "daemon-log", "", "copy the daemon's log to this file at the end")
+	asJSON := fs.Bool("json", false, "print the result as JSON instead of markdown")
+	render := fs.String("render", "", "print a result saved with -faults -json as markdown, and run nothing")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: go run ./core/bench -faults [-duration D] [-clients N] [-slow N] [-slow-auth N] [-timeout D] [-fault KINDS] [-quick] [-maxrouter PATH] [-daemon-log FILE] [-json | -render FILE]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	if *render != "" {
+		return renderFaultFile(*render, stdout, stderr)
+	}
+	if *quick {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		q := quickFaultOptions()
+		if !set["duration"] {
+			o.Duration = q.Duration
+		}
+		if !set["clients"] {
+			o.Clients = q.Clients
+		}
+		if !set["slow"] {
+			o.Slow = q.Slow
+		}
+		if !set["slow-auth"] {
+			o.SlowAuth = q.SlowAuth
+		}
+		if !set["timeout"] {
+			o.Timeout = q.Timeout
+		}
+	}
+	var err error
+	if o.Faults, err = parseFaults(*only); err != nil {
+		fmt.Fprintln(stderr, "bench -faults: -fault:", err)
+		return 2
+	}
+	if o.Duration <= 0 || o.Timeout <= 0 || o.Clients < 1 || o.Slow < 0 || o.SlowAuth < 0 {
+		fmt.Fprintln(stderr, "bench -faults: -duration and -timeout must be above 0, -clients at least 1, -slow and -slow-auth not negative")
+		return 2
+	}
+	o.Command = commandLine(args)
+	o.Progress = stderr
+	res, err := runFaults(ctx, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench -faults:", err)
+		return 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			fmt.Fprintln(stderr, "bench -faults:", err)
+			return 1
+		}
+	} else {
+		writeFaultMarkdown(stdout, res)
+	}
+	if !res.passed() {
+		return 1
+	}
+	return 0
+}
+
+// renderFaultFile prints the markdown of a fault run saved with -json.
+func renderFaultFile(path string, stdout, stderr io.Writer) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench -faults:", err)
+		return 1
+	}
+	var res FaultResult
+	if err := json.Unmarshal(b, &res); err != nil || len(res.Requests) == 0 {
+		fmt.Fprintf(stderr, "bench -faults: %s is not a result of -faults -json (%v)\n", path, err)
+		return 1
+	}
+	res.Checks = faultChecks(&res)
+	writeFaultMarkdown(stdout, &res)
 	return 0
 }
 

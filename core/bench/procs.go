@@ -237,3 +237,13 @@ func machineBusy() (time.Duration, error) {
 	}
 	return time.Duration(ticks) * time.Second / 100, nil
 }
+
+// openFDs counts the open file descriptors of a process, from
+// /proc/<pid>/fd.
+func openFDs(pid int) (int, error) {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return 0, fmt.Errorf("counting open descriptors (the benchmark needs Linux /proc): %w", err)
+	}
+	return len(ents), nil
+}

@@ -43,6 +43,11 @@ func runRole(ctx context.Context, role string, out io.Writer) error {
 	switch role {
 	case roleUpstream:
 		h = upstreamHandler()
+	case roleFaults:
+		var err error
+		if h, err = faultsHandler(); err != nil {
+			return err
+		}
 	case rolePlain, roleRelay:
 		u, err := url.Parse(os.Getenv(upstreamEnv))
 		if err != nil || u.Host == "" {

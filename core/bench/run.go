@@ -156,10 +156,16 @@ func (b *bench) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	daemonURL, err := b.startDaemon(ctx, bin, upURL)
+	exp := time.Now().Add(10 * time.Hour)
+	d, err := startDaemon(ctx, b.dir, bin, upURL, upURL+"/v1/oauth/token", []login{
+		{name: "one", access: "sk-ant-oat01-test-one", expires: exp},
+		{name: "two", access: "sk-ant-oat01-test-two", expires: exp},
+	})
 	if err != nil {
 		return err
 	}
+	b.daemon, b.secret = d.proc, d.secret
+	daemonURL := d.base
 	b.targets = []*target{
 		{name: targetDirect, base: upURL, client: newClient()},
 		{name: targetRelay, base: relayURL, proxy: b.relay, client: newClient()},
@@ -189,48 +195,63 @@ func buildDaemon(ctx context.Context, out string) error {
 	return nil
 }
 
-// startDaemon prepares a home with two fake Claude Code logins, a config
-// and a client token, and starts `maxrouter serve` against upstream.
-func (b *bench) startDaemon(ctx context.Context, bin, upstream string) (string, error) {
-	home := filepath.Join(b.dir, "home")
-	exp := time.Now().Add(10 * time.Hour).UnixMilli()
+// login is one fake Claude Code login the daemon gets as an account.
+type login struct {
+	name    string
+	access  string    // its access token: what the fake upstream sees
+	expires time.Time // when the access token expires
+}
+
+// daemon is a running `maxrouter serve` and the client token it admits.
+type daemon struct {
+	*proc
+	base   string // http://127.0.0.1:port
+	secret string // a client token
+}
+
+// startDaemon prepares a home in dir with a Claude Code login per account,
+// a config and a client token, and starts `maxrouter serve` with the
+// upstream and token endpoint given.
+func startDaemon(ctx context.Context, dir, bin, upstream, tokenURL string, logins []login) (*daemon, error) {
+	home := filepath.Join(dir, "home")
 	var accounts strings.Builder
-	for _, name := range []string{"one", "two"} {
-		d := filepath.Join(home, ".claude-"+name)
+	for _, l := range logins {
+		d := filepath.Join(home, ".claude-"+l.name)
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return "", err
+			return nil, err
 		}
-		cred := fmt.Sprintf(`{"claudeAiOauth":{"accessToken":"sk-ant-oat01-test-%s","refreshToken":"sk-ant-ort01-test-%s","expiresAt":%d,"scopes":["user:inference","user:profile"],"subscriptionType":"max","rateLimitTier":"default_claude_max_20x"}}`, name, name, exp)
+		cred := fmt.Sprintf(`{"claudeAiOauth":{"accessToken":%q,"refreshToken":"sk-ant-ort01-test-%s","expiresAt":%d,"scopes":["user:inference","user:profile"],"subscriptionType":"max","rateLimitTier":"default_claude_max_20x"}}`, l.access, l.name, l.expires.UnixMilli())
 		if err := os.WriteFile(filepath.Join(d, ".credentials.json"), []byte(cred), 0o600); err != nil {
-			return "", err
+			return nil, err
 		}
-		fmt.Fprintf(&accounts, "\n[[account]]\nname = %q\ndir = %q\n", name, d)
+		fmt.Fprintf(&accounts, "\n[[account]]\nname = %q\ndir = %q\n", l.name, d)
 	}
-	cfgPath := filepath.Join(b.dir, "config.toml")
+	cfgPath := filepath.Join(dir, "config.toml")
 	env := append(baseEnv(), "HOME="+home, "UPSTREAM_BASE_URL="+upstream)
+	secret := ""
 	for attempt := 0; attempt < 3; attempt++ {
 		addr, err := freeAddr()
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		cfg := fmt.Sprintf("listen = %q\nupstream = %q\ntoken_url = %q\nnotify = false\n%s", addr, upstream, upstream+"/v1/oauth/token", accounts.String())
+		cfg := fmt.Sprintf("listen = %q\nupstream = %q\ntoken_url = %q\nnotify = false\n%s", addr, upstream, tokenURL, accounts.String())
 		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-			return "", err
+			return nil, err
 		}
-		if b.secret == "" {
+		if secret == "" {
 			issue := exec.CommandContext(ctx, bin, "--config", cfgPath, "tokens", "issue", "--label", "bench")
 			issue.Env = env
 			out, err := issue.Output()
 			if err != nil {
-				return "", fmt.Errorf("maxrouter tokens issue: %w", err)
+				return nil, fmt.Errorf("maxrouter tokens issue: %w", err)
 			}
-			b.secret = strings.TrimSpace(string(out))
+			secret = strings.TrimSpace(string(out))
 		}
 		cmd := exec.Command(bin, "--config", cfgPath, "serve", "--quiet")
 		cmd.Env = env
-		p, err := start("maxrouter", b.dir, cmd)
+		p, err := start("maxrouter", dir, cmd)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		base := "http://" + addr
 		if err := waitHealthy(ctx, p, base); err != nil {
@@ -238,12 +259,11 @@ func (b *bench) startDaemon(ctx context.Context, bin, upstream string) (string, 
 			if p.exited() && attempt < 2 {
 				continue // most likely the port was taken meanwhile
 			}
-			return "", err
+			return nil, err
 		}
-		b.daemon = p
-		return base, nil
+		return &daemon{proc: p, base: base, secret: secret}, nil
 	}
-	return "", errors.New("maxrouter did not start")
+	return nil, errors.New("maxrouter did not start")
 }
 
 // freeAddr finds a loopback port that is free now.
