@@ -10,6 +10,7 @@ package account
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,7 +68,7 @@ type Account struct {
 	hasModels atomic.Bool  // model-scoped cooldowns exist; check them under mu
 	requests  atomic.Int64 // upstream attempts since start
 	inflight  atomic.Int64 // requests being served now
-	renewing  atomic.Bool  // a background token refresh runs (Pool.Renew)
+	renewing  atomic.Int64 // unix nanos since a background token refresh runs (Pool.Renew); 0 = none
 
 	mu        sync.Mutex
 	cred      Credential // nil while the credentials cannot be read
@@ -430,11 +431,17 @@ func (a *Account) heal(cred Credential, now time.Time) (was int32) {
 // failing reports whether the account is in the error state.
 func (a *Account) failing() bool { return a.broken.Load() == errorState }
 
-// startRenewing claims the account's one background refresh; it reports
-// false when one runs already. doneRenewing releases it.
-func (a *Account) startRenewing() bool { return a.renewing.CompareAndSwap(false, true) }
+// startRenewing claims the account's one background refresh at now; it
+// reports false when one runs already. doneRenewing releases it.
+func (a *Account) startRenewing(now time.Time) bool {
+	return a.renewing.CompareAndSwap(0, now.UnixNano())
+}
 
-func (a *Account) doneRenewing() { a.renewing.Store(false) }
+func (a *Account) doneRenewing() { a.renewing.Store(0) }
+
+// renewGrace is how long a refresh of an expired token may take before the
+// account's snapshot says it is waiting for the token endpoint.
+const renewGrace = 5 * time.Second
 
 // replacedWith records tok as the token a refresh after a rejection
 // produced.
@@ -488,6 +495,13 @@ func (a *Account) Snapshot(now time.Time) control.Account {
 		if now.Before(a.until) {
 			t := a.until
 			s.State, s.CooldownUntil, s.Reason = control.StateCooling, &t, a.reason
+		}
+		// An expired token whose refresh hangs: it takes no request.
+		if since := a.renewing.Load(); since != 0 && a.cred != nil && now.Sub(time.Unix(0, since)) > renewGrace {
+			if _, _, usable := a.cred.Peek(); !usable {
+				s.State = control.StateError
+				s.Reason = fmt.Sprintf("waiting for the token endpoint: no answer for %d s while renewing the expired token", int(now.Sub(time.Unix(0, since)).Seconds()))
+			}
 		}
 	}
 	for f, end := range a.models {

@@ -360,7 +360,7 @@ func (p *Pool) Refreshed(a *Account) {
 // credential keeps the token and tries again later). With stale set, the
 // upstream rejected that token: it is replaced even if it has not expired.
 func (p *Pool) Renew(a *Account, stale string) {
-	if !a.startRenewing() {
+	if !a.startRenewing(p.now()) {
 		return
 	}
 	p.bg.Go(func() {

@@ -567,3 +567,47 @@ func TestExhaustedErrorWords(t *testing.T) {
 		}
 	}
 }
+
+// hangingCred has an expired token whose refresh hangs until released.
+type hangingCred struct{ release chan struct{} }
+
+func (h hangingCred) Peek() (credential.Token, bool, bool) {
+	return credential.Token{Access: "sk-ant-oat01-test-old"}, true, false
+}
+func (h hangingCred) Token(ctx context.Context) (credential.Token, error) {
+	select {
+	case <-h.release:
+		return credential.Token{Access: "sk-ant-oat01-test-new"}, nil
+	case <-ctx.Done():
+		return credential.Token{}, ctx.Err()
+	}
+}
+func (h hangingCred) Refresh(ctx context.Context, _ string) (credential.Token, error) {
+	return h.Token(ctx)
+}
+func (h hangingCred) Info() credential.Info { return credential.Info{} }
+
+// An expired token whose refresh hangs shows as waiting for the token
+// endpoint after a few seconds, not as available.
+func TestHangingRenewalShows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, _, accts := newPool(t, "priority", "a")
+		cred := hangingCred{release: make(chan struct{})}
+		p.SetCredential(accts[0], cred)
+		p.Renew(accts[0], "")
+		time.Sleep(3 * time.Second)
+		if s := p.Snapshots()[0]; s.State != control.StateAvailable {
+			t.Errorf("3 s into the refresh: %+v, want still available (a refresh takes a moment)", s)
+		}
+		time.Sleep(9 * time.Second)
+		s := p.Snapshots()[0]
+		if s.State != control.StateError || !strings.Contains(s.Reason, "waiting for the token endpoint: no answer for 12 s") {
+			t.Errorf("12 s into the refresh: %+v, want error waiting for the token endpoint", s)
+		}
+		close(cred.release)
+		synctest.Wait()
+		if s := p.Snapshots()[0]; s.State != control.StateAvailable {
+			t.Errorf("after the refresh: %+v, want available", s)
+		}
+	})
+}

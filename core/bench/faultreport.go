@@ -195,7 +195,12 @@ func summariseFaults(o faultOptions, raw *faultRaw) *FaultResult {
 			continue
 		}
 		c := cause(oc.Fail, raw.upstream.Attempts[oc.ID])
-		excused := oc.Fail == failErrorContent && c == kindMidError
+		// Once a stream's first bytes reached the client, no proxy can
+		// retry it: an `event: error` after content, and a silent stream
+		// the daemon cut (its read broke before the client gave up), are
+		// what the client must then see. A silent stream the client had to
+		// give up on is a failure: the daemon should have cut it.
+		excused := (oc.Fail == failErrorContent && c == kindMidError) || (oc.Fail == failConn && c == kindSilent)
 		k := causeKey{c, oc.Fail}
 		cr := causes[k]
 		if cr == nil {
@@ -421,7 +426,7 @@ func writeFaultMarkdown(w io.Writer, res *FaultResult) {
 	fmt.Fprintf(w, "\n**Client-visible failures while a healthy account existed: %d** of %d requests (the account `healthy` answers every request it gets, so every failure counts). Failovers (daemon's /metrics): %d. Answers the daemon made itself, by status: %s.\n",
 		res.FailuresWhileHealthy, all.Requests, res.Failovers, countList(res.RouterErrors))
 	if res.Excused > 0 {
-		fmt.Fprintf(w, "Excused, not counted: %d streams that ended in the fake's injected `event: error` after content had reached the client (no proxy can retry those).\n", res.Excused)
+		fmt.Fprintf(w, "Excused, not counted: %d streams whose first bytes had reached the client before the fake injected an `event: error` or went silent (no proxy can retry those; the daemon cut the silent ones at stream_idle_timeout).\n", res.Excused)
 	}
 
 	if len(res.Causes) > 0 {

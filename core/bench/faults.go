@@ -55,6 +55,16 @@ func defaultFaultOptions() faultOptions {
 	return faultOptions{Duration: 60 * time.Second, Clients: 200, Slow: 100, SlowAuth: 4, Timeout: 30 * time.Second, Faults: all}
 }
 
+// bounds are the daemon's config lines for its upstream bounds. The
+// defaults (response_timeout 10m, stream_idle_timeout 2m) follow the real
+// API, whose answers take that long; the fake answers in milliseconds, so
+// the run shortens them to a fraction of a client's patience: a hang must
+// then fail over, and a silent stream be cut, well before a client gives
+// up.
+func (o faultOptions) bounds() string {
+	return fmt.Sprintf("response_timeout = %q\nstream_idle_timeout = %q\n", (o.Timeout / 5).String(), (o.Timeout / 6).String())
+}
+
 // quickFaultOptions are the short form's settings (-quick), for CI.
 func quickFaultOptions() faultOptions {
 	o := defaultFaultOptions()
@@ -173,7 +183,7 @@ func (f *faultRun) setup(ctx context.Context) error {
 		}
 		logins = append(logins, l)
 	}
-	if f.d, err = startDaemon(ctx, f.dir, bin, f.upURL, f.upURL+tokenPath, logins); err != nil {
+	if f.d, err = startDaemon(ctx, f.dir, bin, f.upURL, f.upURL+tokenPath, f.o.bounds(), logins); err != nil {
 		return err
 	}
 	f.client = &http.Client{Transport: &http.Transport{

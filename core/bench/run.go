@@ -157,7 +157,7 @@ func (b *bench) setup(ctx context.Context) error {
 		return err
 	}
 	exp := time.Now().Add(10 * time.Hour)
-	d, err := startDaemon(ctx, b.dir, bin, upURL, upURL+"/v1/oauth/token", []login{
+	d, err := startDaemon(ctx, b.dir, bin, upURL, upURL+"/v1/oauth/token", "", []login{
 		{name: "one", access: "sk-ant-oat01-test-one", expires: exp},
 		{name: "two", access: "sk-ant-oat01-test-two", expires: exp},
 	})
@@ -210,9 +210,9 @@ type daemon struct {
 }
 
 // startDaemon prepares a home in dir with a Claude Code login per account,
-// a config and a client token, and starts `maxrouter serve` with the
-// upstream and token endpoint given.
-func startDaemon(ctx context.Context, dir, bin, upstream, tokenURL string, logins []login) (*daemon, error) {
+// a config (with extra TOML lines, "" for none) and a client token, and
+// starts `maxrouter serve` with the upstream and token endpoint given.
+func startDaemon(ctx context.Context, dir, bin, upstream, tokenURL, extra string, logins []login) (*daemon, error) {
 	home := filepath.Join(dir, "home")
 	var accounts strings.Builder
 	for _, l := range logins {
@@ -234,7 +234,7 @@ func startDaemon(ctx context.Context, dir, bin, upstream, tokenURL string, login
 		if err != nil {
 			return nil, err
 		}
-		cfg := fmt.Sprintf("listen = %q\nupstream = %q\ntoken_url = %q\nnotify = false\n%s", addr, upstream, tokenURL, accounts.String())
+		cfg := fmt.Sprintf("listen = %q\nupstream = %q\ntoken_url = %q\nnotify = false\n%s%s", addr, upstream, tokenURL, extra, accounts.String())
 		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 			return nil, err
 		}

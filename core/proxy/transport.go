@@ -182,7 +182,10 @@ func (t *rotator) try(req *http.Request, st *request, a *account.Account, wait *
 		s.done()
 		done()
 		h.metrics.request(a.Name, 0)
-		if h.usage != nil && ctx.Err() == nil { // a client that left is no upstream failure
+		if ctx.Err() != nil { // a client that left is no upstream failure
+			return nil, tok.Access, err
+		}
+		if h.usage != nil {
 			h.usage.Answered(a.Name, 0, -1, -1)
 		}
 		h.pool.NoteError(a, err)
