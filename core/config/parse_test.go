@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -256,5 +257,24 @@ func TestDefaultPath(t *testing.T) {
 	}
 	if want := filepath.Join(dir, "maxrouter", "config.toml"); got != want {
 		t.Errorf("DefaultPath() = %q, want %q", got, want)
+	}
+}
+
+// TestParseManyKeysIsLinear: finding each key's line once counted the
+// lines from the top of the file for every key, so a file of 5000
+// accounts took seconds (20000: most of a minute). Found by FuzzParse.
+func TestParseManyKeysIsLinear(t *testing.T) {
+	var b strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&b, "[[account]]\nname = \"a%d\"\ndir = \"~/.claude-%d\"\n", i, i)
+	}
+	b.WriteString("[[account]]\nname = \"last\"\ndir = \"relative\"\n") // its line is still found
+	start := time.Now()
+	_, err := Parse([]byte(b.String()), "big.toml")
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("Parse of 5000 accounts took %v, want well under a second", took)
+	}
+	if want := "big.toml:15003: accounts[5000].dir:"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want one containing %q", err, want)
 	}
 }
