@@ -144,9 +144,15 @@ func parseFile(path string, data []byte) (*credFile, error) {
 	return cf, nil
 }
 
+// maxExpiry bounds an expiry in milliseconds (the year 33658): a larger
+// number means nothing, and converting it (or NaN, or infinity) to int64
+// gives a different time on each platform.
+const maxExpiry = 1e15
+
 // expiry reads a Unix time in seconds or milliseconds (numbers above 1e12
 // are milliseconds), as a number or a numeric string. It also reports the
-// unit to write back: the one found, or defMillis when there is none.
+// unit to write back: the one found, or defMillis when there is none. A
+// number that is not positive or is above maxExpiry is no expiry.
 func expiry(o *object, key string, defMillis bool) (time.Time, bool) {
 	v, ok := o.get(key)
 	if !ok {
@@ -157,7 +163,7 @@ func expiry(o *object, key string, defMillis bool) (time.Time, bool) {
 		s = unq
 	}
 	n, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || n <= 0 {
+	if err != nil || !(n > 0 && n < maxExpiry) { // NaN fails both
 		return time.Time{}, defMillis
 	}
 	if n > 1e12 {
