@@ -17,11 +17,11 @@ const debounce = 100 * time.Millisecond
 
 // Watch reports changes of credential files in dirs: onChange(dir) is called
 // (from Watch's goroutine, one call at a time) about 100ms after the last
-// change of a credential file in dir, or of a temp file of MaxRouter's
-// write-back (one a killed process left may hold the live pair: Reload
-// takes it up), with dir as given. Directories are
-// watched rather than files because Claude Code replaces its file by
-// renaming a new one over it. A directory that does not exist is logged and
+// change of a credential file in dir, or write to a temp file of
+// MaxRouter's write-back (one a killed process left may hold the live pair:
+// Reload takes it up), with dir as given. Directories are watched rather
+// than files because Claude Code replaces its file by renaming a new one
+// over it. A directory that does not exist is logged and
 // skipped (it is not picked up if it appears later). Watch returns nil when
 // ctx is done, or an error when it cannot watch at all.
 func Watch(ctx context.Context, dirs []string, onChange func(dir string), log *slog.Logger) error {
