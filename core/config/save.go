@@ -111,8 +111,11 @@ func encode(c Config) ([]byte, error) {
 // LoadOrCreate loads the configuration at path. When the file does not
 // exist it creates it from Default and the accounts Discover finds under
 // home, and reports created. An existing file is never overwritten, even one
-// that does not parse: its error is returned.
+// that does not parse: its error is returned. It first removes the temp
+// files that saves killed before their rename left (store.Clean): a change
+// that was never acknowledged.
 func LoadOrCreate(path, home string, hasCredentials func(string) bool) (c Config, created bool, err error) {
+	store.Clean(path) // best effort: a leftover is only clutter
 	c, err = Load(path)
 	if err == nil {
 		return c, false, nil

@@ -7,7 +7,11 @@
 // A Source therefore re-reads the file just before every refresh (adopting a
 // token Claude Code already refreshed), runs at most one refresh at a time,
 // and writes the new pair back atomically, changing only the access token,
-// refresh token and expiry and keeping every other key of the file.
+// refresh token and expiry and keeping every other key of the file. The
+// temp file of that write is made before the token endpoint is asked, so
+// that the new pair is on disk a write(2) after the answer; if the process
+// is killed before the rename, the next Open, Reload or refresh of any
+// MaxRouter process takes the pair up from the temp file.
 //
 // On macOS Claude Code may keep the login in the Keychain (service
 // "Claude Code-credentials") instead of a file. The Keychain is not read: an
@@ -25,6 +29,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/maxrouter/maxrouter/core/internal/flock"
 	"github.com/maxrouter/maxrouter/core/store"
 )
 
@@ -124,8 +129,9 @@ type Source struct {
 	opts   Options
 	now    func() time.Time
 	log    *slog.Logger
-	// writeFile saves the credential file: store.WriteFile (a seam for tests).
-	writeFile func(path string, data []byte, perm fs.FileMode) error
+	// prepare starts a write of the credential file: store.Prepare (a
+	// seam for tests).
+	prepare func(path string, perm fs.FileMode) (pending, error)
 
 	cur atomic.Pointer[state]
 	ep  atomic.Pointer[tokenEndpoint]
@@ -170,9 +176,33 @@ func newSource(dir string, opts Options) *Source {
 	if dir != "" {
 		log = log.With("dir", dir)
 	}
-	s := &Source{dir: dir, opts: opts, now: opts.Now, log: log, writeFile: store.WriteFile}
+	s := &Source{dir: dir, opts: opts, now: opts.Now, log: log, prepare: prepare}
 	s.ep.Store(&tokenEndpoint{opts.TokenURL, opts.RefreshBefore})
 	return s
+}
+
+// pending is a write of the credential file in preparation (a
+// *store.Pending).
+type pending interface {
+	Commit(data []byte) error
+	Discard()
+}
+
+func prepare(path string, perm fs.FileMode) (pending, error) {
+	p, err := store.Prepare(path, perm)
+	if err != nil {
+		return nil, err // not a nil *store.Pending in an interface
+	}
+	return p, nil
+}
+
+// write replaces the credential file at path with data.
+func (s *Source) write(path string, data []byte) error {
+	p, err := s.prepare(path, 0o600)
+	if err != nil {
+		return err
+	}
+	return p.Commit(data)
 }
 
 // SetEndpoint changes the token endpoint and how long before expiry the
@@ -225,12 +255,28 @@ func (s *Source) refreshAt(expires time.Time, canRefresh bool) time.Time {
 // credentials.json, auth.json, oauth.json and config.json that holds a
 // token. The error wraps ErrNoCredentials when there is none, and names the
 // file when it is not valid JSON.
+//
+// Unless another MaxRouter process is refreshing the login right now, Open
+// first tidies up after MaxRouter processes killed while writing the file:
+// a complete token pair left in one of their temp files that expires later
+// than the file's is written into the file (its refresh token is the live
+// one: the file's was spent to get it), and the other temp files are
+// removed.
 func Open(dir string, opts Options) (*Source, error) {
 	cf, err := discover(dir)
 	if err != nil {
 		return nil, err
 	}
 	s := newSource(dir, opts)
+	// A MaxRouter process holding the lock is refreshing this login right
+	// now: what it leaves is its own business. Otherwise take up what a
+	// killed one left.
+	if unlock, err := flock.TryLock(dir); err == nil {
+		if rc := s.recoverLeftovers(cf); rc != nil {
+			cf = rc
+		}
+		unlock()
+	}
 	s.cur.Store(s.newState(cf))
 	return s, nil
 }
@@ -333,7 +379,9 @@ func (s *Source) Refresh(ctx context.Context, stale string) (Token, error) {
 	return s.cur.Load().tok, fmt.Errorf("refreshing token for %s: the token endpoint kept returning the rejected token", s.dir)
 }
 
-// Reload re-reads the credential file after it changed on disk. When the
+// Reload re-reads the credential file after it changed on disk, first
+// taking up a newer pair that a killed MaxRouter process left in a temp
+// file (when no MaxRouter process is refreshing the login now). When the
 // new content cannot be used the current token is kept and the error
 // returned. It may wait for a refresh in progress.
 func (s *Source) Reload() error {
@@ -346,6 +394,12 @@ func (s *Source) Reload() error {
 	if err != nil {
 		s.log.Warn("credential file unusable; keeping the current token", "err", err)
 		return err
+	}
+	if unlock, err := flock.TryLock(s.dir); err == nil {
+		if rc := s.recoverLeftovers(cf); rc != nil {
+			cf = rc
+		}
+		unlock()
 	}
 	s.adopt(cf)
 	return nil

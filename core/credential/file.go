@@ -144,9 +144,15 @@ func parseFile(path string, data []byte) (*credFile, error) {
 	return cf, nil
 }
 
+// maxExpiry bounds an expiry in milliseconds (the year 33658): a larger
+// number means nothing, and converting it (or NaN, or infinity) to int64
+// gives a different time on each platform.
+const maxExpiry = 1e15
+
 // expiry reads a Unix time in seconds or milliseconds (numbers above 1e12
 // are milliseconds), as a number or a numeric string. It also reports the
-// unit to write back: the one found, or defMillis when there is none.
+// unit to write back: the one found, or defMillis when there is none. A
+// number that is not positive or is above maxExpiry is no expiry.
 func expiry(o *object, key string, defMillis bool) (time.Time, bool) {
 	v, ok := o.get(key)
 	if !ok {
@@ -157,7 +163,7 @@ func expiry(o *object, key string, defMillis bool) (time.Time, bool) {
 		s = unq
 	}
 	n, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || n <= 0 {
+	if err != nil || !(n > 0 && n < maxExpiry) { // NaN fails both
 		return time.Time{}, defMillis
 	}
 	if n > 1e12 {
@@ -185,6 +191,25 @@ func jsonString(o *object, key string) string {
 // values change; every other key, value, their order and the formatting stay
 // as they were. A key the file lacks is appended to its object.
 func rewrite(data []byte, access, refresh string, expiresAt time.Time) ([]byte, error) {
+	r, err := newRewriter(data)
+	if err != nil {
+		return nil, err
+	}
+	return r.fill(access, refresh, expiresAt), nil
+}
+
+// rewriter is rewrite split in two: the parsing, done once, and the
+// splicing of the new values, which is all that is left to do once the
+// token endpoint has answered.
+type rewriter struct {
+	data []byte
+	cf   *credFile
+	obj  *object // the object holding the token: top level or claudeAiOauth
+	base int     // obj's offset in data
+}
+
+// newRewriter parses data for rewrite.
+func newRewriter(data []byte) (*rewriter, error) {
 	cf, err := parseFile("", data)
 	if err != nil {
 		return nil, err
@@ -196,19 +221,23 @@ func rewrite(data []byte, access, refresh string, expiresAt time.Time) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	obj, base := top, 0
+	r := &rewriter{data: data, cf: cf, obj: top}
 	if cf.nested {
 		v, _ := top.get(nestedKey)
-		m := top.last(nestedKey)
-		if obj, err = decodeObject(v); err != nil {
+		if r.obj, err = decodeObject(v); err != nil {
 			return nil, err
 		}
-		base = m.start
+		r.base = top.last(nestedKey).start
 	}
+	return r, nil
+}
+
+// fill returns the data with the three values replaced (see rewrite).
+func (r *rewriter) fill(access, refresh string, expiresAt time.Time) []byte {
 	var expires json.RawMessage
 	if !expiresAt.IsZero() {
 		n := expiresAt.Unix()
-		if cf.expiresMillis {
+		if r.cf.expiresMillis {
 			n = expiresAt.UnixMilli()
 		}
 		expires = json.RawMessage(strconv.FormatInt(n, 10))
@@ -217,9 +246,9 @@ func rewrite(data []byte, access, refresh string, expiresAt time.Time) ([]byte, 
 		key string
 		val json.RawMessage
 	}{
-		{cf.accessKey, quote(access)},
-		{cf.refreshKey, quote(refresh)},
-		{cf.expiresKey, expires},
+		{r.cf.accessKey, quote(access)},
+		{r.cf.refreshKey, quote(refresh)},
+		{r.cf.expiresKey, expires},
 	}
 	var edits []edit
 	var add bytes.Buffer
@@ -228,9 +257,9 @@ func rewrite(data []byte, access, refresh string, expiresAt time.Time) ([]byte, 
 			continue // nothing known to write: leave the key as it is
 		}
 		found := false
-		for _, m := range obj.members {
+		for _, m := range r.obj.members {
 			if m.key == kv.key {
-				edits = append(edits, edit{base + m.start, base + m.end, kv.val})
+				edits = append(edits, edit{r.base + m.start, r.base + m.end, kv.val})
 				found = true
 			}
 		}
@@ -242,10 +271,10 @@ func rewrite(data []byte, access, refresh string, expiresAt time.Time) ([]byte, 
 		}
 	}
 	if add.Len() > 0 {
-		at := base + obj.members[len(obj.members)-1].end
+		at := r.base + r.obj.members[len(r.obj.members)-1].end
 		edits = append(edits, edit{at, at, add.Bytes()})
 	}
-	return splice(data, edits), nil
+	return splice(r.data, edits)
 }
 
 // quote encodes s as a JSON string.

@@ -78,10 +78,12 @@ func (s *Source) run(ctx context.Context, stale string, force bool) (Token, erro
 	}
 	// Another MaxRouter process (a second daemon with its own config) may
 	// be refreshing this login right now: wait for it, then read its result.
+	locked := false
 	if s.dir == "" {
 		// a token given in config: nothing on disk to share
 	} else if unlock, err := flock.Lock(ctx, s.dir); err == nil {
 		defer unlock()
+		locked = true
 	} else if ctx.Err() != nil {
 		return Token{}, fmt.Errorf("refreshing token for %s: waiting for another MaxRouter process to finish refreshing it: %w", s.dir, err)
 	} else {
@@ -93,6 +95,13 @@ func (s *Source) run(ctx context.Context, stale string, force bool) (Token, erro
 			return Token{}, s.needsLogin(err.Error())
 		}
 		return Token{}, fmt.Errorf("refreshing token for %s: %w", s.dir, err)
+	}
+	// A MaxRouter process killed during its write-back may have left the
+	// live pair in a temp file, and the file's refresh token spent.
+	if locked {
+		if rc := s.recoverLeftovers(cf); rc != nil {
+			cf = rc
+		}
 	}
 	cur := s.adopt(cf)
 	if good(cur) {
@@ -111,6 +120,18 @@ func (s *Source) run(ctx context.Context, stale string, force bool) (Token, erro
 		return Token{}, s.needsLogin("refresh token rejected (invalid_grant)")
 	}
 
+	// Once the endpoint answers, the new pair exists nowhere but here until
+	// it is on disk: the temp file is made now, so that writing it is
+	// then the least work there is. A pair written to it is safe from a
+	// kill (recoverLeftovers takes it up), even before the rename.
+	plan, err := newRewriter(cf.raw)
+	if err != nil { // cf parsed with a token: cannot happen
+		return Token{}, fmt.Errorf("refreshing token for %s: cannot rewrite %s: %w", s.dir, cf.path, err)
+	}
+	pend, perr := s.prepare(cf.path, 0o600)
+	if perr == nil {
+		defer pend.Discard() // does nothing once committed
+	}
 	resp, err := s.exchange(ctx, cur.refresh)
 	if errors.Is(err, errInvalidGrant) {
 		// Claude Code may have used the same refresh token a moment ago.
@@ -150,7 +171,7 @@ func (s *Source) run(ctx context.Context, stale string, force bool) (Token, erro
 	next.info.ExpiresAt = expires
 	next.info.CanRefresh = true
 	next.refreshAt = s.refreshAt(expires, true)
-	s.save(cf, next)
+	s.save(cf, plan, next, pend, perr)
 	s.cur.Store(next)
 	s.log.Info("refreshed access token", "path", cf.path, "expires_at", expires)
 	if s.opts.OnRefresh != nil {
@@ -159,21 +180,14 @@ func (s *Source) run(ctx context.Context, stale string, force bool) (Token, erro
 	return next.tok, nil
 }
 
-// save writes the refreshed pair into the file cf was read from, re-reading
-// it first so keys Claude Code changed meanwhile are kept. When the file
+// save writes the refreshed pair into the file cf was read from, through
+// pend (prepared before the exchange; perr when that failed). When the file
 // cannot be written the pair lives on in memory only, and a file still
 // holding the old token is ignored from then on.
-func (s *Source) save(cf *credFile, next *state) {
-	data := cf.raw
-	if latest, err := os.ReadFile(cf.path); err == nil {
-		data = latest
-	}
-	out, err := rewrite(data, next.tok.Access, next.refresh, next.tok.ExpiresAt)
-	if err != nil && !bytes.Equal(data, cf.raw) {
-		out, err = rewrite(cf.raw, next.tok.Access, next.refresh, next.tok.ExpiresAt)
-	}
+func (s *Source) save(cf *credFile, plan *rewriter, next *state, pend pending, perr error) {
+	err := perr
 	if err == nil {
-		err = s.writeFile(cf.path, out, 0o600)
+		err = pend.Commit(newContent(cf, plan, next))
 	}
 	if err != nil {
 		s.log.Error("could not save the refreshed token; keeping it in memory", "path", cf.path, "err", err)
@@ -181,6 +195,21 @@ func (s *Source) save(cf *credFile, next *state) {
 		return
 	}
 	s.unsaved = ""
+}
+
+// newContent is cf's file with next's pair in it. The file is read again:
+// when Claude Code changed it meanwhile, its new content is rewritten, so
+// that the keys it changed are kept. Otherwise plan (cf's content, parsed
+// before the exchange) only has the new values spliced in: the least work
+// there is between the endpoint's answer and the pair on disk.
+func newContent(cf *credFile, plan *rewriter, next *state) []byte {
+	access, refresh, expires := next.tok.Access, next.refresh, next.tok.ExpiresAt
+	if latest, err := os.ReadFile(cf.path); err == nil && !bytes.Equal(latest, cf.raw) {
+		if out, err := rewrite(latest, access, refresh, expires); err == nil {
+			return out
+		}
+	}
+	return plan.fill(access, refresh, expires)
 }
 
 // needsLogin wraps ErrNeedsLogin with the reason and what to do.

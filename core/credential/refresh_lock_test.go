@@ -9,10 +9,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/maxrouter/maxrouter/core/internal/flock"
 )
 
 // TestTwoProcessesRefreshOneLoginOnce runs two Sources on one credential
@@ -99,4 +102,66 @@ func TestTwoProcessesRefreshOneLoginOnce(t *testing.T) {
 	}
 	checkFile(t, path, "sk-ant-oat01-test-new1", "sk-ant-ort01-test-new1", clk.Now().Add(lifetime))
 	logs.checkNoSecrets(t)
+}
+
+// TestLeftoverInUseIsLeftAlone: a temp file that a write in progress holds
+// locked, or any temp file while another MaxRouter process holds the
+// directory's lock (it is refreshing), is neither taken up nor removed.
+func TestLeftoverInUseIsLeftAlone(t *testing.T) {
+	tests := []struct {
+		name string
+		hold func(t *testing.T, dir, temp string) (release func())
+	}{
+		{"temp file locked by its writer", func(t *testing.T, dir, temp string) func() {
+			f, err := os.Open(temp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := flock.TryLockFile(f); err != nil {
+				t.Fatal(err)
+			}
+			return func() { f.Close() }
+		}},
+		{"directory locked by a refresh", func(t *testing.T, dir, temp string) func() {
+			unlock, err := flock.TryLock(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return unlock
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock()
+			fileExp := clk.Now().Add(time.Hour)
+			dir, path := credDir(t, nestedFile(oldAccess, oldRefresh, fileExp))
+			temp := leftover(t, dir, "..credentials.json.tmp3", leftoverFile(leftAccess, leftRefresh, clk.Now().Add(lifetime)), true)
+			release := tt.hold(t, dir, temp)
+			defer release()
+
+			s, err := Open(dir, Options{Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Reload(); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Info().ExpiresAt; !got.Equal(fileExp) {
+				t.Errorf("expiry = %v, want the file's %v", got, fileExp)
+			}
+			checkFile(t, path, oldAccess, oldRefresh, fileExp)
+			if _, err := os.Stat(temp); err != nil {
+				t.Errorf("the temp file in use was removed: %v", err)
+			}
+
+			// Once released, it is taken up.
+			release()
+			if err := s.Reload(); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Info().ExpiresAt; !got.Equal(clk.Now().Add(lifetime)) {
+				t.Errorf("after release: expiry = %v, want the temp file's", got)
+			}
+		})
+	}
 }

@@ -392,7 +392,7 @@ func TestUnsavedPairSurvivesReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.writeFile = func(string, []byte, os.FileMode) error { return errors.New("read-only file system") }
+	s.prepare = func(string, os.FileMode) (pending, error) { return nil, errors.New("read-only file system") }
 	if tok, err := s.Token(t.Context()); err != nil || tok.Access != "sk-ant-oat01-test-new1" {
 		t.Fatalf("Token = %q, %v", tok.Access, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -16,11 +17,13 @@ const debounce = 100 * time.Millisecond
 
 // Watch reports changes of credential files in dirs: onChange(dir) is called
 // (from Watch's goroutine, one call at a time) about 100ms after the last
-// change of a credential file in dir, with dir as given. Directories are
-// watched rather than files because Claude Code replaces its file by
-// renaming a new one over it. Once the directories are watched, onChange is
-// called once for each of them, so that a change made while Watch was
-// starting is not missed. A directory that does not exist is logged and
+// change of a credential file in dir, or write to a temp file of
+// MaxRouter's write-back (one a killed process left may hold the live pair:
+// Reload takes it up), with dir as given. Directories are watched rather
+// than files because Claude Code replaces its file by renaming a new one
+// over it. Once the directories are watched, onChange is called once for
+// each of them, so that a change made while Watch was starting is not
+// missed. A directory that does not exist is logged and
 // skipped (it is not picked up if it appears later). Watch returns nil when
 // ctx is done, or an error when it cannot watch at all.
 func Watch(ctx context.Context, dirs []string, onChange func(dir string), log *slog.Logger) error {
@@ -81,7 +84,7 @@ func watch(ctx context.Context, dirs []string, onChange func(dir string), log *s
 			if !ok {
 				return nil
 			}
-			if ev.Op&^fsnotify.Chmod == 0 || !isCredentialName(filepath.Base(ev.Name)) {
+			if !reported(ev) {
 				continue
 			}
 			d, ok := given[filepath.Dir(ev.Name)]
@@ -106,4 +109,27 @@ func watch(ctx context.Context, dirs []string, onChange func(dir string), log *s
 			arm()
 		}
 	}
+}
+
+// reported tells whether ev is a change Watch reports: any change of a
+// credential file but its mode, and a write to a temp file of MaxRouter's
+// write-back. A temp file's creation is not: a refresh makes it before it
+// asks the token endpoint, and the content comes only later.
+func reported(ev fsnotify.Event) bool {
+	base := filepath.Base(ev.Name)
+	if isCredentialName(base) {
+		return ev.Op&^fsnotify.Chmod != 0
+	}
+	return ev.Has(fsnotify.Write) && isCredentialTemp(base)
+}
+
+// isCredentialTemp reports whether base names a temp file of MaxRouter's
+// write-back of a credential file (see store.WriteFile).
+func isCredentialTemp(base string) bool {
+	for _, n := range fileNames() {
+		if strings.HasPrefix(base, "."+n+".tmp") {
+			return true
+		}
+	}
+	return false
 }

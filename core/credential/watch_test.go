@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 )
 
 func TestWatch(t *testing.T) {
@@ -90,6 +92,33 @@ func TestIsCredentialName(t *testing.T) {
 	for _, name := range []string{"settings.json", ".credentials.json.tmp123", ".claude.json", "credentials.json~"} {
 		if isCredentialName(name) {
 			t.Errorf("isCredentialName(%q) = true", name)
+		}
+	}
+}
+
+func TestReported(t *testing.T) {
+	tests := []struct {
+		name string
+		op   fsnotify.Op
+		want bool
+	}{
+		{".credentials.json", fsnotify.Create, true},
+		{".credentials.json", fsnotify.Write, true},
+		{".credentials.json", fsnotify.Remove, true},
+		{".credentials.json", fsnotify.Chmod, false},
+		{"..credentials.json.tmp123", fsnotify.Write, true},           // a killed write-back may have left it
+		{"..credentials.json.tmp123", fsnotify.Create, false},         // made before the exchange, still empty
+		{"..credentials.json.tmp123", fsnotify.Rename, false},         // renamed in place: the file's event says so
+		{".auth.json.tmp9", fsnotify.Write | fsnotify.Chmod, true},    // any credential name
+		{".settings.json.tmp1", fsnotify.Write, false},                // not a credential file
+		{".credentials.json.writing", fsnotify.Write, false},          // someone else's temp file
+		{"..credentials.json.tmp1", fsnotify.Chmod, false},            // mode only
+		{"credentials.json", fsnotify.Rename | fsnotify.Create, true}, // replaced
+	}
+	for _, tt := range tests {
+		ev := fsnotify.Event{Name: filepath.Join("dir", tt.name), Op: tt.op}
+		if got := reported(ev); got != tt.want {
+			t.Errorf("reported(%v) = %v, want %v", ev, got, tt.want)
 		}
 	}
 }

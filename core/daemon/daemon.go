@@ -180,6 +180,10 @@ func New(o Options) (*Daemon, error) {
 	d.file, d.eff, d.rev = file, eff, revision(file)
 	d.noteDiskLocked()
 	d.applyLocked(eff)
+	select {
+	case <-d.rewatch: // the watch starts with these directories anyway
+	default:
+	}
 	d.control = control.NewServer(d, d.secret, o.Logger)
 	d.srv = &http.Server{
 		Handler:           d.routes(),

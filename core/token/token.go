@@ -99,11 +99,14 @@ type entry struct {
 // missing file is an empty store; the file is created by the first Issue.
 // A file that cannot be parsed is an error naming it and is left as it is.
 // now is the clock used for creation and expiry times (time.Now when nil);
-// it must be safe to call concurrently.
+// it must be safe to call concurrently. Open first removes the temp files
+// that writes killed before their rename left (store.Clean): what they
+// hold was never acknowledged to anyone.
 func Open(path string, now func() time.Time) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
+	store.Clean(path) // best effort: a leftover is only clutter
 	s := &Store{path: path, now: now}
 	snap, err := load(path)
 	if err != nil {

@@ -97,8 +97,11 @@ type Recorder struct {
 // Open loads the history from path. A missing file is an empty history. A
 // file that cannot be parsed gives an error wrapping ErrCorrupt that names
 // it, and is left untouched (see Replace). now is the clock; nil means
-// time.Now.
+// time.Now. Open first removes the temp files that writes killed before
+// their rename left (store.Clean): at most a minute of history that was
+// never in the file.
 func Open(path string, now func() time.Time) (*Recorder, error) {
+	store.Clean(path) // best effort: a leftover is only clutter
 	r := newRecorder(path, now)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -116,7 +119,8 @@ func Open(path string, now func() time.Time) (*Recorder, error) {
 // Replace returns a Recorder with an empty history that replaces the file
 // at path, for when Open found it corrupt: the file stays as it is until
 // the first write, which renames it to <path>.corrupt-<UTC time, such as
-// 20261126T095900Z> first (and logs that). now is the clock; nil means
+// 20261126T095900Z> first (and logs that); when path is a symbolic link,
+// the file it points to is renamed and the link kept. now is the clock; nil means
 // time.Now.
 func Replace(path string, now func() time.Time) *Recorder {
 	r := newRecorder(path, now)
@@ -348,8 +352,14 @@ func (r *Recorder) Flush() error {
 // write stores entries in the file, first moving a corrupt one aside.
 func (r *Recorder) write(entries []entry, now time.Time) error {
 	if r.aside {
-		aside := r.path + ".corrupt-" + now.UTC().Format("20060102T150405Z")
-		switch err := os.Rename(r.path, aside); {
+		// When the file is a symbolic link, its target is moved aside and
+		// the link kept: the new file is written where it points.
+		target, err := store.Target(r.path)
+		if err != nil {
+			return fmt.Errorf("moving the corrupt %s aside: %w", r.path, err)
+		}
+		aside := target + ".corrupt-" + now.UTC().Format("20060102T150405Z")
+		switch err := os.Rename(target, aside); {
 		case err == nil:
 			r.logger().Warn("moved the corrupt usage history aside; starting a new one", "file", r.path, "kept", aside)
 		case !errors.Is(err, fs.ErrNotExist):

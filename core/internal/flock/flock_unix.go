@@ -35,18 +35,25 @@ func TryLock(dir string) (unlock func(), err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := TryLockFile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil // closing releases it
+}
+
+// TryLockFile takes the lock on the open file f if no other holder has it,
+// and returns ErrLocked if one does. The lock is held until f is closed.
+func TryLockFile(f *os.File) error {
+	var err error
 	for {
 		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if !errors.Is(err, syscall.EINTR) {
 			break
 		}
 	}
-	switch {
-	case err == nil:
-		return func() { f.Close() }, nil // closing releases it
-	case errors.Is(err, syscall.EWOULDBLOCK):
-		err = ErrLocked
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return ErrLocked
 	}
-	f.Close()
-	return nil, err
+	return err
 }
