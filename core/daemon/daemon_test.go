@@ -581,12 +581,24 @@ func (h *harness) send(t *testing.T, method, path, auth, body string) (*http.Res
 // returns once the stream is known to be connected.
 func (h *harness) follow(t *testing.T) func() event.Event {
 	t.Helper()
+	return h.followAfter(t, h.d.bus.LastID())
+}
+
+// followAll is follow from the daemon's first event on.
+func (h *harness) followAll(t *testing.T) func() event.Event {
+	t.Helper()
+	last := h.d.bus.LastID()
+	return h.followAfter(t, last[:strings.LastIndexByte(last, '-')]+"-0")
+}
+
+// followAfter is follow from the event after the one with ID after.
+func (h *harness) followAfter(t *testing.T, after string) func() event.Event {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	events := make(chan event.Event, 64)
-	// Resuming after the latest event: whatever is published from here on
-	// arrives, however long the stream takes to connect.
-	after := h.d.bus.LastID()
+	// Resuming after an event: whatever is published after it arrives,
+	// however long the stream takes to connect.
 	n, _ := h.d.bus.Subscribers()
 	go h.client.Events(ctx, after, func(e event.Event) { events <- e })
 	// Wait for the stream to be open: a test may stop the daemon next.

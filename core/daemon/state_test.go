@@ -203,7 +203,7 @@ func TestRefreshNetworkFailureIsAnError(t *testing.T) {
 		// Nothing listens on port 1 of the loopback.
 		os.WriteFile(h.cfg, []byte("token_url = \"http://127.0.0.1:1/v1/oauth/token\"\n[[account]]\nname = \"main\"\ndir = \"~/.claude\"\n"), 0o600)
 	})
-	next := h.follow(t)
+	next := h.followAll(t) // the daemon checks idle tokens as it starts
 	resp, data := h.send(t, "POST", "/v1/messages", h.issue(t), body)
 	if resp.StatusCode != http.StatusServiceUnavailable || strings.Contains(string(data), "at its limit") || !strings.Contains(string(data), "token endpoint") {
 		t.Errorf("answer = %d %s, want 503 saying the token endpoint could not be reached", resp.StatusCode, data)
