@@ -360,7 +360,7 @@ func (t *accountsTab) reveal(name string) {
 	t.marked = t.rows[i]
 	t.update()
 	t.scroll.Refresh()
-	d := fyne.CurrentApp().Driver()
+	d := t.w.app.Driver()
 	y := d.AbsolutePositionForObject(t.marked.box).Y - d.AbsolutePositionForObject(t.scroll.Content).Y
 	t.scroll.ScrollToOffset(fyne.NewPos(0, y))
 }

@@ -171,11 +171,15 @@ func New(app fyne.App, d Daemon, model *live.Model, opts Options) *Window {
 func (w *Window) Show() { w.do(w.show) }
 
 // ShowAccount shows the window on the Accounts tab, scrolled to the
-// account named name and marked (for a notification's "Open settings").
-// An unknown name just shows the tab.
+// account named name and marked (for a notification's "Open settings" or
+// an account's line in the tray). An unknown name just shows the tab; ""
+// is Show.
 func (w *Window) ShowAccount(name string) {
 	w.do(func() {
 		w.show()
+		if name == "" {
+			return
+		}
 		w.tabs.Select(w.accounts.item)
 		w.accounts.reveal(name)
 	})

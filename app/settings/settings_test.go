@@ -562,10 +562,11 @@ func TestLocalValidation(t *testing.T) {
 		{"cooldown without unit", "8787", "60", func(w *Window) *widget.Label { return w.routing.cooldownErr }, `"60" is not a duration: write it like 60s, 5m or 1m30s`},
 		{"cooldown zero", "8787", "0s", func(w *Window) *widget.Label { return w.routing.cooldownErr }, "Must be more than 0, such as 60s"},
 	}
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, newBackend(), Options{})
-			w := h.w
+			test.Tap(w.bar.revert)
 			w.proxy.port.SetText(tt.port)
 			w.routing.cooldown.SetText(tt.cooldown)
 			h.apply()
@@ -587,8 +588,8 @@ func TestLocalValidation(t *testing.T) {
 	}
 
 	t.Run("port is checked while typing", func(t *testing.T) {
-		h := newHarness(t, newBackend(), Options{})
-		p := h.w.proxy
+		test.Tap(w.bar.revert)
+		p := w.proxy
 		p.port.SetText("")
 		test.Type(p.port, "80a")
 		if got, want := p.portErr.Text, `"80a" is not a port: enter a number from 1 to 65535`; !p.portErr.Visible() || got != want {
@@ -1037,11 +1038,22 @@ func TestShowAccount(t *testing.T) {
 	if !w.bar.buttons.Visible() {
 		t.Error("Apply hidden on the Accounts tab")
 	}
+	if !w.bar.apply.Disabled() {
+		t.Error("marking an account counts as an edit")
+	}
 	d := fyne.CurrentApp().Driver()
 	top := d.AbsolutePositionForObject(r.box).Y
 	view := d.AbsolutePositionForObject(w.accounts.scroll)
 	if top < view.Y || top+r.box.Size().Height > view.Y+w.accounts.scroll.Size().Height {
 		t.Errorf("team's row at y=%v (height %v) is out of the view y=%v..%v", top, r.box.Size().Height, view.Y, view.Y+w.accounts.scroll.Size().Height)
+	}
+
+	// "" (the tray's Settings…) shows the window as it was.
+	w.tabs.Select(w.routing.item)
+	w.ShowAccount("")
+	h.settle()
+	if got := w.tabs.Selected(); got != w.routing.item {
+		t.Errorf("tab after ShowAccount(\"\") = %q, want Routing as it was", got.Text)
 	}
 }
 
