@@ -196,10 +196,9 @@ func (t *accountsTab) show(d draft) {
 			r = t.newRow(a)
 		}
 		r.acct = a
-		if r.name.Text != a.Name && strings.TrimSpace(r.name.Text) != a.Name {
+		if strings.TrimSpace(r.name.Text) != a.Name {
 			r.name.SetText(a.Name)
 		}
-		r.acct.Name = a.Name
 		rows = append(rows, r)
 	}
 	t.setRows(rows)

@@ -159,9 +159,11 @@ func (b *applyBar) showButtons(on bool) {
 }
 
 // daemonBanner says over the tabs that the daemon is away, with a button
-// to start it.
+// to start it, or that routing is paused.
 type daemonBanner struct {
 	box      fyne.CanvasObject
+	panel    *tint.Panel
+	icon     *widget.Icon
 	text     *widget.Label
 	start    *widget.Button
 	starting bool  // Start runs
@@ -173,10 +175,12 @@ func newDaemonBanner(onStart func()) *daemonBanner {
 	b.text.Wrapping = fyne.TextWrapWord
 	b.start = widget.NewButtonWithIcon("Start MaxRouter", theme.MediaPlayIcon(), onStart)
 	b.start.Importance = widget.HighImportance
+	b.panel = tint.NewPanel(theme.ColorNameError, 0.18)
+	b.icon = widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon()))
 	b.box = container.NewStack(
-		tint.NewPanel(theme.ColorNameError, 0.18),
+		b.panel,
 		container.NewPadded(container.NewBorder(nil, nil,
-			container.NewCenter(widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon()))),
+			container.NewCenter(b.icon),
 			container.NewCenter(b.start),
 			b.text)),
 	)
@@ -190,6 +194,13 @@ func (b *daemonBanner) show(v bannerView) {
 		return
 	}
 	b.text.SetText(v.Text)
+	if v.Notice {
+		b.panel.Set(theme.ColorNameWarning, 0.18)
+		b.icon.SetResource(theme.NewWarningThemedResource(theme.MediaPauseIcon()))
+	} else {
+		b.panel.Set(theme.ColorNameError, 0.18)
+		b.icon.SetResource(theme.NewErrorThemedResource(theme.ErrorIcon()))
+	}
 	if v.Start {
 		b.start.Show()
 		enableIf(b.start, !v.Busy)

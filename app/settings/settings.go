@@ -502,7 +502,7 @@ func (w *Window) onStart() {
 func (w *Window) showBanner() {
 	s := w.state
 	w.banner.show(banner(bannerInput{
-		Connected: s.Connected, Tried: s.Tried, Stopped: s.Stopped, Problem: s.Problem,
+		Connected: s.Connected, Tried: s.Tried, Stopped: s.Stopped, Paused: s.Paused(), Problem: s.Problem,
 		CanStart: w.opts.Start != nil, Starting: w.banner.starting, StartErr: w.banner.startErr,
 		BaseURL: w.d.BaseURL(), Stale: len(s.Accounts) > 0,
 	}))

@@ -973,6 +973,26 @@ func TestDaemonStoppedBanner(t *testing.T) {
 	h.waitFor("the banner goes", func() bool { return !w.banner.box.Visible() })
 }
 
+// Routing paused elsewhere (the tray) is said over the tabs until it is
+// resumed.
+func TestPausedBanner(t *testing.T) {
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
+	if err := h.b.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the banner says routing is paused", func() bool {
+		return w.banner.box.Visible() && strings.HasPrefix(w.banner.text.Text, "Routing is paused")
+	})
+	if w.banner.start.Visible() {
+		t.Error("Start offered while the daemon runs")
+	}
+	if err := h.b.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the banner goes", func() bool { return !w.banner.box.Visible() })
+}
+
 func TestDaemonUnreachable(t *testing.T) {
 	b := newBackend()
 	h := build(t, b, Options{})

@@ -33,7 +33,6 @@ type usageTab struct {
 	empty   fyne.CanvasObject
 	rows    []*usageRow // the cards shown (for tests)
 	seq     int         // the latest load; older answers are dropped
-	loaded  bool        // a history was shown
 }
 
 // usageRow is one account's card.
@@ -104,7 +103,6 @@ func (u *usageTab) load() {
 // show lays out one card per account, or the empty state when the
 // history holds nothing for these days.
 func (u *usageTab) show(hist control.Usage, days []time.Time, now time.Time) {
-	u.loaded = true
 	setText(u.since, hint(usageSinceText(days[0], now)))
 	u.rows = nil
 	u.list.Objects = nil

@@ -18,9 +18,11 @@ import (
 )
 
 // This file holds the window's view decisions as pure functions: what a
-// row says, how a countdown reads, where a validation error is shown. They
-// take everything they need as arguments (the clock and the home directory
-// included) and are tested without a window.
+// row and the banner say, what changed between two configurations, where
+// a validation error is shown, how a typed value parses. They take
+// everything they need as arguments (the clock and the home directory
+// included) and are tested without a window. Words for daemon state
+// (states, times, countdowns, plans, login commands) come from core/words.
 
 // level is how a row's state is coloured.
 type level int
@@ -30,7 +32,7 @@ const (
 	levelWait                 // cooling: comes back by itself
 	levelBad                  // needs the person: login, error
 	levelOff                  // disabled by the person
-	levelUnknown              // not known to the daemon yet
+	levelUnknown              // not known, or not live: the daemon is away
 )
 
 // stateLevel classifies an account state for colour and icon.
@@ -131,6 +133,8 @@ func accountStatus(in rowInput, now time.Time, home string) rowStatus {
 type bannerView struct {
 	Show bool
 	Text string
+	// Notice marks a banner that warns rather than alarms (routing paused).
+	Notice bool
 	// Start offers the Start MaxRouter button; Busy greys it out while
 	// the daemon is being started.
 	Start, Busy bool
@@ -139,6 +143,7 @@ type bannerView struct {
 // bannerInput is everything the banner depends on.
 type bannerInput struct {
 	Connected, Tried, Stopped bool
+	Paused                    bool // routing is paused (while connected)
 	Problem                   error
 	CanStart                  bool  // the window can start the daemon
 	Starting                  bool  // it is starting it
@@ -148,9 +153,12 @@ type bannerInput struct {
 }
 
 // banner says why the daemon cannot be used and what to do: nothing while
-// it answers (or before the first attempt to reach it).
+// it answers and routes (or before the first attempt to reach it).
 func banner(in bannerInput) bannerView {
-	if in.Connected || !in.Tried {
+	switch {
+	case in.Connected && in.Paused:
+		return bannerView{Show: true, Notice: true, Text: "Routing is paused: MaxRouter refuses requests until you resume it from the tray menu."}
+	case in.Connected || !in.Tried:
 		return bannerView{}
 	}
 	v := bannerView{Show: true, Start: in.CanStart}

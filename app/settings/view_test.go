@@ -74,6 +74,8 @@ func TestBanner(t *testing.T) {
 		want bannerView
 	}{
 		{"connected", bannerInput{Connected: true, Tried: true, CanStart: true}, bannerView{}},
+		{"paused", bannerInput{Connected: true, Tried: true, Paused: true, CanStart: true}, bannerView{Show: true, Notice: true,
+			Text: "Routing is paused: MaxRouter refuses requests until you resume it from the tray menu."}},
 		{"connecting", bannerInput{CanStart: true}, bannerView{}},
 		{"crashed", bannerInput{Tried: true, Problem: down, CanStart: true, BaseURL: url, Stale: true}, bannerView{Show: true, Start: true,
 			Text: "MaxRouter is not running: nothing answers at " + url + ", so requests fail until it runs again. The accounts below are as last seen."}},
