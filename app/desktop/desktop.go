@@ -206,7 +206,11 @@ func newShell(a fyne.App, o shellOptions) *shell {
 	s := &shell{app: a, o: o, log: log.With("component", "desktop"), trayHost: trayHostShown}
 	s.model = live.New(o.Daemon, o.Model)
 	s.notifier = notify.New(o.Sender, notify.Options{Logger: log, OpenSettings: s.openSettings})
-	s.settings = settings.New(a, o.Daemon, settings.Options{Autostart: o.Autostart, Version: o.Version, Logger: log})
+	var start func() error
+	if o.Service != nil {
+		start = s.startDaemon
+	}
+	s.settings = settings.New(a, o.Daemon, s.model, settings.Options{Autostart: o.Autostart, Start: start, Version: o.Version, Logger: log})
 	s.setup = &setup.Setup{Daemon: o.Daemon, TokenFile: o.TokenFile, Logger: log}
 
 	menu := o.Menu
@@ -270,10 +274,9 @@ func (s *shell) start(ctx context.Context) {
 	}
 }
 
-// follow hands each new State to the settings window, and keeps the
-// tray's word on the service up to date.
+// follow shows the settings window once the daemon answered, when there is
+// no tray, and keeps the tray's word on the service up to date.
 func (s *shell) follow(st live.State, events []control.Event) {
-	s.settings.Refresh(st.Accounts)
 	if !s.hasTray && st.Connected && !s.reloaded.Swap(true) {
 		s.settings.Show() // it opened before the daemon answered
 	}
@@ -411,7 +414,7 @@ func (s *shell) startIfDown(ctx context.Context) {
 
 // openSettings shows the settings window, at account when it is not "".
 func (s *shell) openSettings(account string) {
-	s.settings.Show()
+	s.settings.ShowAccount(account)
 }
 
 // tell shows a notification, which the person asked for by clicking.

@@ -3,8 +3,7 @@ package settings
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,37 +16,55 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/maxrouter/maxrouter/app/tint"
-	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/words"
 )
 
-// The Accounts tab: one card per account, in priority order.
+// accountsTab is the Accounts tab: one card per account, in priority
+// order, with its state and usage as the daemon reports them.
+type accountsTab struct {
+	w *Window
+
+	item    *container.TabItem
+	scroll  *container.Scroll
+	list    *fyne.Container
+	empty   fyne.CanvasObject
+	add     *widget.Button
+	rows    []*accountRow
+	removed []string   // the daemon's accounts the person removed
+	adding  *addDialog // the open Add account dialog, if any
+	marked  *accountRow
+}
 
 // accountRow is one account of the form and the widgets showing it.
 type accountRow struct {
-	acct  config.Account    // as it will be applied
-	orig  string            // its name in the daemon's configuration; "" when added here
+	acct  draftAccount      // as it will be applied
 	check *control.DirCheck // what CheckDir said when it was added here
 
-	box    fyne.CanvasObject
-	icon   *widget.Icon
-	name   *widget.Entry
-	title  *widget.RichText // plan and directory
-	state  *widget.RichText // state, then token expiry and requests
-	five   *usageBar
-	seven  *usageBar
-	reset  *widget.Button
-	enable *widget.Button
-	up     *widget.Button
-	down   *widget.Button
-	remove *widget.Button
-	err    *widget.Label
+	box     fyne.CanvasObject
+	panel   *tint.Panel
+	icon    *widget.Icon
+	name    *widget.Entry
+	title   *widget.RichText // plan and directory
+	state   *widget.RichText // state, then token expiry and requests
+	login   fyne.CanvasObject
+	command *widget.Label // the login command, to select and copy
+	copyCmd *widget.Button
+	bars    fyne.CanvasObject // both usage bars; hidden while nothing is known
+	five    *usageBar
+	seven   *usageBar
+	action  *widget.Button // Reset cooldown, Check again
+	enable  *widget.Button
+	up      *widget.Button
+	down    *widget.Button
+	remove  *widget.Button
+	err     *widget.Label
 
-	stateText string // the state sentence shown (for tests)
+	status rowStatus // as shown
 }
 
-// usageBar shows one rate-limit window: its name, how full, when it resets.
+// usageBar shows one rate-limit window: its name, how full, when it
+// resets.
 type usageBar struct {
 	bar   *widget.ProgressBar
 	text  string // on the bar
@@ -57,53 +74,75 @@ type usageBar struct {
 
 func newUsageBar(name string) *usageBar {
 	u := &usageBar{bar: widget.NewProgressBar(), reset: newHint("")}
-	u.reset.Wrapping = fyne.TextWrapOff
-	u.reset.Truncation = fyne.TextTruncateEllipsis
+	u.reset.Wrapping = fyne.TextWrapOff // never cut: "resets in under a minute"
 	u.bar.TextFormatter = func() string { return u.text }
 	title := widget.NewLabel(name)
-	u.box = container.NewBorder(nil, nil, fixedWidth(58, title), fixedWidth(150, u.reset), u.bar)
+	u.box = container.NewBorder(nil, nil, fixedWidth(58, title), u.reset, u.bar)
 	return u
 }
 
-func (w *Window) buildAccounts() fyne.CanvasObject {
-	w.accountList = container.NewVBox()
-	w.noAccounts = newHint("No accounts yet. Add the Claude Code config folder of each subscription you have logged in with (claude /login), such as ~/.claude or ~/.claude-work.")
-	add := widget.NewButtonWithIcon("Add account…", theme.ContentAddIcon(), w.onAddAccount)
-	add.Importance = widget.HighImportance
-	w.addBtn = add
-	w.noAccounts.Hide()
-	bar := container.NewPadded(container.NewBorder(nil, nil, container.NewVBox(add), nil,
-		newHint("Claude Code keeps each login in its own folder. Folders whose name starts with a dot are hidden: choose “Show Hidden Files” in the picker’s menu.")))
-	return container.NewBorder(nil, bar, nil, nil, page(
-		newHint("MaxRouter sends each request to one of these Claude subscriptions. The order is the priority: with the Priority strategy the first available account is used."),
-		w.accountList,
-		w.noAccounts,
-	))
+func (u *usageBar) show(win control.Window, now time.Time) {
+	u.text = words.Percent(win)
+	u.bar.SetValue(words.Fraction(win.Utilization))
+	setText(u.reset, hint(words.Resets(win.ResetsAt, now)))
 }
 
-// newAccountRow makes the widgets for account a, whose name in the
-// daemon's configuration is orig ("" for a new one).
-func (w *Window) newAccountRow(a config.Account, orig string) *accountRow {
-	r := &accountRow{acct: a, orig: orig}
+func newAccountsTab(w *Window) *accountsTab {
+	t := &accountsTab{w: w}
+	t.item = newTab("Accounts", t.buildUI())
+	return t
+}
+
+func (t *accountsTab) tabItem() *container.TabItem { return t.item }
+
+func (t *accountsTab) buildUI() fyne.CanvasObject {
+	t.list = container.NewVBox()
+	t.empty = newHint("No accounts yet. Add the Claude Code config folder of each subscription you have logged in with (claude /login), such as ~/.claude or ~/.claude-work.")
+	t.empty.Hide()
+	t.add = widget.NewButtonWithIcon("Add account…", theme.ContentAddIcon(), t.onAdd)
+	t.add.Importance = widget.HighImportance
+	t.add.Disable()
+	bar := container.NewPadded(container.NewBorder(nil, nil, container.NewVBox(t.add), nil,
+		newHint("Each Claude Code login has its own folder. Folders starting with a dot are hidden: choose “Show Hidden Files” in the picker’s menu.")))
+	t.scroll = page(
+		newHint("The order is the priority: with the Priority strategy, the first available account takes the requests."),
+		t.list,
+		t.empty,
+	)
+	return container.NewBorder(nil, bar, nil, nil, t.scroll)
+}
+
+// newRow makes the widgets for the account a.
+func (t *accountsTab) newRow(a draftAccount) *accountRow {
+	r := &accountRow{acct: a}
 	r.icon = widget.NewIcon(theme.QuestionIcon())
 	r.name = widget.NewEntry()
 	r.name.SetText(a.Name)
 	r.name.SetPlaceHolder("name")
 	r.name.OnChanged = func(s string) {
 		r.acct.Name = strings.TrimSpace(s)
-		w.edited()
+		t.w.edited()
 	}
 	r.title = widget.NewRichText()
 	r.title.Truncation = fyne.TextTruncateEllipsis
 	r.state = widget.NewRichText()
 	r.state.Wrapping = fyne.TextWrapWord
+	r.command = widget.NewLabel("")
+	r.command.TextStyle = fyne.TextStyle{Monospace: true}
+	r.command.Selectable = true
+	r.command.Wrapping = fyne.TextWrapBreak
+	r.copyCmd = newCopyButton(t.w.app, func() string { return r.command.Text })
+	r.login = container.NewStack(tint.NewPanel(theme.ColorNameBackground, 1),
+		container.NewBorder(nil, nil, nil, container.NewCenter(r.copyCmd), r.command))
+	r.login.Hide()
 	r.five = newUsageBar("5-hour")
 	r.seven = newUsageBar("7-day")
-	r.reset = widget.NewButtonWithIcon("Reset cooldown", theme.ViewRefreshIcon(), func() { w.onReset(r) })
-	r.enable = widget.NewButton("Disable", func() { w.onToggleEnabled(r) })
-	r.up = widget.NewButtonWithIcon("", theme.MoveUpIcon(), func() { w.onMove(r, -1) })
-	r.down = widget.NewButtonWithIcon("", theme.MoveDownIcon(), func() { w.onMove(r, +1) })
-	r.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { w.onRemove(r) })
+	r.bars = container.NewGridWithColumns(2, r.five.box, r.seven.box)
+	r.action = widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() { t.onAction(r) })
+	r.enable = widget.NewButton("Disable", func() { t.onToggleEnabled(r) })
+	r.up = widget.NewButtonWithIcon("", theme.MoveUpIcon(), func() { t.onMove(r, -1) })
+	r.down = widget.NewButtonWithIcon("", theme.MoveDownIcon(), func() { t.onMove(r, +1) })
+	r.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { t.onRemove(r) })
 	r.err = newErrorLabel()
 
 	head := container.NewBorder(nil, nil,
@@ -112,59 +151,113 @@ func (w *Window) newAccountRow(a config.Account, orig string) *accountRow {
 		r.title)
 	body := container.New(layout.NewCustomPaddedVBoxLayout(2),
 		head,
-		container.NewBorder(nil, nil, spacer(32, 1), nil, container.New(layout.NewCustomPaddedVBoxLayout(0),
-			container.NewBorder(nil, nil, nil, container.NewVBox(r.reset), r.state),
-			container.NewGridWithColumns(2, r.five.box, r.seven.box),
+		container.NewBorder(nil, nil, spacer(32, 1), nil, container.New(layout.NewCustomPaddedVBoxLayout(2),
+			container.NewBorder(nil, nil, nil, container.NewVBox(r.action), r.state),
+			r.login,
+			r.bars,
 			r.err,
 		)),
 	)
-	r.box = container.NewStack(tint.NewPanel(theme.ColorNameInputBackground, 1), container.NewPadded(body))
+	r.panel = tint.NewPanel(theme.ColorNameInputBackground, 1)
+	r.box = container.NewStack(r.panel, container.NewPadded(body))
 	return r
 }
 
-// renderAccounts lays the rows out in their order.
-func (w *Window) renderAccounts() {
-	objs := make([]fyne.CanvasObject, len(w.rows))
-	for i, r := range w.rows {
-		objs[i] = r.box
+// read puts the rows into d.
+func (t *accountsTab) read(d *draft) {
+	d.Accounts = nil
+	for _, r := range t.rows {
+		d.Accounts = append(d.Accounts, r.acct)
 	}
-	w.accountList.Objects = objs
-	if len(w.rows) == 0 && w.loaded {
-		w.noAccounts.Show()
+	d.Removed = slices.Clone(t.removed)
+}
+
+// show makes the rows those of d, keeping the widgets of rows that stay.
+func (t *accountsTab) show(d draft) {
+	t.removed = slices.Clone(d.Removed)
+	old := t.rows
+	var added []*accountRow // rows added in the window, in order
+	for _, r := range old {
+		if r.acct.Orig == "" {
+			added = append(added, r)
+		}
+	}
+	rows := make([]*accountRow, 0, len(d.Accounts))
+	for _, a := range d.Accounts {
+		var r *accountRow
+		if a.Orig == "" && len(added) > 0 {
+			r, added = added[0], added[1:]
+		} else if a.Orig != "" {
+			if i := slices.IndexFunc(old, func(r *accountRow) bool { return r.acct.Orig == a.Orig }); i >= 0 {
+				r = old[i]
+			}
+		}
+		if r == nil {
+			r = t.newRow(a)
+		}
+		r.acct = a
+		if strings.TrimSpace(r.name.Text) != a.Name {
+			r.name.SetText(a.Name)
+		}
+		rows = append(rows, r)
+	}
+	t.setRows(rows)
+}
+
+// setRows lays rows out in their order.
+func (t *accountsTab) setRows(rows []*accountRow) {
+	same := slices.Equal(rows, t.rows)
+	t.rows = rows
+	if t.marked != nil && !slices.Contains(rows, t.marked) {
+		t.marked = nil
+	}
+	if !same {
+		objs := make([]fyne.CanvasObject, len(rows))
+		for i, r := range rows {
+			objs[i] = r.box
+		}
+		t.list.Objects = objs
+		t.list.Refresh()
+	}
+	t.setLoaded(t.w.loaded())
+	t.update()
+}
+
+// rowsNow returns the rows in their order.
+func (t *accountsTab) rowsNow() []*accountRow { return slices.Clone(t.rows) }
+
+// setLoaded enables adding accounts once the configuration is known.
+func (t *accountsTab) setLoaded(loaded bool) {
+	enableIf(t.add, loaded)
+	if loaded && len(t.rows) == 0 {
+		t.empty.Show()
 	} else {
-		w.noAccounts.Hide()
-	}
-	w.updateRows()
-	w.accountList.Refresh()
-}
-
-// setSnapshots takes a fresh snapshot of the accounts.
-func (w *Window) setSnapshots(accounts []control.Account) {
-	w.snaps = make(map[string]control.Account, len(accounts))
-	for _, a := range accounts {
-		w.snaps[a.Name] = a
-	}
-	w.updateRows()
-}
-
-// updateRows rewrites every row from its account and snapshot.
-func (w *Window) updateRows() {
-	if w.accountList == nil {
-		return
-	}
-	now := w.now()
-	for i, r := range w.rows {
-		w.updateRow(r, i, now)
+		t.empty.Hide()
 	}
 }
 
-func (w *Window) updateRow(r *accountRow, i int, now time.Time) {
-	snap, known := w.snaps[r.orig]
-	if r.orig == "" {
-		known = false
+// update rewrites every row from its account and the daemon's State.
+func (t *accountsTab) update() {
+	s := t.w.state
+	snaps := make(map[string]control.Account, len(s.Accounts))
+	for _, a := range s.Accounts {
+		snaps[a.Name] = a
 	}
-	base, inBase := w.base.Account(r.orig)
+	now := t.w.opts.Now()
+	for i, r := range t.rows {
+		snap, known := snaps[r.acct.Orig]
+		base, inBase := t.w.base.Account(r.acct.Orig)
+		st := accountStatus(rowInput{
+			Row: r.acct, BaseEnabled: base.IsEnabled(), InBase: inBase && r.acct.Orig != "",
+			Snap: snap, Known: known && r.acct.Orig != "",
+			Read: s.Connected || s.HasConfig(), Live: s.Connected,
+		}, now, t.w.opts.Home)
+		t.showRow(r, i, st, snap, known && r.acct.Orig != "", now)
+	}
+}
 
+func (t *accountsTab) showRow(r *accountRow, i int, st rowStatus, snap control.Account, known bool, now time.Time) {
+	r.status = st
 	plan := ""
 	switch {
 	case known:
@@ -172,7 +265,7 @@ func (w *Window) updateRow(r *accountRow, i int, now time.Time) {
 	case r.check != nil:
 		plan = words.Plan(r.check.Subscription, r.check.RateLimitTier)
 	}
-	where := tildePath(r.acct.Dir, w.home)
+	where := words.Tilde(r.acct.Dir, t.w.opts.Home)
 	if r.acct.Dir == "" && r.acct.Token != "" {
 		where = "long-lived token (claude setup-token)"
 	}
@@ -181,61 +274,36 @@ func (w *Window) updateRow(r *accountRow, i int, now time.Time) {
 	}
 	setText(r.title, styled{plan, widget.RichTextStyle{Inline: true, TextStyle: fyne.TextStyle{Bold: true}}}, hint(where))
 
-	state, lvl := "", levelUnknown
-	switch {
-	case !r.acct.IsEnabled():
-		state, lvl = "Disabled — not used for requests", levelOff
-		if !inBase || base.IsEnabled() {
-			state = "Will be disabled when you press Apply"
-		}
-	case known:
-		state, lvl = stateText(snap, now, w.home), stateLevel(snap.State)
-		if snap.State == control.StateDisabled {
-			state, lvl = "Will be used again when you press Apply", levelUnknown
-		}
-	case r.orig == "":
-		state = "New — used once you press Apply"
-	case w.snaps == nil:
-		state = "Waiting for the daemon…"
-	default:
-		state = "Not reported by the daemon"
-	}
-	var details []string
-	if known {
-		if t := tokenText(snap.TokenExpiresAt, now); t != "" {
-			details = append(details, t)
-		}
-		if snap.Requests > 0 {
-			details = append(details, countText(snap.Requests, "request"))
-		}
-	}
 	detail := ""
-	if len(details) > 0 {
-		detail = "   ·   " + strings.Join(details, "   ·   ")
+	if st.Detail != "" {
+		detail = "   ·   " + st.Detail
 	}
-	r.stateText = state
-	setText(r.state, styled{state, widget.RichTextStyle{Inline: true, ColorName: levelColor(lvl)}}, hint(detail))
-	r.icon.SetResource(levelIcon(lvl))
+	setText(r.state, styled{st.Text, widget.RichTextStyle{Inline: true, ColorName: levelColor(st.Level)}}, hint(detail))
+	r.icon.SetResource(levelIcon(st.Level))
+	if st.Command != "" {
+		if r.command.Text != st.Command {
+			r.command.SetText(st.Command)
+			r.copyCmd.SetText("Copy")
+		}
+		r.login.Show()
+	} else {
+		r.login.Hide()
+	}
 
-	if known {
+	if known && (words.Known(snap.FiveHour) || words.Known(snap.SevenDay)) {
 		r.five.show(snap.FiveHour, now)
 		r.seven.show(snap.SevenDay, now)
+		r.bars.Show()
 	} else {
-		r.five.show(control.Window{}, now)
-		r.seven.show(control.Window{}, now)
+		r.bars.Hide()
 	}
-
-	switch {
-	case known && snap.State == control.StateCooling:
-		r.reset.SetText("Reset cooldown")
-		r.reset.Show()
-	case known && (snap.State == control.StateNeedsLogin || snap.State == control.StateError):
-		r.reset.SetText("Check again")
-		r.reset.Show()
-	default:
-		r.reset.Hide()
+	if st.Action != "" {
+		r.action.SetText(st.Action)
+		r.action.Show()
+	} else {
+		r.action.Hide()
 	}
-	if r.acct.IsEnabled() {
+	if r.acct.Enabled {
 		r.enable.SetText("Disable")
 		r.enable.SetIcon(theme.MediaPauseIcon())
 	} else {
@@ -243,28 +311,12 @@ func (w *Window) updateRow(r *accountRow, i int, now time.Time) {
 		r.enable.SetIcon(theme.MediaPlayIcon())
 	}
 	enableIf(r.up, i > 0)
-	enableIf(r.down, i < len(w.rows)-1)
-}
-
-func (u *usageBar) show(win control.Window, now time.Time) {
-	u.text = usagePercent(win)
-	u.bar.SetValue(usageFraction(win.Utilization))
-	setText(u.reset, hint(resetText(win.ResetsAt, now)))
-}
-
-func enableIf(b *widget.Button, on bool) {
-	if on {
-		b.Enable()
+	enableIf(r.down, i < len(t.rows)-1)
+	if r == t.marked {
+		r.panel.Set(theme.ColorNameSelection, 1)
 	} else {
-		b.Disable()
+		r.panel.Set(theme.ColorNameInputBackground, 1)
 	}
-}
-
-func countText(n int64, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.FormatInt(n, 10) + " " + noun + "s"
 }
 
 func levelColor(l level) fyne.ThemeColorName {
@@ -278,7 +330,7 @@ func levelColor(l level) fyne.ThemeColorName {
 	case levelOff:
 		return theme.ColorNamePlaceHolder
 	}
-	return theme.ColorNameForeground
+	return theme.ColorNamePlaceHolder
 }
 
 func levelIcon(l level) fyne.Resource {
@@ -295,120 +347,132 @@ func levelIcon(l level) fyne.Resource {
 	return theme.NewDisabledResource(theme.InfoIcon())
 }
 
-func (w *Window) indexOf(r *accountRow) int {
-	for i, x := range w.rows {
-		if x == r {
-			return i
-		}
+// reveal scrolls to the account named name and marks it.
+func (t *accountsTab) reveal(name string) {
+	i := slices.IndexFunc(t.rows, func(r *accountRow) bool { return r.acct.Orig == name })
+	if i < 0 {
+		i = slices.IndexFunc(t.rows, func(r *accountRow) bool { return r.acct.Name == name })
 	}
-	return -1
+	if i < 0 {
+		return
+	}
+	t.marked = t.rows[i]
+	t.update()
+	t.scroll.Refresh()
+	d := t.w.app.Driver()
+	y := d.AbsolutePositionForObject(t.marked.box).Y - d.AbsolutePositionForObject(t.scroll.Content).Y
+	t.scroll.ScrollToOffset(fyne.NewPos(0, y))
+}
+
+func (t *accountsTab) clearErrors() {
+	for _, r := range t.rows {
+		setError(r.err, "")
+	}
+}
+
+func (t *accountsTab) closeDialogs() {
+	if t.adding != nil {
+		t.adding.dlg.Hide()
+	}
+	t.marked = nil
 }
 
 // onMove moves a row up (-1) or down (+1): the order is the priority.
-func (w *Window) onMove(r *accountRow, delta int) {
-	i := w.indexOf(r)
+func (t *accountsTab) onMove(r *accountRow, delta int) {
+	i := slices.Index(t.rows, r)
 	j := i + delta
-	if i < 0 || j < 0 || j >= len(w.rows) {
+	if i < 0 || j < 0 || j >= len(t.rows) {
 		return
 	}
-	w.rows[i], w.rows[j] = w.rows[j], w.rows[i]
-	w.renderAccounts()
-	w.edited()
+	rows := slices.Clone(t.rows)
+	rows[i], rows[j] = rows[j], rows[i]
+	t.setRows(rows)
+	t.w.edited()
 }
 
 // onToggleEnabled takes an account out of rotation or puts it back.
-func (w *Window) onToggleEnabled(r *accountRow) {
-	if r.acct.IsEnabled() {
-		off := false
-		r.acct.Enabled = &off
-	} else {
-		r.acct.Enabled = nil // the default: enabled
-		if b, ok := w.base.Account(r.orig); ok && b.Enabled != nil && *b.Enabled {
-			on := true
-			r.acct.Enabled = &on
-		}
-	}
-	w.updateRows()
-	w.edited()
+func (t *accountsTab) onToggleEnabled(r *accountRow) {
+	r.acct.Enabled = !r.acct.Enabled
+	t.update()
+	t.w.edited()
 }
 
 // onRemove asks before taking the account out of the form.
-func (w *Window) onRemove(r *accountRow) {
+func (t *accountsTab) onRemove(r *accountRow) {
 	name := r.acct.Name
 	if name == "" {
 		name = "this account"
 	}
 	msg := "MaxRouter stops using " + name + " once you press Apply."
 	if r.acct.Dir != "" {
-		msg += "\nIts Claude Code login in " + tildePath(r.acct.Dir, w.home) + " is left as it is."
+		msg += "\nIts Claude Code login in " + words.Tilde(r.acct.Dir, t.w.opts.Home) + " is left as it is."
 	}
 	d := dialog.NewConfirm("Remove "+name+"?", msg, func(ok bool) {
 		if ok {
-			w.removeRow(r)
+			t.removeRow(r)
 		}
-	}, w.win)
+	}, t.w.win)
 	d.SetConfirmText("Remove")
 	d.SetDismissText("Keep")
 	d.SetConfirmImportance(widget.DangerImportance)
 	d.Show()
 }
 
-func (w *Window) removeRow(r *accountRow) {
-	i := w.indexOf(r)
+func (t *accountsTab) removeRow(r *accountRow) {
+	i := slices.Index(t.rows, r)
 	if i < 0 {
 		return
 	}
-	w.rows = append(w.rows[:i:i], w.rows[i+1:]...)
-	w.renderAccounts()
-	w.edited()
+	if r.acct.Orig != "" {
+		t.removed = append(t.removed, r.acct.Orig)
+	}
+	t.setRows(slices.Delete(slices.Clone(t.rows), i, i+1))
+	t.w.edited()
 }
 
-// onReset clears the account's cooldown (or has the daemon read its
-// credentials again) at once; it is not a configuration edit.
-func (w *Window) onReset(r *accountRow) {
-	name := r.orig
+// onAction asks the daemon to try the account again at once (end its
+// cooldown, read its credentials again); it is not a configuration edit.
+// The change comes back through the model.
+func (t *accountsTab) onAction(r *accountRow) {
+	name := r.acct.Orig
 	if name == "" {
 		return
 	}
-	r.reset.Disable()
-	w.async(func(ctx context.Context) {
-		err := w.d.ResetAccount(ctx, name)
-		accts, accErr := w.d.Accounts(ctx)
-		fyne.Do(func() {
-			r.reset.Enable()
+	r.action.Disable()
+	t.w.async(func(ctx context.Context) func() {
+		err := t.w.d.ResetAccount(ctx, name)
+		return func() {
+			r.action.Enable()
 			switch {
 			case errors.Is(err, control.ErrNotFound):
-				setError(r.err, "The daemon does not know "+name+" yet: press Apply first.")
+				setError(r.err, "MaxRouter does not know "+name+" yet: press Apply first.")
 			case errors.Is(err, control.ErrUnreachable):
-				w.showBanner(err)
+				setError(r.err, "MaxRouter is not running.")
 			case err != nil:
-				setError(r.err, "Could not reset: "+err.Error())
+				setError(r.err, "Could not ask MaxRouter: "+err.Error())
 			default:
 				setError(r.err, "")
 			}
-			if accErr == nil {
-				w.setSnapshots(accts)
-			}
-		})
+		}
 	})
 }
 
-// onAddAccount opens the folder picker.
-func (w *Window) onAddAccount() {
+// onAdd opens the folder picker.
+func (t *accountsTab) onAdd() {
 	d := dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
 		if err != nil {
-			dialog.ShowError(err, w.win)
+			dialog.ShowError(err, t.w.win)
 			return
 		}
 		if dir == nil {
 			return
 		}
-		w.onDirPicked(dir.Path())
-	}, w.win)
+		t.onDirPicked(dir.Path())
+	}, t.w.win)
 	d.SetTitleText("Choose a Claude Code config folder")
 	d.SetConfirmText("Choose")
-	if w.home != "" {
-		if l, err := storage.ListerForURI(storage.NewFileURI(w.home)); err == nil {
+	if home := t.w.opts.Home; home != "" {
+		if l, err := storage.ListerForURI(storage.NewFileURI(home)); err == nil {
 			d.SetLocation(l)
 		}
 	}
@@ -430,17 +494,18 @@ type addDialog struct {
 
 // onDirPicked runs when the person chose a folder: it opens the Add
 // account dialog at once and fills in what the daemon finds there.
-func (w *Window) onDirPicked(picked string) {
-	dir := tildePath(picked, w.home)
-	for _, r := range w.rows {
-		if sameDir(r.acct.Dir, dir, w.home) {
+func (t *accountsTab) onDirPicked(picked string) {
+	home := t.w.opts.Home
+	dir := words.Tilde(picked, home)
+	for _, r := range t.rows {
+		if sameDir(r.acct.Dir, dir, home) {
 			dialog.ShowInformation("Already in the list",
-				dir+" is already in the list as "+r.acct.Name+".", w.win)
+				dir+" is already in the list as "+r.acct.Name+".", t.w.win)
 			return
 		}
 	}
 	var taken []string
-	for _, r := range w.rows {
+	for _, r := range t.rows {
 		taken = append(taken, r.acct.Name)
 	}
 	a := &addDialog{dir: dir}
@@ -449,12 +514,12 @@ func (w *Window) onDirPicked(picked string) {
 	a.result.Wrapping = fyne.TextWrapWord
 	a.name = widget.NewEntry()
 	a.name.SetText(defaultName(dir, taken))
-	a.add = widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), func() { w.onAddConfirmed(a) })
+	a.add = widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), func() { t.onAddConfirmed(a) })
 	a.add.Importance = widget.HighImportance
 	a.name.OnChanged = func(s string) { enableIf(a.add, strings.TrimSpace(s) != "") }
 	a.name.OnSubmitted = func(string) {
 		if !a.add.Disabled() {
-			w.onAddConfirmed(a)
+			t.onAddConfirmed(a)
 		}
 	}
 	a.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { a.dlg.Hide() })
@@ -467,20 +532,20 @@ func (w *Window) onDirPicked(picked string) {
 		spacer(1, 1), container.NewBorder(nil, nil, a.icon, nil, a.result),
 		widget.NewLabel("Name"), container.NewVBox(a.name, newHint("Shown in the tray and the logs: letters, digits, “-”, “_” and “.”.")),
 	)
-	a.dlg = dialog.NewCustomWithoutButtons("Add account", fixedWidth(480, form), w.win)
+	a.dlg = dialog.NewCustomWithoutButtons("Add account", fixedWidth(480, form), t.w.win)
 	a.dlg.SetButtons([]fyne.CanvasObject{a.cancel, a.add})
 	a.dlg.SetOnClosed(func() {
-		if w.adding == a {
-			w.adding = nil
+		if t.adding == a {
+			t.adding = nil
 		}
 	})
-	w.adding = a
+	t.adding = a
 	a.dlg.Show()
-	w.win.Canvas().Focus(a.name)
+	t.w.win.Canvas().Focus(a.name)
 
-	w.async(func(ctx context.Context) {
-		dc, err := w.d.CheckDir(ctx, picked)
-		fyne.Do(func() { a.showCheck(dc, err) })
+	t.w.async(func(ctx context.Context) func() {
+		dc, err := t.w.d.CheckDir(ctx, picked)
+		return func() { a.showCheck(dc, err) }
 	})
 }
 
@@ -488,7 +553,7 @@ func (w *Window) onDirPicked(picked string) {
 func (a *addDialog) showCheck(dc control.DirCheck, err error) {
 	if err != nil {
 		a.icon.SetResource(theme.NewErrorThemedResource(theme.ErrorIcon()))
-		a.result.SetText("Could not ask the daemon: " + err.Error())
+		a.result.SetText("Could not ask MaxRouter: " + err.Error())
 		a.result.Importance = widget.DangerImportance
 		a.result.Refresh()
 		return
@@ -502,7 +567,7 @@ func (a *addDialog) showCheck(dc control.DirCheck, err error) {
 	} else {
 		a.icon.SetResource(theme.NewWarningThemedResource(theme.WarningIcon()))
 		a.result.Importance = widget.WarningImportance
-		text += fmt.Sprintf("\nYou can add it now and log in later with: %s", loginCommand(a.dir, ""))
+		text += "\nYou can add it now and log in later with: " + words.LoginCommand(a.dir, "")
 		a.add.SetText("Add anyway")
 	}
 	a.result.SetText(text)
@@ -510,17 +575,16 @@ func (a *addDialog) showCheck(dc control.DirCheck, err error) {
 }
 
 // onAddConfirmed puts the account from the dialog into the form.
-func (w *Window) onAddConfirmed(a *addDialog) {
+func (t *accountsTab) onAddConfirmed(a *addDialog) {
 	name := strings.TrimSpace(a.name.Text)
 	if name == "" {
 		return
 	}
 	a.dlg.Hide()
-	r := w.newAccountRow(config.Account{Name: name, Dir: a.dir}, "")
+	r := t.newRow(draftAccount{Name: name, Dir: a.dir, Enabled: true})
 	r.check = a.check
-	w.rows = append(w.rows, r)
-	w.renderAccounts()
-	w.tabs.Select(w.tabItems["Accounts"])
-	w.edited()
-	w.setSummary("Added "+name+": press Apply to start using it.", widget.MediumImportance)
+	t.setRows(append(slices.Clone(t.rows), r))
+	t.w.tabs.Select(t.item)
+	t.w.edited()
+	t.w.bar.setSummary("Added "+name+": press Apply to start using it.", widget.MediumImportance)
 }

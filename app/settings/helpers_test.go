@@ -1,17 +1,27 @@
 package settings
 
 import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/maxrouter/maxrouter/app/live"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/control/controltest"
+	"github.com/maxrouter/maxrouter/core/event"
 )
 
 // testHome is the home directory the fixtures pretend to have.
@@ -27,7 +37,10 @@ func at(d time.Duration) *time.Time {
 
 func ptr[T any](v T) *T { return &v }
 
-// fixtureConfig is the daemon's configuration in the fixtures: three
+// quiet discards what the window and the model log.
+var quiet = slog.New(slog.DiscardHandler)
+
+// fixtureConfig is the daemon's configuration in the fixtures: four
 // accounts, round-robin.
 func fixtureConfig() control.Config {
 	cfg := config.Default()
@@ -36,11 +49,14 @@ func fixtureConfig() control.Config {
 		{Name: "work", Dir: "~/.claude-work"},
 		{Name: "personal", Dir: "~/.claude-personal", Enabled: ptr(true)},
 		{Name: "side", Dir: "~/.claude-side"},
+		{Name: "team", Dir: "~/.claude-team"},
 	}
 	return cfg
 }
 
-// fixtureAccounts are the daemon's snapshots of fixtureConfig's accounts.
+// fixtureAccounts are the daemon's snapshots of fixtureConfig's accounts,
+// one in each state that matters: available with usage, cooling, needing
+// a login, failing.
 func fixtureAccounts() []control.Account {
 	return []control.Account{
 		{
@@ -53,7 +69,7 @@ func fixtureAccounts() []control.Account {
 		{
 			Name: "personal", Dir: "~/.claude-personal", State: control.StateCooling, Requests: 87,
 			CooldownUntil: at(2*time.Hour + 13*time.Minute), Reason: "5-hour limit",
-			FiveHour:       control.Window{Utilization: 1.04, ResetsAt: at(2*time.Hour + 13*time.Minute)},
+			FiveHour:       control.Window{Utilization: 1.04, ResetsAt: at(30 * time.Second)},
 			SevenDay:       control.Window{Utilization: 0.61, ResetsAt: at(5 * 24 * time.Hour)},
 			TokenExpiresAt: at(40 * time.Minute),
 			Subscription:   "max", RateLimitTier: "default_claude_max_5x",
@@ -61,6 +77,11 @@ func fixtureAccounts() []control.Account {
 		{
 			Name: "side", Dir: "~/.claude-side", State: control.StateNeedsLogin,
 			Reason: "refresh token rejected: log in again", Subscription: "pro",
+		},
+		{
+			Name: "team", Dir: "~/.claude-team", State: control.StateError,
+			Reason: "the token endpoint answered 503", RetryAt: at(46 * time.Minute),
+			Subscription: "team",
 		},
 	}
 }
@@ -110,29 +131,202 @@ func (f *fakeAutostart) Disable() error {
 	return f.err
 }
 
-// newTestWindow shows a settings window talking to b through a real
-// control client, waits for it to load and returns it.
-func newTestWindow(t *testing.T, b *controltest.Backend, opts Options) *Window {
+const testSecret = "test-secret"
+
+// daemon is a real control server over a controltest.Backend, behind a
+// switch that makes it vanish as a killed daemon does: every connection,
+// the open event stream included, is cut and new ones are refused.
+type daemon struct {
+	b    *controltest.Backend
+	srv  atomic.Pointer[control.Server]
+	hs   *httptest.Server
+	down atomic.Bool
+}
+
+func newDaemon(t *testing.T, b *controltest.Backend) *daemon {
+	t.Helper()
+	d := &daemon{b: b}
+	d.srv.Store(control.NewServer(b, testSecret, quiet))
+	d.hs = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d.down.Load() {
+			if hj, ok := w.(http.Hijacker); ok {
+				if c, _, err := hj.Hijack(); err == nil {
+					c.Close()
+					return
+				}
+			}
+			http.Error(w, "down", http.StatusBadGateway)
+			return
+		}
+		d.srv.Load().ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() {
+		d.srv.Load().Close()
+		d.hs.Close()
+	})
+	return d
+}
+
+func (d *daemon) client() *control.Client { return control.NewClient(d.hs.URL, testSecret) }
+
+// kill makes the daemon vanish, its streams cut (kill -9).
+func (d *daemon) kill() {
+	d.down.Store(true)
+	d.hs.CloseClientConnections()
+}
+
+// stop stops the daemon as a signal does: it says it is stopping, ends
+// its event streams, and goes.
+func (d *daemon) stop(t *testing.T) {
+	t.Helper()
+	d.b.Publish(control.Event{Type: event.Stopping})
+	d.srv.Load().Close()
+	d.b.WaitSubscribers(t, 0)
+	d.kill()
+}
+
+// revive starts the daemon again.
+func (d *daemon) revive() {
+	d.srv.Store(control.NewServer(d.b, testSecret, quiet))
+	d.down.Store(false)
+}
+
+// uiLoop stands in for fyne's main goroutine: the window hands it UI work
+// (Window.do) from any goroutine, and the test goroutine runs it, so that
+// every widget is touched by one goroutine as in the app.
+type uiLoop struct {
+	mu    sync.Mutex
+	queue []func()
+	wake  chan struct{}
+}
+
+func (u *uiLoop) do(fn func()) {
+	u.mu.Lock()
+	u.queue = append(u.queue, fn)
+	u.mu.Unlock()
+	select {
+	case u.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run runs the queued work and reports whether there was any.
+func (u *uiLoop) run() bool {
+	ran := false
+	for {
+		u.mu.Lock()
+		q := u.queue
+		u.queue = nil
+		u.mu.Unlock()
+		if len(q) == 0 {
+			return ran
+		}
+		ran = true
+		for _, fn := range q {
+			fn()
+		}
+	}
+}
+
+// harness is a settings window on a real control server and live.Model.
+type harness struct {
+	t  *testing.T
+	b  *controltest.Backend
+	d  *daemon
+	m  *live.Model
+	ui *uiLoop
+	w  *Window
+}
+
+// newHarness shows a settings window following b's daemon and waits
+// until it shows the daemon's configuration (unless b is down: then the
+// first connection attempt). wrap, when given, stands between the window
+// and the control client.
+func newHarness(t *testing.T, b *controltest.Backend, opts Options, wrap ...func(*control.Client) Daemon) *harness {
+	t.Helper()
+	h := build(t, b, opts, wrap...)
+	h.serve()
+	h.w.Show()
+	h.waitFor("the configuration is shown", func() bool { return h.w.loaded() })
+	h.settle()
+	return h
+}
+
+// build makes the window and its model, neither shown nor served.
+func build(t *testing.T, b *controltest.Backend, opts Options, wrap ...func(*control.Client) Daemon) *harness {
 	t.Helper()
 	test.NewTempApp(t)
-	client, _ := controltest.NewServer(t, b)
+	h := &harness{t: t, b: b, d: newDaemon(t, b), ui: &uiLoop{wake: make(chan struct{}, 1)}}
+	client := h.d.client()
+	h.m = live.New(client, live.Options{Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Logger: quiet})
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return testNow }
 	}
 	if opts.Home == "" {
 		opts.Home = testHome
 	}
-	w := New(fyne.CurrentApp(), client, opts)
-	w.Show()
-	w.wait()
-	t.Cleanup(func() {
-		w.wait()
-		w.hide()
-	})
-	if !w.loaded {
-		t.Fatalf("window did not load the configuration; banner: %q", w.bannerText.Text)
+	if opts.Logger == nil {
+		opts.Logger = quiet
 	}
-	return w
+	var d Daemon = client
+	for _, fn := range wrap {
+		d = fn(client)
+	}
+	h.w = New(fyne.CurrentApp(), d, h.m, opts)
+	h.w.do = h.ui.do
+	t.Cleanup(func() {
+		h.settle()
+		if h.w.win != nil {
+			h.w.hide()
+		}
+	})
+	return h
+}
+
+// serve runs the model until the test ends.
+func (h *harness) serve() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.m.Serve(ctx)
+	}()
+	h.t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+}
+
+// settle waits for the window's background calls and runs the UI work
+// they handed on, until there is none.
+func (h *harness) settle() {
+	h.t.Helper()
+	for {
+		h.w.busy.Wait()
+		if !h.ui.run() {
+			return
+		}
+	}
+}
+
+// waitFor runs the UI work handed on (by the model, by background calls)
+// until cond holds, failing after 5 seconds; it returns how long that took.
+func (h *harness) waitFor(what string, cond func() bool) time.Duration {
+	h.t.Helper()
+	start := time.Now()
+	deadline := time.NewTimer(5 * time.Second)
+	defer deadline.Stop()
+	for {
+		h.ui.run()
+		if cond() {
+			return time.Since(start)
+		}
+		select {
+		case <-h.ui.wake:
+		case <-deadline.C:
+			h.t.Fatalf("not within 5s: %s", what)
+		}
+	}
 }
 
 // objects lists every object drawn on the window's canvas (content and
@@ -156,11 +350,6 @@ func overlayObjects(t *testing.T, w *Window) []fyne.CanvasObject {
 	return test.LaidOutObjects(top)
 }
 
-// visible reports whether o and every parent it has in objs is visible.
-// (LaidOutObjects lists hidden objects' children too; a label is shown
-// only if it is visible itself, which is what these tests need.)
-func shown(o fyne.CanvasObject) bool { return o.Visible() }
-
 // labelTexts returns the text of every visible label among objs.
 func labelTexts(objs []fyne.CanvasObject) []string {
 	var out []string
@@ -172,11 +361,11 @@ func labelTexts(objs []fyne.CanvasObject) []string {
 		}
 		switch l := o.(type) {
 		case *widget.Label:
-			if shown(l) {
+			if l.Visible() {
 				out = append(out, l.Text)
 			}
 		case *widget.RichText:
-			if shown(l) {
+			if l.Visible() {
 				out = append(out, l.String())
 			}
 		}
@@ -186,12 +375,7 @@ func labelTexts(objs []fyne.CanvasObject) []string {
 
 // hasLabel reports whether a visible label among objs says text.
 func hasLabel(objs []fyne.CanvasObject, text string) bool {
-	for _, s := range labelTexts(objs) {
-		if s == text {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(labelTexts(objs), text)
 }
 
 // findLabelContaining returns the first visible label text containing sub.
@@ -216,14 +400,14 @@ func button(t *testing.T, objs []fyne.CanvasObject, text string) *widget.Button 
 	return nil
 }
 
-// tapApply presses Apply and waits for the daemon's answer.
-func tapApply(t *testing.T, w *Window) {
-	t.Helper()
-	if w.applyBtn.Disabled() {
-		t.Fatal("Apply is disabled")
+// apply presses Apply and waits for the daemon's answer.
+func (h *harness) apply() {
+	h.t.Helper()
+	if h.w.bar.apply.Disabled() {
+		h.t.Fatal("Apply is disabled")
 	}
-	test.Tap(w.applyBtn)
-	w.wait()
+	test.Tap(h.w.bar.apply)
+	h.settle()
 }
 
 // lastPut returns the last configuration the daemon received.
@@ -250,3 +434,19 @@ func accountNames(accts []config.Account) []string {
 	}
 	return out
 }
+
+// row returns the row of the account named name in the daemon's
+// configuration.
+func (h *harness) row(name string) *accountRow {
+	h.t.Helper()
+	for _, r := range h.w.accounts.rows {
+		if r.acct.Orig == name {
+			return r
+		}
+	}
+	h.t.Fatalf("no row for %s", name)
+	return nil
+}
+
+// tabHasError reports whether a tab's icon marks an error.
+func tabHasError(item *container.TabItem) bool { return item.Icon.Name() != tabIcon(item.Text).Name() }

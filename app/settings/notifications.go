@@ -6,9 +6,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// The Notifications tab: the master switch, one switch per kind, and
-// starting at login.
-
 // kindLabels name the notification kinds in kindValues' order.
 var kindLabels = [4]string{
 	"An account hits its limit and starts cooling down",
@@ -17,45 +14,102 @@ var kindLabels = [4]string{
 	"All accounts are at their limit",
 }
 
-func (w *Window) buildNotifications() fyne.CanvasObject {
-	w.notify = widget.NewCheck("Show desktop notifications", func(bool) {
-		w.updateNotifyEnabled()
-		w.edited()
+// notificationsTab is the Notifications tab: the master switch, one
+// switch per kind, and starting at login.
+type notificationsTab struct {
+	onEdit func()
+
+	item      *container.TabItem
+	notify    *widget.Check
+	kinds     [4]*widget.Check
+	notifyErr *widget.Label
+	// autostart is nil when the window cannot change it.
+	autostart    *widget.Check
+	autostartErr *widget.Label
+}
+
+func newNotificationsTab(onEdit func(), autostart bool) *notificationsTab {
+	t := &notificationsTab{onEdit: onEdit}
+	t.item = newTab("Notifications", t.buildUI(autostart))
+	return t
+}
+
+func (t *notificationsTab) tabItem() *container.TabItem { return t.item }
+
+func (t *notificationsTab) buildUI(autostart bool) fyne.CanvasObject {
+	t.notify = widget.NewCheck("Show desktop notifications", func(bool) {
+		t.updateEnabled()
+		t.onEdit()
 	})
 	kinds := container.NewVBox()
 	for i, l := range kindLabels {
-		w.kinds[i] = widget.NewCheck(l, func(bool) { w.edited() })
-		kinds.Add(w.kinds[i])
+		t.kinds[i] = widget.NewCheck(l, func(bool) { t.onEdit() })
+		kinds.Add(t.kinds[i])
 	}
-	w.notifyErr = newErrorLabel()
+	t.notifyErr = newErrorLabel()
 
 	objs := []fyne.CanvasObject{
 		newHeading("Desktop notifications"),
 		newHint("MaxRouter stays quiet until something needs you. Bursts are combined: three accounts cooling down in the same second make one notification."),
-		w.notify,
+		t.notify,
 		indent(kinds),
-		w.notifyErr,
+		t.notifyErr,
 	}
-	if w.opts.Autostart != nil {
-		w.autostart = widget.NewCheck("Start MaxRouter at login", func(bool) { w.edited() })
-		w.autostartErr = newErrorLabel()
+	if autostart {
+		t.autostart = widget.NewCheck("Start MaxRouter at login", func(bool) { t.onEdit() })
+		t.autostartErr = newErrorLabel()
 		objs = append(objs,
 			spacer(1, 4),
 			widget.NewSeparator(),
 			newHeading("Startup"),
-			w.autostart,
+			t.autostart,
 			indent(newHint("Shows the MaxRouter icon in the tray when you log in.")),
-			w.autostartErr,
+			t.autostartErr,
 		)
 	}
 	return page(objs...)
 }
 
-// updateNotifyEnabled greys the per-kind switches out while notifications
-// are off as a whole.
-func (w *Window) updateNotifyEnabled() {
-	for _, k := range w.kinds {
-		if w.notify.Checked {
+// read puts the tab's fields into d.
+func (t *notificationsTab) read(d *draft) {
+	d.Notify = t.notify.Checked
+	for i, k := range t.kinds {
+		d.Kinds[i] = k.Checked
+	}
+}
+
+// show puts d's values into the fields.
+func (t *notificationsTab) show(d draft) {
+	t.notify.SetChecked(d.Notify)
+	for i, k := range t.kinds {
+		k.SetChecked(d.Kinds[i])
+	}
+	t.updateEnabled()
+}
+
+// setAutostart takes whether MaxRouter starts at login, as read from the
+// system, into *base; the checkbox follows unless it holds an edit.
+func (t *notificationsTab) setAutostart(on bool, err error, base *bool) {
+	if t.autostart == nil {
+		return
+	}
+	edited := t.autostart.Checked != *base
+	*base = on
+	if !edited {
+		t.autostart.SetChecked(on)
+	}
+	if err != nil {
+		setError(t.autostartErr, "Could not read whether MaxRouter starts at login: "+err.Error())
+	} else {
+		setError(t.autostartErr, "")
+	}
+}
+
+// updateEnabled greys the per-kind switches out while notifications are
+// off as a whole.
+func (t *notificationsTab) updateEnabled() {
+	for _, k := range t.kinds {
+		if t.notify.Checked {
 			k.Enable()
 		} else {
 			k.Disable()

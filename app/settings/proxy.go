@@ -3,6 +3,7 @@ package settings
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,38 +18,55 @@ import (
 	"github.com/maxrouter/maxrouter/core/control"
 )
 
-// The Proxy tab: the port, the base URL to copy, and the client tokens.
+// proxyTab is the Proxy tab: the port, the base URL to copy, and the
+// client tokens.
+type proxyTab struct {
+	w *Window
 
-func (w *Window) buildProxy() fyne.CanvasObject {
-	w.port = widget.NewEntry()
-	w.port.SetPlaceHolder("8787")
-	w.port.OnChanged = func(s string) {
+	item      *container.TabItem
+	port      *widget.Entry
+	portErr   *widget.Label
+	baseURL   *widget.Label
+	tokenList *fyne.Container
+	tokenErr  *widget.Label
+	tokens    []control.Token
+}
+
+func newProxyTab(w *Window) *proxyTab {
+	t := &proxyTab{w: w}
+	t.item = newTab("Proxy", t.buildUI())
+	return t
+}
+
+func (t *proxyTab) tabItem() *container.TabItem { return t.item }
+
+func (t *proxyTab) buildUI() fyne.CanvasObject {
+	t.port = widget.NewEntry()
+	t.port.SetPlaceHolder("8787")
+	t.port.OnChanged = func(s string) {
 		_, msg := parsePort(s)
-		setError(w.portErr, msg)
-		w.edited()
+		setError(t.portErr, msg)
+		t.w.edited()
 	}
-	w.portErr = newErrorLabel()
+	t.portErr = newErrorLabel()
 
-	w.baseURLBox = widget.NewLabel(w.baseURL)
-	w.baseURLBox.TextStyle = fyne.TextStyle{Monospace: true}
-	w.baseURLBox.Selectable = true
-	var copyURL *widget.Button
-	copyURL = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
-		w.app.Clipboard().SetContent(w.baseURL)
-		copyURL.SetText("Copied")
-	})
+	t.baseURL = widget.NewLabel(t.w.d.BaseURL())
+	t.baseURL.TextStyle = fyne.TextStyle{Monospace: true}
+	t.baseURL.Selectable = true
+	copyURL := newCopyButton(t.w.app, func() string { return t.baseURL.Text })
 
-	w.tokenList = container.NewVBox()
-	issue := widget.NewButtonWithIcon("Issue token…", theme.ContentAddIcon(), w.onIssue)
+	t.tokenList = container.NewVBox()
+	t.tokenErr = newErrorLabel()
+	issue := widget.NewButtonWithIcon("Issue token…", theme.ContentAddIcon(), t.onIssue)
 	issue.Importance = widget.HighImportance
 
 	form := container.New(layout.NewFormLayout(),
 		widget.NewLabel("Port"), container.NewVBox(
-			container.NewBorder(nil, nil, fixedWidth(120, w.port), nil,
+			container.NewBorder(nil, nil, fixedWidth(120, t.port), nil,
 				newHint("Clients and this window reach MaxRouter here. A new port takes effect when you press Apply; clients then need the new address.")),
-			w.portErr),
+			t.portErr),
 		widget.NewLabel("Base URL"), container.NewVBox(
-			container.NewHBox(w.baseURLBox, copyURL),
+			container.NewHBox(t.baseURL, copyURL),
 			newHint("Point Claude Code at it: ANTHROPIC_BASE_URL, with a client token as ANTHROPIC_AUTH_TOKEN.")),
 	)
 	return page(
@@ -58,34 +76,67 @@ func (w *Window) buildProxy() fyne.CanvasObject {
 		widget.NewSeparator(),
 		newHeading("Client tokens"),
 		newHint("Every program that sends requests through MaxRouter presents a client token (la_sk_…). Issue one per machine or tool, so you can revoke it alone."),
-		w.tokenList,
+		t.tokenErr,
+		t.tokenList,
 		container.NewHBox(issue),
 	)
 }
 
-// setBaseURL shows the address clients use.
-func (w *Window) setBaseURL(u string) {
-	w.baseURL = u
-	w.baseURLBox.SetText(u)
+// newCopyButton is a Copy button that puts text() on the clipboard and
+// says so.
+func newCopyButton(app fyne.App, text func() string) *widget.Button {
+	var b *widget.Button
+	b = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+		app.Clipboard().SetContent(text())
+		b.SetText("Copied")
+	})
+	return b
 }
 
-// setTokens takes a fresh token list.
-func (w *Window) setTokens(toks []control.Token) {
-	w.tokens = toks
-	w.renderTokens()
+// read puts the tab's fields into d.
+func (t *proxyTab) read(d *draft) { d.Port = t.port.Text }
+
+// show puts d's values into the fields.
+func (t *proxyTab) show(d draft) {
+	if d.Port != t.port.Text {
+		t.port.SetText(d.Port)
+	}
+}
+
+// setBaseURL shows the address clients use.
+func (t *proxyTab) setBaseURL(u string) {
+	if t.baseURL.Text != u {
+		t.baseURL.SetText(u)
+	}
+}
+
+// loadTokens reads the client tokens.
+func (t *proxyTab) loadTokens() {
+	t.w.async(func(ctx context.Context) func() {
+		toks, err := t.w.d.Tokens(ctx)
+		return func() {
+			switch {
+			case errors.Is(err, control.ErrUnreachable):
+				return // the banner says it; the list is as last read
+			case err != nil:
+				setError(t.tokenErr, "Could not read the client tokens: "+err.Error())
+				return
+			}
+			setError(t.tokenErr, "")
+			t.tokens = toks
+			t.renderTokens()
+		}
+	})
 }
 
 // renderTokens lays out the token table: newest first, revoked and
 // expired ones after the active ones.
-func (w *Window) renderTokens() {
-	if w.tokenList == nil {
-		return
-	}
-	now := w.now()
-	w.tokenList.Objects = nil
-	if len(w.tokens) == 0 {
-		w.tokenList.Add(newHint("No client tokens yet."))
-		w.tokenList.Refresh()
+func (t *proxyTab) renderTokens() {
+	now := t.w.opts.Now()
+	t.tokenList.Objects = nil
+	if len(t.tokens) == 0 {
+		t.tokenList.Add(newHint("No client tokens yet."))
+		t.tokenList.Refresh()
 		return
 	}
 	head := func(s string) fyne.CanvasObject {
@@ -93,40 +144,36 @@ func (w *Window) renderTokens() {
 		l.TextStyle = fyne.TextStyle{Bold: true}
 		return l
 	}
-	w.tokenList.Add(tokenRow(head("Label"), head("Token"), head("Created"), head("Status"), layout.NewSpacer()))
+	t.tokenList.Add(tokenRow(head("Label"), head("Token"), head("Created"), head("Status"), layout.NewSpacer()))
 	var active, inactive []control.Token
-	for _, t := range w.tokens {
-		if tokenActive(t, now) {
-			active = append(active, t)
+	for _, tok := range t.tokens {
+		if tokenActive(tok, now) {
+			active = append(active, tok)
 		} else {
-			inactive = append(inactive, t)
+			inactive = append(inactive, tok)
 		}
 	}
-	for _, t := range append(newestFirst(active), newestFirst(inactive)...) {
-		label := widget.NewLabel(t.Label)
+	for _, tok := range append(newestFirst(active), newestFirst(inactive)...) {
+		label := widget.NewLabel(tok.Label)
 		label.Truncation = fyne.TextTruncateEllipsis
-		prefix := widget.NewLabel(strings.TrimSuffix(t.Prefix, "…") + "…")
+		prefix := widget.NewLabel(strings.TrimSuffix(tok.Prefix, "…") + "…")
 		prefix.TextStyle = fyne.TextStyle{Monospace: true}
 		prefix.Truncation = fyne.TextTruncateEllipsis
-		status := widget.NewLabel(tokenStatus(t, now))
+		status := widget.NewLabel(tokenStatus(tok, now))
 		status.Truncation = fyne.TextTruncateEllipsis
+		created := widget.NewLabel(dateText(tok.CreatedAt, now))
 		var action fyne.CanvasObject = layout.NewSpacer()
-		if tokenActive(t, now) {
-			t := t
-			b := widget.NewButtonWithIcon("Revoke", theme.DeleteIcon(), func() { w.onRevoke(t) })
+		if tokenActive(tok, now) {
+			b := widget.NewButtonWithIcon("Revoke", theme.DeleteIcon(), func() { t.onRevoke(tok) })
 			action = container.NewHBox(layout.NewSpacer(), b)
 		} else {
-			label.Importance = widget.LowImportance
-			prefix.Importance = widget.LowImportance
-			status.Importance = widget.LowImportance
+			for _, l := range []*widget.Label{label, prefix, status, created} {
+				l.Importance = widget.LowImportance
+			}
 		}
-		created := widget.NewLabel(dateText(t.CreatedAt, now))
-		if !tokenActive(t, now) {
-			created.Importance = widget.LowImportance
-		}
-		w.tokenList.Add(tokenRow(label, prefix, created, status, action))
+		t.tokenList.Add(tokenRow(label, prefix, created, status, action))
 	}
-	w.tokenList.Refresh()
+	t.tokenList.Refresh()
 }
 
 // tokenRow lays out one line of the token table.
@@ -136,17 +183,13 @@ func tokenRow(label, prefix, created, status, action fyne.CanvasObject) fyne.Can
 }
 
 func newestFirst(toks []control.Token) []control.Token {
-	out := append([]control.Token(nil), toks...)
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].CreatedAt.After(out[j-1].CreatedAt); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	out := slices.Clone(toks)
+	slices.SortStableFunc(out, func(a, b control.Token) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	return out
 }
 
 // onIssue asks for a label and a lifetime, then issues a token.
-func (w *Window) onIssue() {
+func (t *proxyTab) onIssue() {
 	label := widget.NewEntry()
 	label.SetPlaceHolder("e.g. laptop, ci, claude-code")
 	label.Validator = func(s string) error {
@@ -167,84 +210,87 @@ func (w *Window) onIssue() {
 	}
 	d := dialog.NewForm("Issue client token", "Issue", "Cancel", items, func(ok bool) {
 		if ok {
-			w.issueToken(strings.TrimSpace(label.Text), ttlFor(ttl.Selected))
+			t.issueToken(strings.TrimSpace(label.Text), ttlFor(ttl.Selected))
 		}
-	}, w.win)
+	}, t.w.win)
 	d.Resize(fyne.NewSize(440, d.MinSize().Height))
 	d.Show()
-	w.win.Canvas().Focus(label)
+	t.w.win.Canvas().Focus(label)
 }
 
 // issueToken has the daemon issue a token and shows its secret, once.
-func (w *Window) issueToken(label string, ttl time.Duration) {
-	w.async(func(ctx context.Context) {
-		is, err := w.d.IssueToken(ctx, label, ttl)
+func (t *proxyTab) issueToken(label string, ttl time.Duration) {
+	t.w.async(func(ctx context.Context) func() {
+		is, err := t.w.d.IssueToken(ctx, label, ttl)
 		var toks []control.Token
 		tokErr := err
 		if err == nil {
-			toks, tokErr = w.d.Tokens(ctx)
+			toks, tokErr = t.w.d.Tokens(ctx)
 		}
-		fyne.Do(func() {
+		return func() {
 			if err != nil {
-				dialog.ShowError(errors.New("Could not issue the token: "+err.Error()), w.win)
+				dialog.ShowError(errors.New("Could not issue the token: "+err.Error()), t.w.win)
 				return
 			}
 			if tokErr == nil {
-				w.setTokens(toks)
+				t.tokens = toks
+				t.renderTokens()
 			}
-			w.showSecret(is)
-		})
+			t.showSecret(is)
+		}
 	})
 }
 
+// secretWidth is the width of the dialog that shows a new token.
+const secretWidth = 480
+
 // showSecret shows a new token's secret with a Copy button. The secret is
 // kept nowhere else: once the dialog is closed it cannot be shown again.
-func (w *Window) showSecret(is control.Issued) {
+// A long secret wraps inside its box, left of the button.
+func (t *proxyTab) showSecret(is control.Issued) {
 	secret := widget.NewLabel(is.Secret)
 	secret.TextStyle = fyne.TextStyle{Monospace: true}
 	secret.Selectable = true
-	var copyBtn *widget.Button
-	copyBtn = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
-		w.app.Clipboard().SetContent(is.Secret)
-		copyBtn.SetText("Copied")
-	})
+	secret.Wrapping = fyne.TextWrapBreak
+	copyBtn := newCopyButton(t.w.app, func() string { return is.Secret })
 	copyBtn.Importance = widget.HighImportance
 	content := container.NewVBox(
 		widget.NewLabel("Copy the token now: it is shown only this once."),
 		container.NewStack(tint.NewPanel(theme.ColorNameInputBackground, 1),
-			container.NewBorder(nil, nil, nil, container.NewPadded(copyBtn), secret)),
-		newHint("Use it as ANTHROPIC_AUTH_TOKEN, with ANTHROPIC_BASE_URL="+w.baseURL+". Revoke it here when it is no longer needed."),
+			container.NewBorder(nil, nil, nil, container.NewCenter(container.NewPadded(copyBtn)), secret)),
+		newHint("Use it as ANTHROPIC_AUTH_TOKEN, with ANTHROPIC_BASE_URL="+t.w.baseURL()+". Revoke it here when it is no longer needed."),
 	)
-	d := dialog.NewCustom("Token “"+is.Label+"” issued", "Done", fixedWidth(460, content), w.win)
+	d := dialog.NewCustom("Token “"+is.Label+"” issued", "Done", fixedWidth(secretWidth, content), t.w.win)
 	d.Show()
 }
 
 // onRevoke asks before revoking a token.
-func (w *Window) onRevoke(t control.Token) {
-	d := dialog.NewConfirm("Revoke “"+t.Label+"”?",
+func (t *proxyTab) onRevoke(tok control.Token) {
+	d := dialog.NewConfirm("Revoke “"+tok.Label+"”?",
 		"Programs using this token are refused from now on. This cannot be undone.",
 		func(ok bool) {
 			if ok {
-				w.revokeToken(t.ID)
+				t.revokeToken(tok.ID)
 			}
-		}, w.win)
+		}, t.w.win)
 	d.SetConfirmText("Revoke")
 	d.SetDismissText("Keep")
 	d.SetConfirmImportance(widget.DangerImportance)
 	d.Show()
 }
 
-func (w *Window) revokeToken(id string) {
-	w.async(func(ctx context.Context) {
-		err := w.d.RevokeToken(ctx, id)
-		toks, tokErr := w.d.Tokens(ctx)
-		fyne.Do(func() {
+func (t *proxyTab) revokeToken(id string) {
+	t.w.async(func(ctx context.Context) func() {
+		err := t.w.d.RevokeToken(ctx, id)
+		toks, tokErr := t.w.d.Tokens(ctx)
+		return func() {
 			if err != nil && !errors.Is(err, control.ErrNotFound) {
-				dialog.ShowError(errors.New("Could not revoke the token: "+err.Error()), w.win)
+				dialog.ShowError(errors.New("Could not revoke the token: "+err.Error()), t.w.win)
 			}
 			if tokErr == nil {
-				w.setTokens(toks)
+				t.tokens = toks
+				t.renderTokens()
 			}
-		})
+		}
 	})
 }

@@ -5,56 +5,90 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
-// The Routing tab: strategy, fallback cooldown, session affinity.
+// routingTab is the Routing tab: strategy, fallback cooldown, session
+// affinity.
+type routingTab struct {
+	onEdit func()
 
-func (w *Window) buildRouting() fyne.CanvasObject {
+	item        *container.TabItem
+	strategy    *widget.RadioGroup
+	strategyErr *widget.Label
+	cooldown    *widget.Entry
+	cooldownErr *widget.Label
+	affinity    *widget.Check
+}
+
+func newRoutingTab(onEdit func()) *routingTab {
+	t := &routingTab{onEdit: onEdit}
+	t.item = newTab("Routing", t.buildUI())
+	return t
+}
+
+func (t *routingTab) tabItem() *container.TabItem { return t.item }
+
+func (t *routingTab) buildUI() fyne.CanvasObject {
 	names := make([]string, len(strategies))
 	helps := make([]fyne.CanvasObject, len(strategies))
 	for i, s := range strategies {
-		names[i] = s.Label
+		names[i] = words.Strategy(s.Value)
 		h := newHint(s.Help)
 		h.Wrapping = fyne.TextWrapOff
 		h.Truncation = fyne.TextTruncateEllipsis
 		helps[i] = h
 	}
-	w.strategy = widget.NewRadioGroup(names, func(string) { w.edited() })
-	w.strategy.Required = true
-	w.strategyErr = newErrorLabel()
+	t.strategy = widget.NewRadioGroup(names, func(string) { t.onEdit() })
+	t.strategy.Required = true
+	t.strategyErr = newErrorLabel()
 
-	w.cooldown = widget.NewEntry()
-	w.cooldown.SetPlaceHolder("60s")
-	w.cooldown.OnChanged = func(string) {
-		setError(w.cooldownErr, "")
-		w.edited()
+	t.cooldown = widget.NewEntry()
+	t.cooldown.SetPlaceHolder("60s")
+	t.cooldown.OnChanged = func(string) {
+		setError(t.cooldownErr, "")
+		t.onEdit()
 	}
-	w.cooldownErr = newErrorLabel()
+	t.cooldownErr = newErrorLabel()
 
-	w.affinity = widget.NewCheck("Keep each Claude Code session on one account", func(bool) { w.edited() })
+	t.affinity = widget.NewCheck("Keep each Claude Code session on one account", func(bool) { t.onEdit() })
 
 	return page(
 		newHeading("Strategy"),
 		newHint("How MaxRouter picks an account for each request. Accounts that are cooling down, disabled or need a login are always skipped."),
 		container.NewBorder(nil, nil,
-			fixedWidth(170, w.strategy), nil,
+			fixedWidth(170, t.strategy), nil,
 			container.New(layout.NewCustomPaddedVBoxLayout(0), helps...)),
-		w.strategyErr,
+		t.strategyErr,
 		spacer(1, 4),
 		widget.NewSeparator(),
 		newHeading("Fallback cooldown"),
-		container.NewBorder(nil, nil, fixedWidth(120, w.cooldown), nil,
+		container.NewBorder(nil, nil, fixedWidth(120, t.cooldown), nil,
 			newHint("How long an account rests when Anthropic says it is spent but gives no reset time. Write it like 60s, 5m or 1m30s.")),
-		w.cooldownErr,
+		t.cooldownErr,
 		spacer(1, 4),
 		widget.NewSeparator(),
 		newHeading("Session affinity"),
-		w.affinity,
+		t.affinity,
 		indent(newHint("Requests of one Claude Code session go to the same account while it is available, so the session’s prompt cache stays warm: replies start faster and use less of the limits. When that account is spent, the session moves on.")),
 	)
 }
 
-// indent shifts obj right to line up with the text of a check box.
-func indent(obj fyne.CanvasObject) fyne.CanvasObject {
-	return container.NewBorder(nil, nil, spacer(28, 1), nil, obj)
+// read puts the tab's fields into d.
+func (t *routingTab) read(d *draft) {
+	d.Strategy = strategyValue(t.strategy.Selected)
+	d.Cooldown = t.cooldown.Text
+	d.Affinity = t.affinity.Checked
+}
+
+// show puts d's values into the fields.
+func (t *routingTab) show(d draft) {
+	if s := words.Strategy(d.Strategy); s != t.strategy.Selected {
+		t.strategy.SetSelected(s)
+	}
+	if d.Cooldown != t.cooldown.Text {
+		t.cooldown.SetText(d.Cooldown)
+	}
+	t.affinity.SetChecked(d.Affinity)
 }

@@ -1,13 +1,23 @@
 // Package settings is MaxRouter's settings window: the accounts in
-// priority order, the routing strategy, the proxy's port and client tokens,
-// the notification switches, and each account's usage over the last week.
+// priority order with their state and usage, the routing strategy, the
+// proxy's port and client tokens, the notification switches, and each
+// account's usage over the last week.
 //
-// The window is a client of the daemon's control API, like the tray: it
-// reads the configuration, lets the person edit a copy as a form, and
-// applies it in one PutConfig when Apply is pressed. Values the daemon
-// refuses are marked next to their field and nothing is applied; Revert
-// reloads what the daemon holds. Account states and usage follow the
-// tray's event stream through Refresh. Closing the window only hides it.
+// The window follows the daemon through a live.Model, as the tray does:
+// account states, usage bars and the configuration shown change as soon
+// as the daemon's do, wherever the change was made (the tray, the command
+// line, a hand edit of the file). A field whose value differs from the
+// daemon's is being edited: it keeps the edit while every other field
+// follows. Apply puts only the edited fields onto the latest configuration
+// and sends it with its revision; when the configuration changed in
+// between, the edits are kept and the window says what changed. While
+// the daemon is away, a banner says so and offers to start it.
+//
+// Each tab is one struct (accountsTab, routingTab, proxyTab,
+// notificationsTab, usageTab) holding its widgets; the Window builds them,
+// follows the model and applies. What the window says is decided by pure
+// functions (view.go, draft.go), tested without a window. Closing the
+// window only hides it.
 //
 // The package does not import fyne.io/fyne/v2/app (which needs cgo); the
 // desktop entry creates the fyne.App and passes it to New.
@@ -18,28 +28,22 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/maxrouter/maxrouter/app/tint"
+	"github.com/maxrouter/maxrouter/app/live"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 )
 
-// Daemon is what the window needs from the daemon; *control.Client
-// implements it.
+// Daemon is the part of the control API the window calls itself;
+// *control.Client implements it. Accounts, configuration and status come
+// from the live.Model instead.
 type Daemon interface {
-	Accounts(ctx context.Context) ([]control.Account, error)
-	// Config returns the configuration and its revision.
-	Config(ctx context.Context) (control.Config, string, error)
 	// PutConfig replaces the configuration at revision rev and returns the
 	// new revision. It returns a *config.ValidationError listing the fields
 	// when values are invalid, and a *control.StaleError when the
@@ -70,6 +74,14 @@ type Autostart interface {
 type Options struct {
 	// Autostart backs the "Start MaxRouter at login" checkbox; nil hides it.
 	Autostart Autostart
+	// Start starts the daemon (installs and starts the user service, or
+	// runs it in the background). The banner shown while the daemon is
+	// away offers it as "Start MaxRouter"; it is called off the UI
+	// goroutine. Nil: the banner sends the person to the tray menu.
+	Start func() error
+	// Preferences keeps the window's size between runs. Default the
+	// app's Preferences().
+	Preferences fyne.Preferences
 	// Now is the clock for countdowns. Default time.Now.
 	Now func() time.Time
 	// Version is shown in the window's bottom bar ("MaxRouter 1.2.0").
@@ -82,390 +94,221 @@ type Options struct {
 }
 
 // Window is the settings window. Create it with New; it is built on the
-// first Show. Show and Refresh may be called from any goroutine.
+// first Show. Its methods may be called from any goroutine.
 type Window struct {
-	app  fyne.App
-	d    Daemon
-	opts Options
-	now  func() time.Time
-	home string
-	log  *slog.Logger
+	app   fyne.App
+	d     Daemon
+	model *live.Model
+	opts  Options // with defaults filled in
+	log   *slog.Logger
+	// do runs fn on the UI goroutine (fyne.Do; tests run a loop of their
+	// own).
+	do func(fn func())
 
-	// busy counts background daemon calls (tests wait on it).
-	busy sync.WaitGroup
+	busy sync.WaitGroup // background calls (tests wait on it)
 
-	// Everything below belongs to the UI goroutine (fyne callbacks and
-	// fyne.Do).
+	mu      sync.Mutex
+	pending *live.State // the model's latest State, not yet shown
+
+	// Everything below belongs to the UI goroutine.
 	win      fyne.Window
-	content  fyne.CanvasObject
-	stopTick chan struct{} // closed to stop the countdown ticker; nil when stopped
-
-	base     control.Config // the configuration last read from the daemon
-	rev      string         // its revision
-	loaded   bool           // base holds a configuration
-	clean    formState      // the form as last filled from base
-	autoBase bool           // autostart state last read
-	snaps    map[string]control.Account
-	tokens   []control.Token
-	baseURL  string
-	filling  bool // the form is being filled: edits are not the person's
+	unwatch  func()        // stops following the model; nil while hidden
+	stopTick chan struct{} // closed to stop the countdown ticker
+	state    live.State    // the model's State as last shown
+	base     control.Config
+	rev      string // base's revision; "" until the configuration was read
+	autoBase bool   // whether MaxRouter starts at login, as last read
+	filling  bool   // the fields are being set: not the person's edits
 	applying bool
 
-	tabs     *container.AppTabs
-	tabItems map[string]*container.TabItem
-	tabIcons map[string]fyne.Resource
-
-	banner     *fyne.Container
-	bannerText *widget.Label
-
-	summary   *widget.Label
-	applyBtn  *widget.Button
-	revertBtn *widget.Button
-
-	// Accounts tab.
-	rows        []*accountRow
-	accountList *fyne.Container
-	noAccounts  fyne.CanvasObject
-	addBtn      *widget.Button
-	adding      *addDialog // the open Add account dialog, if any
-
-	// Routing tab.
-	strategy    *widget.RadioGroup
-	strategyErr *widget.Label
-	cooldown    *widget.Entry
-	cooldownErr *widget.Label
-	affinity    *widget.Check
-
-	// Proxy tab.
-	port       *widget.Entry
-	portErr    *widget.Label
-	baseURLBox *widget.Label
-	tokenList  *fyne.Container
-
-	// Notifications tab.
-	notify       *widget.Check
-	kinds        [4]*widget.Check // cooldown started, ended, needs login, all exhausted
-	notifyErr    *widget.Label
-	autostart    *widget.Check
-	autostartErr *widget.Label
-
-	// Usage tab.
-	usage usageTab
+	tabs          *container.AppTabs
+	accounts      *accountsTab
+	routing       *routingTab
+	proxy         *proxyTab
+	notifications *notificationsTab
+	usage         *usageTab
+	banner        *daemonBanner
+	bar           *applyBar
 }
 
-// callTimeout bounds one call to the daemon.
-const callTimeout = 15 * time.Second
+// Defaults.
+const (
+	callTimeout = 15 * time.Second // one call to the daemon
+	tickEvery   = 20 * time.Second // countdowns are rewritten while the window shows
+)
 
-// tickEvery is how often countdowns are rewritten while the window shows.
-const tickEvery = 20 * time.Second
+// The default size, and where the size the person gave the window is kept.
+var defaultSize = fyne.NewSize(860, 700)
 
-// New returns the settings window for the daemon d. Nothing is built or
-// shown until Show.
-func New(app fyne.App, d Daemon, opts Options) *Window {
-	w := &Window{app: app, d: d, opts: opts, now: opts.Now, log: opts.Logger, baseURL: d.BaseURL()}
-	if w.now == nil {
-		w.now = time.Now
+const (
+	prefWidth  = "settings.window.width"
+	prefHeight = "settings.window.height"
+)
+
+// New returns the settings window for the daemon d, followed through
+// model (which the caller serves). Nothing is built or shown until Show.
+func New(app fyne.App, d Daemon, model *live.Model, opts Options) *Window {
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	if w.log == nil {
-		w.log = slog.Default()
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
 	}
-	w.log = w.log.With("component", "settings")
+	if opts.Preferences == nil {
+		opts.Preferences = app.Preferences()
+	}
 	switch opts.Home {
 	case "":
-		w.home, _ = os.UserHomeDir()
+		opts.Home, _ = os.UserHomeDir()
 	case "-":
-	default:
-		w.home = opts.Home
+		opts.Home = ""
 	}
-	return w
+	return &Window{app: app, d: d, model: model, opts: opts, log: opts.Logger.With("component", "settings"), do: fyne.Do}
 }
 
-// Show builds the window on its first call, reloads what the daemon holds
-// (keeping edits not yet applied), and shows and focuses the window.
-func (w *Window) Show() {
-	fyne.Do(w.show)
+// Show builds the window on its first call, shows and focuses it, and
+// follows the daemon while it shows. Edits not yet applied are kept.
+func (w *Window) Show() { w.do(w.show) }
+
+// ShowAccount shows the window on the Accounts tab, scrolled to the
+// account named name and marked (for a notification's "Open settings" or
+// an account's line in the tray). An unknown name just shows the tab; ""
+// is Show.
+func (w *Window) ShowAccount(name string) {
+	w.do(func() {
+		w.show()
+		if name == "" {
+			return
+		}
+		w.tabs.Select(w.accounts.item)
+		w.accounts.reveal(name)
+	})
 }
 
-// Hide hides the window, as its close button does. It may be called from
-// any goroutine.
+// Hide hides the window, as its close button does; the tray stays.
 func (w *Window) Hide() {
-	fyne.Do(func() {
+	w.do(func() {
 		if w.win != nil {
 			w.hide()
 		}
 	})
 }
 
-// Refresh updates the account rows with a fresh snapshot of the accounts
-// (states, usage, token expiry). It may be called from any goroutine, also
-// while the window is hidden.
-func (w *Window) Refresh(accounts []control.Account) {
-	accounts = slices.Clone(accounts)
-	fyne.Do(func() {
-		w.setSnapshots(accounts)
-	})
-}
-
-// Content returns the window's content, building it if needed. It is meant
-// for tests and must be called on the UI goroutine.
-func (w *Window) Content() fyne.CanvasObject {
-	w.build()
-	return w.content
-}
-
 func (w *Window) show() {
 	w.build()
+	w.setState(w.model.State())
+	if w.unwatch == nil {
+		w.unwatch = w.model.Watch(w.onModel)
+	}
 	w.win.Show()
 	w.win.RequestFocus()
 	w.startTicker()
-	w.reload(true)
+	w.readAutostart()
+	w.proxy.loadTokens()
 	if w.tabs.Selected() == w.usage.item {
-		w.loadUsage()
+		w.usage.load()
 	}
 }
 
-// hide hides the window (its close button does this): the tray stays.
 func (w *Window) hide() {
-	if w.adding != nil {
-		w.adding.dlg.Hide()
+	if w.unwatch != nil {
+		w.unwatch()
+		w.unwatch = nil
 	}
+	w.accounts.closeDialogs()
 	w.stopTicker()
+	w.saveSize(w.win.Canvas().Size())
 	w.win.Hide()
 }
 
-func (w *Window) build() {
-	if w.win != nil {
-		return
+// onModel is the model's Watcher: it keeps the latest State and has the
+// UI goroutine show it (a burst of States is shown once).
+func (w *Window) onModel(s live.State, _ []control.Event) {
+	w.mu.Lock()
+	first := w.pending == nil
+	w.pending = &s
+	w.mu.Unlock()
+	if first {
+		w.do(w.takeState)
 	}
-	w.win = w.app.NewWindow("MaxRouter Settings")
-	w.win.SetCloseIntercept(w.hide)
-	w.content = w.buildUI()
-	w.win.SetContent(w.content)
-	w.win.Resize(fyne.NewSize(820, 560))
+}
+
+func (w *Window) takeState() {
+	w.mu.Lock()
+	s := w.pending
+	w.pending = nil
+	w.mu.Unlock()
+	if s != nil && w.unwatch != nil {
+		w.setState(*s)
+	}
+}
+
+// setState shows a State of the model: a new configuration (the fields
+// being edited keep their edits), the accounts' states, the banner.
+func (w *Window) setState(s live.State) {
+	prev := w.state
+	w.state = s
+	// While Apply waits for the daemon, the configuration stays as it was
+	// sent from: the answer says what became of it (see catchUp).
+	if s.HasConfig() && !w.applying && (s.Revision != prev.Revision || w.rev == "") {
+		w.setBase(s.Config, s.Revision, fromConfig(w.base))
+	}
+	if s.Connected && !prev.Connected && prev.Tried {
+		// The daemon is back: read what it holds now.
+		w.banner.started()
+		w.proxy.loadTokens()
+		if w.tabs.Selected() == w.usage.item {
+			w.usage.load()
+		}
+	}
+	w.accounts.update()
+	w.proxy.setBaseURL(w.baseURL())
+	w.showBanner()
 	w.updateDirty()
 }
 
-func (w *Window) buildUI() fyne.CanvasObject {
-	w.tabIcons = map[string]fyne.Resource{
-		"Accounts":      theme.AccountIcon(),
-		"Routing":       theme.MediaFastForwardIcon(),
-		"Proxy":         theme.ComputerIcon(),
-		"Notifications": theme.InfoIcon(),
-		"Usage":         theme.HistoryIcon(),
+// setBase takes cfg (at revision rev) as the daemon's configuration. The
+// fields whose value differs from was (the draft they were based on) are
+// being edited and keep their values; all others show cfg's.
+func (w *Window) setBase(cfg control.Config, rev string, was draft) {
+	next := fromConfig(cfg)
+	if w.rev != "" {
+		next = rebase(w.current(), was, next)
 	}
-	w.tabItems = map[string]*container.TabItem{
-		"Accounts":      container.NewTabItemWithIcon("Accounts", w.tabIcons["Accounts"], w.buildAccounts()),
-		"Routing":       container.NewTabItemWithIcon("Routing", w.tabIcons["Routing"], w.buildRouting()),
-		"Proxy":         container.NewTabItemWithIcon("Proxy", w.tabIcons["Proxy"], w.buildProxy()),
-		"Notifications": container.NewTabItemWithIcon("Notifications", w.tabIcons["Notifications"], w.buildNotifications()),
-		"Usage":         container.NewTabItemWithIcon("Usage", w.tabIcons["Usage"], w.buildUsage()),
+	w.base, w.rev = cfg, rev
+	w.showDraft(next)
+}
+
+// loaded reports whether the configuration was read.
+func (w *Window) loaded() bool { return w.rev != "" }
+
+// baseURL is the address clients use: the configured listen address,
+// the daemon's address until it is known.
+func (w *Window) baseURL() string {
+	if u := baseURLFor(w.base.Listen); w.loaded() && u != "" {
+		return u
 	}
-	w.usage.item = w.tabItems["Usage"]
-	w.tabs = container.NewAppTabs(w.tabItems["Accounts"], w.tabItems["Routing"], w.tabItems["Proxy"], w.tabItems["Notifications"], w.tabItems["Usage"])
-	w.tabs.OnSelected = w.onTabSelected
-
-	w.bannerText = widget.NewLabel("")
-	w.bannerText.Wrapping = fyne.TextWrapWord
-	retry := widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { w.reload(true) })
-	w.banner = container.NewStack(
-		tint.NewPanel(theme.ColorNameError, 0.18),
-		container.NewPadded(container.NewBorder(nil, nil,
-			widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon())),
-			container.NewCenter(retry),
-			w.bannerText)),
-	)
-	w.banner.Hide()
-
-	w.summary = widget.NewLabel("")
-	w.summary.Wrapping = fyne.TextWrapWord
-	w.revertBtn = widget.NewButtonWithIcon("Revert", theme.ContentUndoIcon(), w.onRevert)
-	w.applyBtn = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), w.onApply)
-	w.applyBtn.Importance = widget.HighImportance
-	w.setSummary("", widget.LowImportance)
-	bottom := container.NewVBox(
-		widget.NewSeparator(),
-		container.NewBorder(nil, nil, nil,
-			container.NewHBox(w.revertBtn, w.applyBtn),
-			w.summary),
-	)
-	return container.NewBorder(w.banner, container.NewPadded(bottom), nil, nil, w.tabs)
+	return w.d.BaseURL()
 }
 
-// setSummary writes the line left of Apply; "" shows the version.
-func (w *Window) setSummary(text string, imp widget.Importance) {
-	if text == "" {
-		text, imp = "MaxRouter", widget.LowImportance
-		if w.opts.Version != "" {
-			text += " " + w.opts.Version
-		}
-	}
-	w.summary.Text = text
-	w.summary.Importance = imp
-	w.summary.Refresh()
+// current is the draft the fields hold.
+func (w *Window) current() draft {
+	var d draft
+	w.routing.read(&d)
+	w.proxy.read(&d)
+	w.notifications.read(&d)
+	w.accounts.read(&d)
+	return d
 }
 
-// async runs fn on its own goroutine with a bounded context. fn hands its
-// results to the UI with fyne.Do.
-func (w *Window) async(fn func(ctx context.Context)) {
-	w.busy.Add(1)
-	go func() {
-		defer w.busy.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-		defer cancel()
-		fn(ctx)
-	}()
-}
-
-// wait waits until no background call is running (for tests).
-func (w *Window) wait() { w.busy.Wait() }
-
-// reload reads the configuration, accounts and tokens from the daemon.
-// With keepEdits, a form holding edits not yet applied keeps them (only
-// the configuration they will be applied onto is refreshed).
-func (w *Window) reload(keepEdits bool) {
-	auto := w.opts.Autostart
-	w.async(func(ctx context.Context) {
-		cfg, rev, cfgErr := w.d.Config(ctx)
-		accts, accErr := w.d.Accounts(ctx)
-		toks, tokErr := w.d.Tokens(ctx)
-		var autoOn bool
-		var autoErr error
-		if auto != nil {
-			autoOn, autoErr = auto.Enabled()
-		}
-		fyne.Do(func() {
-			if err := firstErr(cfgErr, accErr, tokErr); err != nil {
-				w.showBanner(err)
-			} else {
-				w.hideBanner()
-			}
-			if auto != nil {
-				w.setAutostart(autoOn, autoErr)
-			}
-			if cfgErr == nil {
-				w.rev = rev
-				w.setBase(cfg, keepEdits)
-			}
-			if accErr == nil {
-				w.setSnapshots(accts)
-			}
-			if tokErr == nil {
-				w.setTokens(toks)
-			}
-		})
-	})
-}
-
-func firstErr(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (w *Window) showBanner(err error) {
-	w.log.Warn("daemon call failed", "err", err)
-	w.bannerText.SetText(bannerText(err, w.d.BaseURL()))
-	w.banner.Show()
-}
-
-func (w *Window) hideBanner() { w.banner.Hide() }
-
-// setBase takes cfg as what the daemon holds and shows it. With
-// keepEdits, the fields the person edited keep their edits; the others
-// follow cfg (the tray may have changed the strategy meanwhile).
-func (w *Window) setBase(cfg control.Config, keepEdits bool) {
-	w.base = cfg
-	if !w.loaded {
-		keepEdits = false
-	}
-	w.loaded = true
-	w.fillForm(cfg, keepEdits)
-	w.updateDirty()
-}
-
-// fillForm shows cfg in the fields: in all of them, or with keepEdits only
-// in those that hold no edit. Without keepEdits, errors are forgotten too.
-func (w *Window) fillForm(cfg control.Config, keepEdits bool) {
+// showDraft puts d into the fields.
+func (w *Window) showDraft(d draft) {
 	w.filling = true
 	defer func() { w.filling = false }()
-
-	cur, fresh := w.formState(), configState(cfg)
-	set := func(edited bool) bool { return !keepEdits || !edited }
-	if set(cur.Strategy != w.clean.Strategy) {
-		w.strategy.SetSelected(fresh.Strategy)
-	}
-	if set(cur.Cooldown != w.clean.Cooldown) {
-		w.cooldown.SetText(fresh.Cooldown)
-	}
-	if set(cur.Affinity != w.clean.Affinity) {
-		w.affinity.SetChecked(fresh.Affinity)
-	}
-	if set(cur.Port != w.clean.Port) {
-		w.port.SetText(fresh.Port)
-	}
-	if set(cur.Notify != w.clean.Notify) {
-		w.notify.SetChecked(fresh.Notify)
-	}
-	for i := range w.kinds {
-		if set(cur.Kinds[i] != w.clean.Kinds[i]) {
-			w.kinds[i].SetChecked(fresh.Kinds[i])
-		}
-	}
-	w.updateNotifyEnabled()
-	if set(!slices.Equal(cur.Accounts, w.clean.Accounts)) {
-		w.rows = nil
-		for _, a := range cfg.Accounts {
-			w.rows = append(w.rows, w.newAccountRow(a, a.Name))
-		}
-		w.renderAccounts()
-	} else {
-		w.updateRows()
-	}
-	w.clean = fresh
-	if !keepEdits {
-		w.clearFieldErrors()
-		if w.autostart != nil {
-			w.autostart.SetChecked(w.autoBase)
-		}
-	}
-}
-
-// configState is the form as it shows cfg.
-func configState(cfg control.Config) formState {
-	s := formState{
-		Strategy: strategyLabel(cfg.Strategy),
-		Cooldown: durationInput(time.Duration(cfg.Cooldown)),
-		Port:     listenPort(cfg.Listen),
-		Affinity: cfg.SessionAffinity,
-		Notify:   cfg.Notify,
-		Kinds:    kindValues(cfg.Notifications),
-	}
-	for _, a := range cfg.Accounts {
-		s.Accounts = append(s.Accounts, accountState{a.Name, a.Dir, a.Token, a.IsEnabled()})
-	}
-	return s
-}
-
-// setAutostart takes the autostart state read from the system.
-func (w *Window) setAutostart(on bool, err error) {
-	if w.autostart == nil {
-		return
-	}
-	edited := w.autostart.Checked != w.autoBase
-	w.autoBase = on
-	if !edited {
-		w.filling = true
-		w.autostart.SetChecked(on)
-		w.filling = false
-	}
-	if err != nil {
-		setError(w.autostartErr, "Could not read whether MaxRouter starts at login: "+err.Error())
-	} else {
-		setError(w.autostartErr, "")
-	}
+	w.routing.show(d)
+	w.proxy.show(d)
+	w.notifications.show(d)
+	w.accounts.show(d)
 }
 
 // edited is called by every field's change handler.
@@ -474,419 +317,195 @@ func (w *Window) edited() {
 		return
 	}
 	if !w.applying {
-		w.setSummary("", 0)
+		w.bar.setSummary("", widget.LowImportance)
 	}
 	w.updateDirty()
 }
 
-// dirty reports whether the form holds edits not yet applied.
+// dirty reports whether the fields hold edits not yet applied.
 func (w *Window) dirty() bool {
-	if !w.loaded {
+	if !w.loaded() {
 		return false
 	}
-	if w.autostart != nil && w.autostart.Checked != w.autoBase {
-		return true
-	}
-	return !w.formState().equal(w.clean)
+	return w.autostartEdited() || !w.current().equal(fromConfig(w.base))
+}
+
+func (w *Window) autostartEdited() bool {
+	a := w.notifications.autostart
+	return a != nil && a.Checked != w.autoBase
 }
 
 func (w *Window) updateDirty() {
-	if w.applyBtn == nil {
-		return
-	}
-	if w.loaded && !w.applying && w.dirty() {
-		w.applyBtn.Enable()
-		w.revertBtn.Enable()
-	} else {
-		w.applyBtn.Disable()
-		w.revertBtn.Disable()
-	}
-	if w.addBtn != nil {
-		enableIf(w.addBtn, w.loaded)
-	}
+	w.bar.enable(w.loaded() && !w.applying && w.dirty())
+	w.accounts.setLoaded(w.loaded())
 }
 
-// onRevert reloads everything from the daemon, losing the edits not yet
-// applied.
+// onRevert forgets the edits: every field shows the daemon's value again.
 func (w *Window) onRevert() {
-	w.setSummary("", 0)
+	w.bar.setSummary("", widget.LowImportance)
 	w.clearFieldErrors()
-	w.reload(false)
+	w.showDraft(fromConfig(w.base))
+	if a := w.notifications.autostart; a != nil {
+		w.filling = true
+		a.SetChecked(w.autoBase)
+		w.filling = false
+	}
+	w.updateDirty()
 }
 
-// onApply builds the configuration from the form and sends it to the
-// daemon. Values found invalid here or by the daemon are marked next to
-// their field, and then nothing is applied.
+// onApply puts the edited fields onto the daemon's latest configuration
+// and sends it at its revision. Values found invalid here or by the
+// daemon are marked next to their field, and nothing is applied; when
+// the configuration changed meanwhile, the edits are kept and the summary
+// says what changed.
 func (w *Window) onApply() {
-	if !w.loaded || w.applying {
+	if !w.loaded() || w.applying {
 		return
 	}
 	w.clearFieldErrors()
-	f, errs := w.readForm()
+	sent := w.current()
+	base, rev := w.base, w.rev
+	cfg, errs := sent.config(base)
 	if len(errs) > 0 {
-		w.showFieldErrors(errs, w.rows)
+		w.showFieldErrors(errs)
 		return
 	}
-	cfg := f.config(w.base)
-	rev := w.rev
-	putConfig := !w.formState().equal(w.clean)
-	auto := w.opts.Autostart
-	setAuto, autoOn := false, false
-	if w.autostart != nil && w.autostart.Checked != w.autoBase {
-		setAuto, autoOn = true, w.autostart.Checked
-	}
-	rows := slices.Clone(w.rows) // field errors name these by index
+	putConfig := !sent.equal(fromConfig(base))
+	setAuto, autoOn := w.autostartEdited(), w.notifications.autostart != nil && w.notifications.autostart.Checked
+	rows := w.accounts.rowsNow() // field errors name these by index
 	w.applying = true
 	w.updateDirty()
-	w.setSummary("Applying…", widget.LowImportance)
+	w.bar.setSummary("Applying…", widget.LowImportance)
 
-	w.async(func(ctx context.Context) {
+	w.async(func(ctx context.Context) func() {
+		var newRev string
 		var err, autoErr error
 		if putConfig {
-			_, err = w.d.PutConfig(ctx, cfg, rev)
+			newRev, err = w.d.PutConfig(ctx, cfg, rev)
 		}
 		if err == nil && setAuto {
-			if autoOn {
-				autoErr = auto.Enable()
-			} else {
-				autoErr = auto.Disable()
-			}
+			autoErr = w.setAutostart(autoOn)
 		}
-		var fresh control.Config
-		var freshRev string
-		var freshErr error
-		var accts []control.Account
-		var accErr error = errors.New("not read")
-		if err == nil && putConfig {
-			fresh, freshRev, freshErr = w.d.Config(ctx)
-			accts, accErr = w.d.Accounts(ctx)
-		}
-		fyne.Do(func() {
+		return func() {
 			w.applying = false
 			defer w.updateDirty()
-			var ve *config.ValidationError
+			defer w.catchUp(rev)
+			var stale *control.StaleError
+			var invalid *config.ValidationError
 			switch {
-			case errors.As(err, &ve):
-				w.showFieldErrors(ve.Fields, rows)
+			case errors.As(err, &stale):
+				if stale.Revision != w.rev {
+					w.setBase(stale.Config, stale.Revision, fromConfig(w.base))
+				}
+				w.bar.setSummary(staleText(changes(base, stale.Config)), widget.WarningImportance)
+				return
+			case errors.As(err, &invalid):
+				w.showFieldErrors(invalid.Fields, rows...)
+				return
+			case errors.Is(err, control.ErrUnreachable):
+				w.bar.setSummary("Not applied: MaxRouter is not running. Your edits are kept: start it, then press Apply again.", widget.DangerImportance)
 				return
 			case err != nil:
-				w.showBanner(err)
-				w.setSummary("Not applied: the daemon could not be asked", widget.DangerImportance)
+				w.log.Warn("applying the configuration", "err", err)
+				w.bar.setSummary("Not applied: "+err.Error(), widget.DangerImportance)
 				return
 			}
-			w.hideBanner()
-			if putConfig {
-				if freshErr != nil {
-					fresh = cfg // applied; the daemon will tell the rest on the next reload
-				} else {
-					w.rev = freshRev
-				}
-				if fresh.Listen != w.base.Listen {
-					if u := baseURLFor(fresh.Listen); u != "" {
-						w.setBaseURL(u)
-					}
-				}
-				w.setBase(fresh, false)
-				if accErr == nil {
-					w.setSnapshots(accts)
-				}
+			if putConfig && w.rev == rev {
+				// Fields left as they were sent take the daemon's values.
+				w.base, w.rev = cfg, newRev
+				w.showDraft(rebase(w.current(), sent, fromConfig(cfg)))
+				w.proxy.setBaseURL(w.baseURL())
 			}
 			if setAuto {
 				if autoErr != nil {
-					setError(w.autostartErr, "Could not change it: "+autoErr.Error())
-					w.setTabError("Notifications", true)
-					w.setSummary("Applied, but starting at login could not be changed", widget.WarningImportance)
+					setError(w.notifications.autostartErr, "Could not change it: "+autoErr.Error())
+					w.setTabError(w.notifications.item, true)
+					w.bar.setSummary("Applied, but starting at login could not be changed", widget.WarningImportance)
 					return
 				}
 				w.autoBase = autoOn
 			}
-			w.setSummary("Applied.", widget.SuccessImportance)
-		})
+			w.bar.setSummary("Applied.", widget.SuccessImportance)
+		}
 	})
 }
 
-// form is what the window edits of a configuration, read from its fields.
-type form struct {
-	Strategy      string
-	Cooldown      time.Duration
-	Port          int
-	Affinity      bool
-	Notify        bool
-	Notifications config.Notifications
-	Accounts      []config.Account
+// catchUp shows the model's configuration once Apply is answered, if it
+// is newer than what the answer said: the model's revision is then
+// neither the one Apply was based on (rev) nor the one the window holds.
+func (w *Window) catchUp(rev string) {
+	if s := w.state; s.HasConfig() && s.Revision != rev && s.Revision != w.rev {
+		w.setBase(s.Config, s.Revision, fromConfig(w.base))
+	}
 }
 
-// config returns base with the form's values put in; everything the window
-// does not edit is kept as base has it.
-func (f form) config(base control.Config) control.Config {
-	c := base
-	if f.Strategy != "" {
-		c.Strategy = f.Strategy
-	}
-	c.Cooldown = config.Duration(f.Cooldown)
-	c.Listen = withPort(base.Listen, f.Port)
-	c.SessionAffinity = f.Affinity
-	c.Notify = f.Notify
-	c.Notifications = f.Notifications
-	c.Accounts = make([]config.Account, len(f.Accounts))
-	for i, a := range f.Accounts {
-		if a.Enabled != nil {
-			v := *a.Enabled
-			a.Enabled = &v
+// async runs fn off the UI goroutine with a bounded context, then the
+// function it returns (if any) on the UI goroutine.
+func (w *Window) async(fn func(ctx context.Context) func()) {
+	w.busy.Add(1)
+	go func() {
+		defer w.busy.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		if ui := fn(ctx); ui != nil {
+			w.do(ui)
 		}
-		c.Accounts[i] = a
-	}
-	return c
+	}()
 }
 
-// readForm reads the fields, checking those the window can check itself.
-func (w *Window) readForm() (form, []config.FieldError) {
-	var errs []config.FieldError
-	f := form{
-		Strategy:      strategyValue(w.strategy.Selected),
-		Affinity:      w.affinity.Checked,
-		Notify:        w.notify.Checked,
-		Notifications: config.Notifications{CooldownStarted: w.kinds[0].Checked, CooldownEnded: w.kinds[1].Checked, NeedsLogin: w.kinds[2].Checked, AllExhausted: w.kinds[3].Checked},
-	}
-	var msg string
-	if f.Cooldown, msg = parseCooldown(w.cooldown.Text); msg != "" {
-		errs = append(errs, config.FieldError{Field: "cooldown", Message: msg})
-	}
-	if f.Port, msg = parsePort(w.port.Text); msg != "" {
-		errs = append(errs, config.FieldError{Field: "listen", Message: msg})
-	}
-	for _, r := range w.rows {
-		f.Accounts = append(f.Accounts, r.acct)
-	}
-	return f, errs
-}
-
-// formState is the form as text, to tell whether it holds edits.
-type formState struct {
-	Strategy, Cooldown, Port string
-	Affinity, Notify         bool
-	Kinds                    [4]bool
-	Accounts                 []accountState
-}
-
-type accountState struct {
-	Name, Dir, Token string
-	Enabled          bool
-}
-
-func (s formState) equal(o formState) bool {
-	return s.Strategy == o.Strategy && s.Cooldown == o.Cooldown && s.Port == o.Port &&
-		s.Affinity == o.Affinity && s.Notify == o.Notify && s.Kinds == o.Kinds &&
-		slices.Equal(s.Accounts, o.Accounts)
-}
-
-func (w *Window) formState() formState {
-	s := formState{
-		Strategy: w.strategy.Selected,
-		Cooldown: w.cooldown.Text,
-		Port:     w.port.Text,
-		Affinity: w.affinity.Checked,
-		Notify:   w.notify.Checked,
-	}
-	for i, k := range w.kinds {
-		s.Kinds[i] = k.Checked
-	}
-	for _, r := range w.rows {
-		s.Accounts = append(s.Accounts, accountState{r.acct.Name, r.acct.Dir, r.acct.Token, r.acct.IsEnabled()})
-	}
-	return s
-}
-
-// clearFieldErrors hides every inline error and restores the tab icons.
-func (w *Window) clearFieldErrors() {
-	for _, l := range []*widget.Label{w.portErr, w.strategyErr, w.cooldownErr, w.notifyErr} {
-		setError(l, "")
-	}
-	for _, r := range w.rows {
-		setError(r.err, "")
-	}
-	for name := range w.tabItems {
-		w.setTabError(name, false)
-	}
-}
-
-// showFieldErrors marks each invalid value next to its field (rows are the
-// account rows the fields' indexes refer to) and sums them up.
-func (w *Window) showFieldErrors(fields []config.FieldError, rows []*accountRow) {
-	w.clearFieldErrors()
-	msgs := map[*widget.Label][]string{}
-	var order []*widget.Label
-	add := func(l *widget.Label, msg string) {
-		if _, ok := msgs[l]; !ok {
-			order = append(order, l)
-		}
-		msgs[l] = append(msgs[l], msg)
-	}
-	var unplaced []config.FieldError
-	for _, f := range fields {
-		target, i := fieldTarget(f.Field)
-		switch target {
-		case targetListen:
-			add(w.portErr, upperFirst(f.Message))
-		case targetStrategy:
-			add(w.strategyErr, upperFirst(f.Message))
-		case targetCooldown:
-			add(w.cooldownErr, upperFirst(f.Message))
-		case targetNotify:
-			add(w.notifyErr, upperFirst(f.Message))
-		case targetAccount:
-			if i < len(rows) && slices.Contains(w.rows, rows[i]) {
-				add(rows[i].err, fieldMessage(f.Field, f.Message))
-				continue
-			}
-			unplaced = append(unplaced, f)
-			continue
-		default:
-			continue
-		}
-		w.setTabError(tabOf(target), true)
-	}
-	for _, l := range order {
-		setError(l, strings.Join(msgs[l], "\n"))
-	}
-	for _, r := range rows {
-		if r.err.Visible() {
-			w.setTabError("Accounts", true)
-		}
-	}
-	w.setSummary(summaryText(fields), widget.DangerImportance)
-	if len(unplaced) > 0 {
-		w.log.Info("field errors for rows no longer shown", "fields", len(unplaced))
-	}
-	// Show the first tab holding a marked value.
-	for _, name := range []string{"Accounts", "Routing", "Proxy", "Notifications"} {
-		if w.tabItems[name].Icon != w.tabIcons[name] {
-			if w.tabs.Selected() != w.tabItems[name] && !w.tabHasError(w.tabs.Selected()) {
-				w.tabs.Select(w.tabItems[name])
-			}
-			break
-		}
-	}
-}
-
-func (w *Window) tabHasError(t *container.TabItem) bool {
-	for name, item := range w.tabItems {
-		if item == t {
-			return item.Icon != w.tabIcons[name]
-		}
-	}
-	return false
-}
-
-// setTabError swaps a tab's icon for a warning when it holds a marked value.
-func (w *Window) setTabError(name string, bad bool) {
-	item := w.tabItems[name]
-	if item == nil {
+// readAutostart reads whether MaxRouter starts at login.
+func (w *Window) readAutostart() {
+	auto := w.opts.Autostart
+	if auto == nil {
 		return
 	}
-	icon := w.tabIcons[name]
-	if bad {
-		icon = theme.NewErrorThemedResource(theme.WarningIcon())
-	}
-	if item.Icon != icon {
-		item.Icon = icon
-		w.tabs.Refresh()
-	}
+	w.async(func(context.Context) func() {
+		on, err := auto.Enabled()
+		return func() {
+			w.filling = true
+			w.notifications.setAutostart(on, err, &w.autoBase)
+			w.filling = false
+			w.updateDirty()
+		}
+	})
 }
 
-// newErrorLabel is a red label under a field, hidden while empty.
-func newErrorLabel() *widget.Label {
-	l := widget.NewLabel("")
-	l.Importance = widget.DangerImportance
-	l.Wrapping = fyne.TextWrapWord
-	l.Hide()
-	return l
+func (w *Window) setAutostart(on bool) error {
+	if on {
+		return w.opts.Autostart.Enable()
+	}
+	return w.opts.Autostart.Disable()
 }
 
-// setError shows msg in an error label, or hides it for "".
-func setError(l *widget.Label, msg string) {
-	if l == nil {
+// onStart starts the daemon for the banner's button.
+func (w *Window) onStart() {
+	if w.opts.Start == nil || w.banner.starting {
 		return
 	}
-	l.SetText(msg)
-	if msg == "" {
-		l.Hide()
-	} else {
-		l.Show()
-	}
-}
-
-// newHint is grey explanatory text, wrapped.
-func newHint(text string) *widget.RichText {
-	r := widget.NewRichText(&widget.TextSegment{Text: text, Style: hintStyle})
-	r.Wrapping = fyne.TextWrapWord
-	return r
-}
-
-// hintStyle is the style of explanatory text.
-var hintStyle = widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder}
-
-// setText replaces the segments of r with texts in the given styles.
-func setText(r *widget.RichText, parts ...styled) {
-	segs := make([]widget.RichTextSegment, 0, len(parts))
-	for _, p := range parts {
-		if p.text != "" {
-			segs = append(segs, &widget.TextSegment{Text: p.text, Style: p.style})
+	w.banner.starting, w.banner.startErr = true, nil
+	w.showBanner()
+	w.async(func(context.Context) func() {
+		err := w.opts.Start()
+		if err == nil {
+			w.model.Reconnect()
 		}
-	}
-	r.Segments = segs
-	r.Refresh()
+		return func() {
+			w.banner.starting, w.banner.startErr = false, err
+			if err != nil {
+				w.log.Warn("starting the daemon", "err", err)
+			}
+			w.showBanner()
+		}
+	})
 }
 
-// styled is a piece of text in a style, for setText.
-type styled struct {
-	text  string
-	style widget.RichTextStyle
-}
-
-func hint(text string) styled { return styled{text, hintStyle} }
-
-// newHeading is a section title.
-func newHeading(text string) *widget.Label {
-	l := widget.NewLabel(text)
-	l.TextStyle = fyne.TextStyle{Bold: true}
-	l.SizeName = theme.SizeNameSubHeadingText
-	return l
-}
-
-// page wraps a tab's content: padded, scrolling vertically.
-func page(objs ...fyne.CanvasObject) fyne.CanvasObject {
-	return container.NewVScroll(container.NewPadded(container.NewVBox(objs...)))
-}
-
-// fixedWidth gives obj a fixed width and its own height, at the top.
-func fixedWidth(width float32, obj fyne.CanvasObject) fyne.CanvasObject {
-	return container.New(&widthLayout{width: width}, obj)
-}
-
-type widthLayout struct{ width float32 }
-
-func (l *widthLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	for _, o := range objs {
-		h := min(o.MinSize().Height, size.Height)
-		o.Move(fyne.NewPos(0, 0))
-		o.Resize(fyne.NewSize(l.width, h))
-	}
-}
-
-func (l *widthLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	h := float32(0)
-	for _, o := range objs {
-		h = max(h, o.MinSize().Height)
-	}
-	return fyne.NewSize(l.width, h)
-}
-
-var _ fyne.Layout = (*widthLayout)(nil)
-
-// spacer is an empty object of a fixed size.
-func spacer(w, h float32) fyne.CanvasObject {
-	return container.New(layout.NewGridWrapLayout(fyne.NewSize(w, h)))
+func (w *Window) showBanner() {
+	s := w.state
+	w.banner.show(banner(bannerInput{
+		Connected: s.Connected, Tried: s.Tried, Stopped: s.Stopped, Paused: s.Paused(), Problem: s.Problem,
+		CanStart: w.opts.Start != nil, Starting: w.banner.starting, StartErr: w.banner.startErr,
+		BaseURL: w.d.BaseURL(), Stale: len(s.Accounts) > 0,
+	}))
 }
 
 // startTicker rewrites countdowns every tickEvery while the window shows.
@@ -904,10 +523,10 @@ func (w *Window) startTicker() {
 			case <-stop:
 				return
 			case <-t.C:
-				fyne.Do(func() {
+				w.do(func() {
 					if w.stopTick == stop {
-						w.updateRows()
-						w.renderTokens()
+						w.accounts.update()
+						w.proxy.renderTokens()
 					}
 				})
 			}

@@ -2,7 +2,6 @@ package settings
 
 import (
 	"errors"
-	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
@@ -13,38 +12,34 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/maxrouter/maxrouter/app/live"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/control/controltest"
+	"github.com/maxrouter/maxrouter/core/event"
 )
 
-// quiet discards what the window logs when the daemon is away.
-var quiet = slog.New(slog.DiscardHandler)
-
 func TestLoadShowsDaemonState(t *testing.T) {
-	b := newBackend()
-	w := newTestWindow(t, b, Options{})
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
 
 	if got, want := w.win.Title(), "MaxRouter Settings"; got != want {
 		t.Errorf("title = %q, want %q", got, want)
 	}
-	if min := w.Content().MinSize(); min.Width > 820 || min.Height > 560 {
-		t.Errorf("content needs %v, more than the default size 820x560", min)
-	}
-	if got, want := w.strategy.Selected, "Round-robin"; got != want {
+	if got, want := w.routing.strategy.Selected, "Round-robin"; got != want {
 		t.Errorf("strategy = %q, want %q", got, want)
 	}
-	if got, want := w.cooldown.Text, "60s"; got != want {
+	if got, want := w.routing.cooldown.Text, "60s"; got != want {
 		t.Errorf("cooldown = %q, want %q", got, want)
 	}
-	if got, want := w.port.Text, "8787"; got != want {
+	if got, want := w.proxy.port.Text, "8787"; got != want {
 		t.Errorf("port = %q, want %q", got, want)
 	}
 	var names []string
-	for _, r := range w.rows {
+	for _, r := range w.accounts.rows {
 		names = append(names, r.name.Text)
 	}
-	if want := []string{"work", "personal", "side"}; !slices.Equal(names, want) {
+	if want := []string{"work", "personal", "side", "team"}; !slices.Equal(names, want) {
 		t.Errorf("rows = %q, want %q", names, want)
 	}
 	objs := objects(w)
@@ -52,60 +47,212 @@ func TestLoadShowsDaemonState(t *testing.T) {
 		"Max 20x   ~/.claude-work",
 		"Available   ·   token renews in 3 h   ·   1234 requests",
 		"Cooling until 14:32 (5-hour limit)   ·   token renews in 40 min   ·   87 requests",
-		"Needs login — run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login",
+		"Needs login — run:",
+		"CLAUDE_CONFIG_DIR=~/.claude-side claude /login",
+		"Error: the token endpoint answered 503 — trying again at 13:05",
 		"resets in 2 h 13 min",
 		"resets in 3 days",
+		"resets in under a minute",
 	} {
 		if !hasLabel(objs, want) {
 			t.Errorf("no label %q; labels: %q", want, labelTexts(objs))
 		}
 	}
-	if got, want := w.rows[0].five.bar.Value, 0.42; got != want {
+	if got, want := h.row("work").five.bar.Value, 0.42; got != want {
 		t.Errorf("work's 5-hour bar = %v, want %v", got, want)
 	}
-	if got, want := w.rows[1].five.bar.Value, 1.0; got != want {
+	if got, want := h.row("personal").five.bar.Value, 1.0; got != want {
 		t.Errorf("personal's 5-hour bar = %v, want %v (clamped)", got, want)
 	}
-	if !w.applyBtn.Disabled() {
+	if !w.bar.apply.Disabled() {
 		t.Error("Apply is enabled before any edit")
 	}
-	if w.banner.Visible() {
-		t.Errorf("banner shown: %q", w.bannerText.Text)
+	if w.banner.box.Visible() {
+		t.Errorf("banner shown: %q", w.banner.text.Text)
 	}
-	// Reset is offered where it helps, and only there.
-	for i, want := range []string{"", "Reset cooldown", "Check again"} {
-		r := w.rows[i]
+	// Trying again is offered where it helps, and only there.
+	for _, tt := range []struct{ name, want string }{
+		{"work", ""}, {"personal", "Reset cooldown"}, {"side", "Check again"}, {"team", "Check again"},
+	} {
+		r := h.row(tt.name)
 		got := ""
-		if r.reset.Visible() {
-			got = r.reset.Text
+		if r.action.Visible() {
+			got = r.action.Text
 		}
-		if got != want {
-			t.Errorf("row %s reset button = %q, want %q", r.acct.Name, got, want)
+		if got != tt.want {
+			t.Errorf("row %s action = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
 
-func TestApplyStrategy(t *testing.T) {
-	b := newBackend()
-	w := newTestWindow(t, b, Options{})
-
-	w.strategy.SetSelected("Priority")
-	tapApply(t, w)
-
-	got := lastPut(t, b)
-	if got.Strategy != "priority" {
-		t.Errorf("PutConfig strategy = %q, want priority", got.Strategy)
+// The login command of an account that needs one is text to select, with
+// a Copy button, not a red label.
+func TestLoginCommandCopyable(t *testing.T) {
+	h := newHarness(t, newBackend(), Options{})
+	r := h.row("side")
+	const cmd = "CLAUDE_CONFIG_DIR=~/.claude-side claude /login"
+	if !r.login.Visible() || r.command.Text != cmd {
+		t.Fatalf("login command = %q (shown %v), want %q", r.command.Text, r.login.Visible(), cmd)
 	}
-	// Everything not edited is sent back as the daemon gave it.
-	want := fixtureConfig()
-	want.Strategy = "priority"
-	if !reflect.DeepEqual(got, want) {
+	if !r.command.Selectable || !r.command.TextStyle.Monospace || r.command.Importance == widget.DangerImportance {
+		t.Errorf("login command: selectable %v, monospace %v, importance %v; want selectable monospace text",
+			r.command.Selectable, r.command.TextStyle.Monospace, r.command.Importance)
+	}
+	test.Tap(r.copyCmd)
+	if got := h.w.app.Clipboard().Content(); got != cmd {
+		t.Errorf("clipboard = %q, want %q", got, cmd)
+	}
+	if got, want := r.copyCmd.Text, "Copied"; got != want {
+		t.Errorf("Copy button says %q after copying, want %q", got, want)
+	}
+	for _, name := range []string{"work", "personal", "team"} {
+		if h.row(name).login.Visible() {
+			t.Errorf("%s shows a login command", name)
+		}
+	}
+}
+
+// An account in the error state says why and when it is tried again, and
+// Check again asks the daemon now.
+func TestErrorStateCheckAgain(t *testing.T) {
+	h := newHarness(t, newBackend(), Options{})
+	r := h.row("team")
+	if got, want := r.status.Text, "Error: the token endpoint answered 503 — trying again at 13:05"; got != want {
+		t.Errorf("team says %q, want %q", got, want)
+	}
+	test.Tap(r.action)
+	h.settle()
+	h.b.Lock()
+	resets := slices.Clone(h.b.Resets)
+	h.b.Unlock()
+	if want := []string{"team"}; !slices.Equal(resets, want) {
+		t.Errorf("ResetAccount calls = %q, want %q", resets, want)
+	}
+
+	// The daemon's answer comes back through the model.
+	accts := fixtureAccounts()
+	accts[3].State, accts[3].Reason, accts[3].RetryAt = control.StateAvailable, "", nil
+	h.b.SetAccounts(accts)
+	h.b.Publish(control.Event{Type: event.Refreshed, Account: "team"})
+	h.waitFor("team is available", func() bool { return r.status.Text == "Available" })
+	if r.action.Visible() {
+		t.Error("Check again still offered for an available account")
+	}
+}
+
+// A change made elsewhere (the tray, the CLI, a hand edit) shows in the
+// open window within a second.
+func TestChangeElsewhereShows(t *testing.T) {
+	h := newHarness(t, newBackend(), Options{})
+	cfg := fixtureConfig()
+	cfg.Strategy = "priority"
+	cfg.Cooldown = config.Duration(5 * time.Minute)
+	cfg.Accounts = append(cfg.Accounts, config.Account{Name: "extra", Dir: "~/.claude-extra"})
+	h.b.SetConfig(cfg)
+	took := h.waitFor("the tray's strategy shows", func() bool { return h.w.routing.strategy.Selected == "Priority" })
+	if took > time.Second {
+		t.Errorf("the change showed after %v, want within a second", took)
+	}
+	if got, want := h.w.routing.cooldown.Text, "5m"; got != want {
+		t.Errorf("cooldown = %q, want %q", got, want)
+	}
+	if got, want := len(h.w.accounts.rows), 5; got != want {
+		t.Errorf("rows = %d, want %d", got, want)
+	}
+	if !h.w.bar.apply.Disabled() {
+		t.Error("a change made elsewhere counts as an edit")
+	}
+}
+
+// Apply of one field sends that field on top of what changed elsewhere:
+// the strategy the tray set survives an Apply of the cooldown.
+func TestApplyKeepsChangesMadeElsewhere(t *testing.T) {
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
+	w.routing.cooldown.SetText("5m")
+	h.row("side").name.SetText("spare")
+
+	cfg := fixtureConfig()
+	cfg.Strategy = "priority"
+	cfg.Accounts[0].Enabled = ptr(false) // the CLI disabled work
+	h.b.SetConfig(cfg)
+	h.waitFor("the tray's strategy shows", func() bool { return w.routing.strategy.Selected == "Priority" })
+	if got, want := w.routing.cooldown.Text, "5m"; got != want {
+		t.Errorf("cooldown = %q, want the edit %q kept", got, want)
+	}
+	if got, want := h.row("side").name.Text, "spare"; got != want {
+		t.Errorf("side's name = %q, want the edit %q kept", got, want)
+	}
+	h.apply()
+
+	want := cfg
+	want.Cooldown = config.Duration(5 * time.Minute)
+	want.Accounts = slices.Clone(cfg.Accounts)
+	want.Accounts[2].Name = "spare"
+	if got := lastPut(t, h.b); !reflect.DeepEqual(got, want) {
 		t.Errorf("PutConfig =\n%+v\nwant\n%+v", got, want)
 	}
-	if !w.applyBtn.Disabled() {
+	if got, want := w.bar.summary.Text, "Applied."; got != want {
+		t.Errorf("summary = %q, want %q", got, want)
+	}
+	if !w.bar.apply.Disabled() {
 		t.Error("Apply still enabled after applying")
 	}
-	if got, want := w.summary.Text, "Applied."; got != want {
+}
+
+// When the configuration changed after the window last heard of it, Apply
+// is refused (412): the edits stay, the other fields show the change, and
+// the summary says what changed.
+func TestApplyStaleKeepsEdits(t *testing.T) {
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
+	w.routing.cooldown.SetText("5m")
+
+	// A hand edit whose event has not reached the window yet.
+	cfg := fixtureConfig()
+	cfg.Strategy = "priority"
+	h.b.Lock()
+	h.b.ConfigValue, h.b.Revision = cfg, "rev-hand-edit"
+	h.b.Unlock()
+	h.apply()
+
+	if got, want := w.bar.summary.Text, "Not applied: meanwhile the strategy was changed to Priority. Your edits are kept: press Apply again."; got != want {
+		t.Errorf("summary = %q, want %q", got, want)
+	}
+	if got, _ := h.b.Config(); got.Cooldown != config.Duration(time.Minute) || got.Strategy != "priority" {
+		t.Errorf("daemon config = %+v, want the hand edit untouched", got)
+	}
+	if got, want := w.routing.cooldown.Text, "5m"; got != want {
+		t.Errorf("cooldown = %q, want the edit %q kept", got, want)
+	}
+	if got, want := w.routing.strategy.Selected, "Priority"; got != want {
+		t.Errorf("strategy = %q, want the daemon's %q", got, want)
+	}
+	h.apply()
+	want := cfg
+	want.Cooldown = config.Duration(5 * time.Minute)
+	if got := lastPut(t, h.b); !reflect.DeepEqual(got, want) {
+		t.Errorf("PutConfig =\n%+v\nwant\n%+v", got, want)
+	}
+	if got, want := w.bar.summary.Text, "Applied."; got != want {
+		t.Errorf("summary = %q, want %q", got, want)
+	}
+}
+
+func TestApplyStrategy(t *testing.T) {
+	h := newHarness(t, newBackend(), Options{})
+	h.w.routing.strategy.SetSelected("Priority")
+	h.apply()
+
+	want := fixtureConfig()
+	want.Strategy = "priority"
+	if got := lastPut(t, h.b); !reflect.DeepEqual(got, want) {
+		t.Errorf("PutConfig =\n%+v\nwant\n%+v", got, want)
+	}
+	if !h.w.bar.apply.Disabled() {
+		t.Error("Apply still enabled after applying")
+	}
+	if got, want := h.w.bar.summary.Text, "Applied."; got != want {
 		t.Errorf("summary = %q, want %q", got, want)
 	}
 }
@@ -117,33 +264,36 @@ func TestApplyKeepsTokenAccountsAndUnknownFields(t *testing.T) {
 	cfg.MaxBodyMB = 7
 	cfg.Accounts = append(cfg.Accounts, config.Account{Name: "ci", Token: "sk-ant-oat01-…abcd"})
 	b.ConfigValue = cfg
-	w := newTestWindow(t, b, Options{})
+	h := newHarness(t, b, Options{})
 
-	if got, want := w.rows[3].title.String(), "long-lived token (claude setup-token)"; got != want {
+	if got, want := h.row("ci").title.String(), "long-lived token (claude setup-token)"; got != want {
 		t.Errorf("token account row says %q, want %q", got, want)
 	}
-	w.affinity.SetChecked(false)
-	w.cooldown.SetText("5m")
-	tapApply(t, w)
+	h.w.routing.affinity.SetChecked(false)
+	h.w.routing.cooldown.SetText("5m")
+	test.Tap(h.row("ci").enable)
+	h.apply()
 
 	want := cfg
 	want.SessionAffinity = false
 	want.Cooldown = config.Duration(5 * time.Minute)
-	if got := lastPut(t, b); !reflect.DeepEqual(got, want) {
+	want.Accounts = slices.Clone(cfg.Accounts)
+	want.Accounts[4].Enabled = ptr(false)
+	if got := lastPut(t, h.b); !reflect.DeepEqual(got, want) {
 		t.Errorf("PutConfig =\n%+v\nwant\n%+v", got, want)
 	}
 }
 
 func TestAddAccount(t *testing.T) {
-	b := newBackend()
-	w := newTestWindow(t, b, Options{})
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
 
-	w.onDirPicked(testHome + "/.claude-new")
-	w.wait()
+	w.accounts.onDirPicked(testHome + "/.claude-new")
+	h.settle()
 
-	b.Lock()
-	checks := slices.Clone(b.Checks)
-	b.Unlock()
+	h.b.Lock()
+	checks := slices.Clone(h.b.Checks)
+	h.b.Unlock()
 	if want := []string{testHome + "/.claude-new"}; !slices.Equal(checks, want) {
 		t.Errorf("CheckDir calls = %q, want %q", checks, want)
 	}
@@ -154,38 +304,45 @@ func TestAddAccount(t *testing.T) {
 	if !hasLabel(dlg, "~/.claude-new") {
 		t.Errorf("dialog does not show the folder; labels: %q", labelTexts(dlg))
 	}
-	if got, want := w.adding.name.Text, "new"; got != want {
+	if got, want := w.accounts.adding.name.Text, "new"; got != want {
 		t.Errorf("proposed name = %q, want %q", got, want)
 	}
-	w.adding.name.SetText("team")
+	w.accounts.adding.name.SetText("extra")
 	test.Tap(button(t, dlg, "Add"))
 
 	if w.win.Canvas().Overlays().Top() != nil {
 		t.Error("dialog still open after Add")
 	}
-	if got, want := len(w.rows), 4; got != want {
+	if got, want := len(w.accounts.rows), 5; got != want {
 		t.Fatalf("rows = %d, want %d", got, want)
 	}
-	if got, want := w.rows[3].stateText, "New — used once you press Apply"; got != want {
+	r := w.accounts.rows[4]
+	if got, want := r.status.Text, "New — used once you press Apply"; got != want {
 		t.Errorf("new row state = %q, want %q", got, want)
 	}
-	if got, want := w.rows[3].title.String(), "Max 20x   ~/.claude-new"; got != want {
+	if got, want := r.title.String(), "Max 20x   ~/.claude-new"; got != want {
 		t.Errorf("new row title = %q, want %q", got, want)
 	}
-	tapApply(t, w)
+	h.apply()
 
-	got := lastPut(t, b).Accounts
-	if want := (config.Account{Name: "team", Dir: "~/.claude-new"}); len(got) != 4 || !reflect.DeepEqual(got[3], want) {
+	got := lastPut(t, h.b).Accounts
+	if want := (config.Account{Name: "extra", Dir: "~/.claude-new"}); len(got) != 5 || !reflect.DeepEqual(got[4], want) {
 		t.Errorf("PutConfig accounts = %+v, want the fixtures and %+v", got, want)
+	}
+	if got, want := len(w.accounts.rows), 5; got != want {
+		t.Errorf("rows after applying = %d, want %d", got, want)
+	}
+	if !w.bar.apply.Disabled() {
+		t.Error("Apply enabled after the new account was applied")
 	}
 }
 
 func TestAddAccountWithoutCredentials(t *testing.T) {
-	b := newBackend()
-	w := newTestWindow(t, b, Options{})
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
 
-	w.onDirPicked(testHome + "/.claude-empty")
-	w.wait()
+	w.accounts.onDirPicked(testHome + "/.claude-empty")
+	h.settle()
 
 	dlg := overlayObjects(t, w)
 	text, ok := findLabelContaining(dlg, "No credentials found")
@@ -196,69 +353,74 @@ func TestAddAccountWithoutCredentials(t *testing.T) {
 		t.Errorf("dialog says %q, want the daemon's problem and the login command", text)
 	}
 	test.Tap(button(t, dlg, "Cancel"))
-	if got, want := len(w.rows), 3; got != want {
+	if got, want := len(w.accounts.rows), 4; got != want {
 		t.Errorf("rows after Cancel = %d, want %d", got, want)
 	}
-	if !w.applyBtn.Disabled() {
+	if !w.bar.apply.Disabled() {
 		t.Error("Apply enabled after a cancelled add")
 	}
 }
 
 func TestAddAccountAlreadyListed(t *testing.T) {
-	b := newBackend()
-	w := newTestWindow(t, b, Options{})
+	h := newHarness(t, newBackend(), Options{})
+	h.w.accounts.onDirPicked(testHome + "/.claude-work/")
+	h.settle()
 
-	w.onDirPicked(testHome + "/.claude-work/")
-	w.wait()
-
-	dlg := overlayObjects(t, w)
+	dlg := overlayObjects(t, h.w)
 	if _, ok := findLabelContaining(dlg, "already in the list as work"); !ok {
 		t.Errorf("no 'already in the list' message; labels: %q", labelTexts(dlg))
 	}
-	b.Lock()
-	defer b.Unlock()
-	if len(b.Checks) != 0 {
-		t.Errorf("CheckDir called for a listed folder: %q", b.Checks)
+	h.b.Lock()
+	defer h.b.Unlock()
+	if len(h.b.Checks) != 0 {
+		t.Errorf("CheckDir called for a listed folder: %q", h.b.Checks)
 	}
 }
 
 func TestRemoveAccount(t *testing.T) {
-	b := newBackend()
-	w := newTestWindow(t, b, Options{})
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
 
 	// Keep: nothing changes.
-	test.Tap(w.rows[1].remove)
+	test.Tap(h.row("personal").remove)
 	test.Tap(button(t, overlayObjects(t, w), "Keep"))
-	if got, want := len(w.rows), 3; got != want {
+	if got, want := len(w.accounts.rows), 4; got != want {
 		t.Fatalf("rows after Keep = %d, want %d", got, want)
 	}
 
-	test.Tap(w.rows[1].remove)
+	test.Tap(h.row("personal").remove)
 	dlg := overlayObjects(t, w)
 	if _, ok := findLabelContaining(dlg, "~/.claude-personal is left as it is"); !ok {
 		t.Errorf("confirmation does not reassure about the login; labels: %q", labelTexts(dlg))
 	}
 	test.Tap(button(t, dlg, "Remove"))
-	if got, want := len(w.rows), 2; got != want {
+	if got, want := len(w.accounts.rows), 3; got != want {
 		t.Fatalf("rows after Remove = %d, want %d", got, want)
 	}
-	tapApply(t, w)
 
-	if got, want := accountNames(lastPut(t, b).Accounts), []string{"work", "side"}; !slices.Equal(got, want) {
+	// An account added elsewhere meanwhile is kept; the removed one stays
+	// removed.
+	cfg := fixtureConfig()
+	cfg.Accounts = append(cfg.Accounts, config.Account{Name: "extra", Dir: "~/.claude-extra"})
+	h.b.SetConfig(cfg)
+	h.waitFor("the new account shows", func() bool { return len(w.accounts.rows) == 4 })
+	h.apply()
+
+	if got, want := accountNames(lastPut(t, h.b).Accounts), []string{"work", "side", "team", "extra"}; !slices.Equal(got, want) {
 		t.Errorf("PutConfig accounts = %q, want %q", got, want)
 	}
 }
 
 func TestMoveAndDisable(t *testing.T) {
-	b := newBackend()
-	w := newTestWindow(t, b, Options{})
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
 
-	if !w.rows[0].up.Disabled() || !w.rows[2].down.Disabled() {
+	if !h.row("work").up.Disabled() || !h.row("team").down.Disabled() {
 		t.Error("the first row can move up or the last one down")
 	}
-	work := w.rows[0]
+	work := h.row("work")
 	test.Tap(work.down)
-	if got, want := w.rows[1], work; got != want {
+	if got := w.accounts.rows[1]; got != work {
 		t.Fatalf("after Move down, row 1 is %q, want work", got.acct.Name)
 	}
 	if work.up.Disabled() {
@@ -269,13 +431,13 @@ func TestMoveAndDisable(t *testing.T) {
 	if got, want := work.enable.Text, "Enable"; got != want {
 		t.Errorf("button after disabling = %q, want %q", got, want)
 	}
-	if got, want := work.stateText, "Will be disabled when you press Apply"; got != want {
+	if got, want := work.status.Text, "Will be disabled when you press Apply"; got != want {
 		t.Errorf("state after disabling = %q, want %q", got, want)
 	}
-	tapApply(t, w)
+	h.apply()
 
-	got := lastPut(t, b).Accounts
-	if names, want := accountNames(got), []string{"personal", "work", "side"}; !slices.Equal(names, want) {
+	got := lastPut(t, h.b).Accounts
+	if names, want := accountNames(got), []string{"personal", "work", "side", "team"}; !slices.Equal(names, want) {
 		t.Errorf("PutConfig order = %q, want %q", names, want)
 	}
 	if got[1].Enabled == nil || *got[1].Enabled {
@@ -286,22 +448,25 @@ func TestMoveAndDisable(t *testing.T) {
 	}
 
 	// Enabling again goes back to the default.
-	test.Tap(w.rows[1].enable)
-	tapApply(t, w)
-	if e := lastPut(t, b).Accounts[1].Enabled; e != nil && !*e {
+	test.Tap(h.row("work").enable)
+	h.apply()
+	if e := lastPut(t, h.b).Accounts[1].Enabled; e != nil && !*e {
 		t.Errorf("work Enabled after enabling = %v, want default (enabled)", *e)
 	}
 }
 
 func TestRenameAccount(t *testing.T) {
-	b := newBackend()
-	w := newTestWindow(t, b, Options{})
-
-	w.rows[0].name.SetText("")
-	test.Type(w.rows[0].name, "work-job")
-	tapApply(t, w)
-	if got, want := lastPut(t, b).Accounts[0].Name, "work-job"; got != want {
+	h := newHarness(t, newBackend(), Options{})
+	r := h.row("work")
+	r.name.SetText("")
+	test.Type(r.name, "work-job")
+	h.apply()
+	if got, want := lastPut(t, h.b).Accounts[0].Name, "work-job"; got != want {
 		t.Errorf("PutConfig name = %q, want %q", got, want)
+	}
+	h.waitFor("the renamed account is followed", func() bool { return h.w.state.Revision == h.w.rev })
+	if got, want := len(h.w.accounts.rows), 4; got != want {
+		t.Errorf("rows after renaming = %d, want %d", got, want)
 	}
 }
 
@@ -312,67 +477,73 @@ func TestDaemonValidationErrors(t *testing.T) {
 		{Field: "accounts[1].name", Message: `name "per sonal" may only hold letters, digits, '-', '_' and '.'`},
 		{Field: "upstream", Message: "want an absolute http:// or https:// URL"},
 	}}
-	w := newTestWindow(t, b, Options{})
+	h := newHarness(t, b, Options{})
+	w := h.w
 
-	w.port.SetText("9999")
-	w.rows[1].name.SetText("per sonal")
-	tapApply(t, w)
+	w.proxy.port.SetText("9999")
+	h.row("personal").name.SetText("per sonal")
+	h.apply()
 
 	if got, want := w.tabs.Selected().Text, "Accounts"; got != want {
 		t.Errorf("selected tab = %q, want the first with an error, %q", got, want)
 	}
-	for _, tt := range []struct{ tab, msg string }{
-		{"Proxy", "Cannot listen on 127.0.0.1:9999: address already in use"},
-		{"Accounts", `Name "per sonal" may only hold letters, digits, '-', '_' and '.'`},
+	for _, tt := range []struct {
+		tab  *fyne.Container
+		item string
+		msg  string
+	}{
+		{nil, "Proxy", "Cannot listen on 127.0.0.1:9999: address already in use"},
+		{nil, "Accounts", `Name "per sonal" may only hold letters, digits, '-', '_' and '.'`},
 	} {
-		w.tabs.Select(w.tabItems[tt.tab])
+		for _, item := range w.tabs.Items {
+			if item.Text == tt.item {
+				w.tabs.Select(item)
+			}
+		}
 		if objs := objects(w); !hasLabel(objs, tt.msg) {
-			t.Errorf("no inline error %q on the %s tab; labels: %q", tt.msg, tt.tab, labelTexts(objs))
+			t.Errorf("no inline error %q on the %s tab; labels: %q", tt.msg, tt.item, labelTexts(objs))
 		}
 	}
-	if got, want := w.portErr.Text, "Cannot listen on 127.0.0.1:9999: address already in use"; got != want {
-		t.Errorf("port error = %q, want %q", got, want)
-	}
-	if got, want := w.rows[1].err.Text, `Name "per sonal" may only hold letters, digits, '-', '_' and '.'`; got != want {
+	if got, want := h.row("personal").err.Text, `Name "per sonal" may only hold letters, digits, '-', '_' and '.'`; got != want {
 		t.Errorf("row error = %q, want %q", got, want)
 	}
-	if w.rows[0].err.Visible() {
-		t.Errorf("row 0 shows an error: %q", w.rows[0].err.Text)
+	if h.row("work").err.Visible() {
+		t.Errorf("work shows an error: %q", h.row("work").err.Text)
 	}
 	want := "Not applied: fix the values marked in red on the Proxy and Accounts tabs; upstream: want an absolute http:// or https:// URL"
-	if got := w.summary.Text; got != want {
+	if got := w.bar.summary.Text; got != want {
 		t.Errorf("summary = %q, want %q", got, want)
 	}
-	if w.tabItems["Proxy"].Icon == w.tabIcons["Proxy"] || w.tabItems["Routing"].Icon != w.tabIcons["Routing"] {
+	if !tabHasError(w.proxy.item) || tabHasError(w.routing.item) {
 		t.Error("tab icons do not mark exactly the tabs with errors")
 	}
 	// Nothing was applied and the edits are still there.
-	if got, _ := b.Config(); got.Listen != "127.0.0.1:8787" {
+	if got, _ := h.b.Config(); got.Listen != "127.0.0.1:8787" {
 		t.Errorf("daemon listen = %q, want unchanged", got.Listen)
 	}
-	if w.port.Text != "9999" || w.rows[1].name.Text != "per sonal" {
+	if w.proxy.port.Text != "9999" || h.row("personal").name.Text != "per sonal" {
 		t.Error("the edits were lost")
 	}
-	if w.applyBtn.Disabled() {
+	if w.bar.apply.Disabled() {
 		t.Error("Apply disabled after a refused apply")
 	}
 
 	// Fixing it and applying again clears the marks.
-	b.Lock()
-	b.PutConfigErr = nil
-	b.Unlock()
-	w.rows[1].name.SetText("personal")
-	tapApply(t, w)
-	if w.portErr.Visible() || w.rows[1].err.Visible() {
+	h.b.Lock()
+	h.b.PutConfigErr = nil
+	h.b.Unlock()
+	h.row("personal").name.SetText("personal")
+	h.apply()
+	if w.proxy.portErr.Visible() || h.row("personal").err.Visible() {
 		t.Error("inline errors still shown after a successful apply")
 	}
-	if got, _ := b.Config(); got.Listen != "127.0.0.1:9999" {
+	if got, _ := h.b.Config(); got.Listen != "127.0.0.1:9999" {
 		t.Errorf("daemon listen = %q, want 127.0.0.1:9999", got.Listen)
 	}
-	if got, want := w.baseURL, "http://127.0.0.1:9999"; got != want {
+	if got, want := w.proxy.baseURL.Text, "http://127.0.0.1:9999"; got != want {
 		t.Errorf("base URL after moving the port = %q, want %q", got, want)
 	}
-	if w.tabItems["Proxy"].Icon != w.tabIcons["Proxy"] {
+	if tabHasError(w.proxy.item) {
 		t.Error("Proxy tab still marked")
 	}
 }
@@ -385,22 +556,22 @@ func TestLocalValidation(t *testing.T) {
 		field    func(*Window) *widget.Label
 		want     string
 	}{
-		{"port not a number", "abc", "60s", func(w *Window) *widget.Label { return w.portErr }, `"abc" is not a port: enter a number from 1 to 65535`},
-		{"port too big", "70000", "60s", func(w *Window) *widget.Label { return w.portErr }, `"70000" is not a port: enter a number from 1 to 65535`},
-		{"port zero", "0", "60s", func(w *Window) *widget.Label { return w.portErr }, `"0" is not a port: enter a number from 1 to 65535`},
-		{"cooldown without unit", "8787", "60", func(w *Window) *widget.Label { return w.cooldownErr }, `"60" is not a duration: write it like 60s, 5m or 1m30s`},
-		{"cooldown zero", "8787", "0s", func(w *Window) *widget.Label { return w.cooldownErr }, "Must be more than 0, such as 60s"},
+		{"port not a number", "abc", "60s", func(w *Window) *widget.Label { return w.proxy.portErr }, `"abc" is not a port: enter a number from 1 to 65535`},
+		{"port too big", "70000", "60s", func(w *Window) *widget.Label { return w.proxy.portErr }, `"70000" is not a port: enter a number from 1 to 65535`},
+		{"port zero", "0", "60s", func(w *Window) *widget.Label { return w.proxy.portErr }, `"0" is not a port: enter a number from 1 to 65535`},
+		{"cooldown without unit", "8787", "60", func(w *Window) *widget.Label { return w.routing.cooldownErr }, `"60" is not a duration: write it like 60s, 5m or 1m30s`},
+		{"cooldown zero", "8787", "0s", func(w *Window) *widget.Label { return w.routing.cooldownErr }, "Must be more than 0, such as 60s"},
 	}
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := newBackend()
-			w := newTestWindow(t, b, Options{})
+			test.Tap(w.bar.revert)
+			w.proxy.port.SetText(tt.port)
+			w.routing.cooldown.SetText(tt.cooldown)
+			h.apply()
 
-			w.port.SetText(tt.port)
-			w.cooldown.SetText(tt.cooldown)
-			tapApply(t, w)
-
-			if n := putCount(b); n != 0 {
+			if n := putCount(h.b); n != 0 {
 				t.Errorf("PutConfig called %d times, want 0", n)
 			}
 			l := tt.field(w)
@@ -410,111 +581,111 @@ func TestLocalValidation(t *testing.T) {
 			if !hasLabel(objects(w), tt.want) {
 				t.Errorf("error %q not on the canvas", tt.want)
 			}
-			if !strings.HasPrefix(w.summary.Text, "Not applied: fix the values marked in red") {
-				t.Errorf("summary = %q", w.summary.Text)
+			if !strings.HasPrefix(w.bar.summary.Text, "Not applied: fix the values marked in red") {
+				t.Errorf("summary = %q", w.bar.summary.Text)
 			}
 		})
 	}
 
 	t.Run("port is checked while typing", func(t *testing.T) {
-		w := newTestWindow(t, newBackend(), Options{})
-		w.port.SetText("")
-		test.Type(w.port, "80a")
-		if got, want := w.portErr.Text, `"80a" is not a port: enter a number from 1 to 65535`; !w.portErr.Visible() || got != want {
+		test.Tap(w.bar.revert)
+		p := w.proxy
+		p.port.SetText("")
+		test.Type(p.port, "80a")
+		if got, want := p.portErr.Text, `"80a" is not a port: enter a number from 1 to 65535`; !p.portErr.Visible() || got != want {
 			t.Errorf("port error while typing = %q, want %q", got, want)
 		}
-		test.Type(w.port, "\b")
-		w.port.SetText("8080")
-		if w.portErr.Visible() {
-			t.Errorf("port error still shown for 8080: %q", w.portErr.Text)
+		p.port.SetText("8080")
+		if p.portErr.Visible() {
+			t.Errorf("port error still shown for 8080: %q", p.portErr.Text)
 		}
 	})
 }
 
 func TestRevert(t *testing.T) {
-	b := newBackend()
-	w := newTestWindow(t, b, Options{})
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
 
-	w.strategy.SetSelected("Most headroom")
-	w.rows[0].name.SetText("renamed")
-	test.Tap(w.rows[2].remove)
+	w.routing.strategy.SetSelected("Most headroom")
+	h.row("work").name.SetText("renamed")
+	test.Tap(h.row("side").remove)
 	test.Tap(button(t, overlayObjects(t, w), "Remove"))
-	if w.revertBtn.Disabled() {
+	if w.bar.revert.Disabled() {
 		t.Fatal("Revert disabled with edits")
 	}
-	// The daemon changed meanwhile (the tray switched the strategy).
+	// The daemon changed meanwhile (the tray switched the strategy): the
+	// edit wins until it is reverted.
 	cfg := fixtureConfig()
 	cfg.Strategy = "least-used"
-	b.SetConfig(cfg)
+	h.b.SetConfig(cfg)
+	h.waitFor("the window follows the change", func() bool { return w.base.Strategy == "least-used" })
+	if got, want := w.routing.strategy.Selected, "Most headroom"; got != want {
+		t.Errorf("strategy = %q, want the edit %q", got, want)
+	}
 
-	test.Tap(w.revertBtn)
-	w.wait()
-
-	if got, want := w.strategy.Selected, "Least used"; got != want {
+	test.Tap(w.bar.revert)
+	h.settle()
+	if got, want := w.routing.strategy.Selected, "Least used"; got != want {
 		t.Errorf("strategy after Revert = %q, want %q", got, want)
 	}
-	if got, want := len(w.rows), 3; got != want {
+	if got, want := len(w.accounts.rows), 4; got != want {
 		t.Errorf("rows after Revert = %d, want %d", got, want)
 	}
-	if got, want := w.rows[0].name.Text, "work"; got != want {
+	if got, want := w.accounts.rows[0].name.Text, "work"; got != want {
 		t.Errorf("name after Revert = %q, want %q", got, want)
 	}
-	if n := putCount(b); n != 0 {
+	if n := putCount(h.b); n != 0 {
 		t.Errorf("PutConfig called %d times, want 0", n)
 	}
-	if !w.applyBtn.Disabled() {
+	if !w.bar.apply.Disabled() {
 		t.Error("Apply enabled after Revert")
 	}
 }
 
-func TestShowAgainKeepsEditsAndRefreshes(t *testing.T) {
-	b := newBackend()
-	w := newTestWindow(t, b, Options{})
+// Edits survive hiding the window; fields not edited follow the daemon
+// while it is hidden too.
+func TestShowAgainKeepsEditsAndFollows(t *testing.T) {
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
 
+	w.routing.cooldown.SetText("2m")
+	h.row("work").name.SetText("job")
 	w.hide()
 	cfg := fixtureConfig()
-	cfg.Strategy = "priority"
-	b.SetConfig(cfg)
-	w.Show()
-	w.wait()
-	if got, want := w.strategy.Selected, "Priority"; got != want {
-		t.Errorf("strategy after Show = %q, want %q (no edits: follow the daemon)", got, want)
-	}
-
-	// Edits survive hiding; fields not edited follow the daemon.
-	w.cooldown.SetText("2m")
-	w.rows[0].name.SetText("job")
-	w.hide()
 	cfg.Strategy = "headroom"
 	cfg.SessionAffinity = false
 	cfg.Accounts[2].Dir = "~/.claude-side2"
-	b.SetConfig(cfg)
+	h.b.SetConfig(cfg)
+	_, rev := h.b.Config()
+	stop := h.m.Watch(func(live.State, []control.Event) { h.ui.do(func() {}) }) // wakes waitFor
+	h.waitFor("the model has the change", func() bool { return h.m.State().Revision == rev })
+	stop()
 	w.Show()
-	w.wait()
-	if got, want := w.cooldown.Text, "2m"; got != want {
+	h.settle()
+	if got, want := w.routing.cooldown.Text, "2m"; got != want {
 		t.Errorf("cooldown after Show = %q, want the edit %q kept", got, want)
 	}
-	if got, want := w.strategy.Selected, "Most headroom"; got != want {
+	if got, want := w.routing.strategy.Selected, "Most headroom"; got != want {
 		t.Errorf("strategy after Show = %q, want the daemon's %q", got, want)
 	}
-	if w.affinity.Checked {
+	if w.routing.affinity.Checked {
 		t.Error("session affinity after Show = on, want the daemon's off")
 	}
-	tapApply(t, w)
+	h.apply()
 	want := cfg
 	want.Cooldown = config.Duration(2 * time.Minute)
-	want.Accounts = slices.Clone(fixtureConfig().Accounts) // the edited list wins as a whole
+	want.Accounts = slices.Clone(cfg.Accounts)
 	want.Accounts[0].Name = "job"
-	if got := lastPut(t, b); !reflect.DeepEqual(got, want) {
+	if got := lastPut(t, h.b); !reflect.DeepEqual(got, want) {
 		t.Errorf("PutConfig =\n%+v\nwant\n%+v", got, want)
 	}
 }
 
 func TestIssueToken(t *testing.T) {
-	b := newBackend()
-	w := newTestWindow(t, b, Options{})
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
 
-	w.onIssue()
+	w.proxy.onIssue()
 	dlg := overlayObjects(t, w)
 	var label *widget.Entry
 	var ttl *widget.Select
@@ -532,11 +703,11 @@ func TestIssueToken(t *testing.T) {
 	test.Type(label, "build server")
 	ttl.SetSelected("30 days")
 	test.Tap(button(t, dlg, "Issue"))
-	w.wait()
+	h.settle()
 
-	b.Lock()
-	issues := slices.Clone(b.Issues)
-	b.Unlock()
+	h.b.Lock()
+	issues := slices.Clone(h.b.Issues)
+	h.b.Unlock()
 	if want := []controltest.IssueCall{{Label: "build server", TTL: 30 * 24 * time.Hour}}; !slices.Equal(issues, want) {
 		t.Errorf("IssueToken calls = %+v, want %+v", issues, want)
 	}
@@ -549,7 +720,7 @@ func TestIssueToken(t *testing.T) {
 	if got := w.app.Clipboard().Content(); got != secret {
 		t.Errorf("clipboard = %q, want the secret", got)
 	}
-	if !hasLabel(test.LaidOutObjects(w.tokenList), "build server") {
+	if !hasLabel(test.LaidOutObjects(w.proxy.tokenList), "build server") {
 		t.Error("token list does not show the new token")
 	}
 	test.Tap(button(t, dlg, "Done"))
@@ -565,21 +736,21 @@ func TestIssueToken(t *testing.T) {
 func TestIssueTokenError(t *testing.T) {
 	b := newBackend()
 	b.IssueErr = errors.New("token store is read-only")
-	w := newTestWindow(t, b, Options{})
+	h := newHarness(t, b, Options{})
 
-	w.issueToken("laptop", 0)
-	w.wait()
-	if _, ok := findLabelContaining(overlayObjects(t, w), "token store is read-only"); !ok {
-		t.Errorf("error not shown; labels: %q", labelTexts(overlayObjects(t, w)))
+	h.w.proxy.issueToken("laptop", 0)
+	h.settle()
+	if _, ok := findLabelContaining(overlayObjects(t, h.w), "token store is read-only"); !ok {
+		t.Errorf("error not shown; labels: %q", labelTexts(overlayObjects(t, h.w)))
 	}
 }
 
 func TestRevokeToken(t *testing.T) {
-	b := newBackend()
-	w := newTestWindow(t, b, Options{})
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
 
 	var revoke []*widget.Button
-	for _, o := range test.LaidOutObjects(w.tokenList) {
+	for _, o := range test.LaidOutObjects(w.proxy.tokenList) {
 		if btn, ok := o.(*widget.Button); ok && btn.Text == "Revoke" {
 			revoke = append(revoke, btn)
 		}
@@ -593,16 +764,16 @@ func TestRevokeToken(t *testing.T) {
 		t.Errorf("confirmation does not name the token; labels: %q", labelTexts(dlg))
 	}
 	test.Tap(button(t, dlg, "Revoke"))
-	w.wait()
+	h.settle()
 
-	b.Lock()
-	revokes := slices.Clone(b.Revokes)
-	b.Unlock()
+	h.b.Lock()
+	revokes := slices.Clone(h.b.Revokes)
+	h.b.Unlock()
 	if want := []string{"tok-2"}; !slices.Equal(revokes, want) {
 		t.Errorf("RevokeToken calls = %q, want %q", revokes, want)
 	}
 	n := 0
-	for _, s := range labelTexts(test.LaidOutObjects(w.tokenList)) {
+	for _, s := range labelTexts(test.LaidOutObjects(w.proxy.tokenList)) {
 		if s == "Revoked" {
 			n++
 		}
@@ -612,158 +783,317 @@ func TestRevokeToken(t *testing.T) {
 	}
 }
 
-func TestRefreshUpdatesRows(t *testing.T) {
-	b := newBackend()
-	w := newTestWindow(t, b, Options{})
+// Account rows follow every new State of the model: states, bars,
+// countdowns, buttons.
+func TestRowsFollowTheDaemon(t *testing.T) {
+	h := newHarness(t, newBackend(), Options{})
 
 	accts := fixtureAccounts()
 	accts[0].State = control.StateCooling
 	accts[0].CooldownUntil = at(time.Hour)
-	accts[0].Reason = "7-day limit"
+	accts[0].Reason = "weekly limit"
 	accts[0].SevenDay.Utilization = 1
 	accts[2].State = control.StateAvailable
 	accts[2].Reason = ""
-	done := make(chan struct{})
-	go func() { // the tray's event loop
-		defer close(done)
-		w.Refresh(accts)
-	}()
-	<-done
+	h.b.SetAccounts(accts)
+	h.b.Publish(control.Event{Type: event.CooldownStarted, Account: "work"})
 
-	if got, want := w.rows[0].stateText, "Cooling until 13:19 (7-day limit)"; got != want {
+	work, side := h.row("work"), h.row("side")
+	h.waitFor("work is cooling", func() bool { return strings.HasPrefix(work.status.Text, "Cooling") })
+	if got, want := work.status.Text, "Cooling until 13:19 (weekly limit)"; got != want {
 		t.Errorf("work state = %q, want %q", got, want)
 	}
-	if got, want := w.rows[2].stateText, "Available"; got != want {
+	if got, want := side.status.Text, "Available"; got != want {
 		t.Errorf("side state = %q, want %q", got, want)
 	}
-	if _, ok := findLabelContaining(objects(w), "Cooling until 13:19 (7-day limit)"); !ok {
+	if _, ok := findLabelContaining(objects(h.w), "Cooling until 13:19 (weekly limit)"); !ok {
 		t.Error("new state not on the canvas")
 	}
-	if got, want := w.rows[0].seven.bar.Value, 1.0; got != want {
+	if got, want := work.seven.bar.Value, 1.0; got != want {
 		t.Errorf("work 7-day bar = %v, want %v", got, want)
 	}
-	if !w.rows[0].reset.Visible() || w.rows[2].reset.Visible() {
-		t.Error("Reset buttons do not follow the new states")
+	if !work.action.Visible() || side.action.Visible() || side.login.Visible() {
+		t.Error("buttons and login command do not follow the new states")
 	}
 }
 
 func TestResetCooldown(t *testing.T) {
-	b := newBackend()
-	w := newTestWindow(t, b, Options{})
-
-	test.Tap(w.rows[1].reset)
-	w.wait()
-	b.Lock()
-	resets := slices.Clone(b.Resets)
-	b.Unlock()
+	h := newHarness(t, newBackend(), Options{})
+	test.Tap(h.row("personal").action)
+	h.settle()
+	h.b.Lock()
+	resets := slices.Clone(h.b.Resets)
+	h.b.Unlock()
 	if want := []string{"personal"}; !slices.Equal(resets, want) {
 		t.Errorf("ResetAccount calls = %q, want %q", resets, want)
 	}
-	if n := putCount(b); n != 0 {
+	if n := putCount(h.b); n != 0 {
 		t.Errorf("reset went through PutConfig (%d calls)", n)
 	}
 }
 
 func TestAutostart(t *testing.T) {
-	b := newBackend()
 	auto := &fakeAutostart{on: false}
-	w := newTestWindow(t, b, Options{Autostart: auto})
+	h := newHarness(t, newBackend(), Options{Autostart: auto})
+	n := h.w.notifications
 
-	if w.autostart.Checked {
+	if n.autostart.Checked {
 		t.Fatal("autostart checked, want the system's state (off)")
 	}
-	w.autostart.SetChecked(true)
-	tapApply(t, w)
+	n.autostart.SetChecked(true)
+	h.apply()
 	if want := []string{"enable"}; !slices.Equal(auto.calls, want) {
 		t.Errorf("autostart calls = %q, want %q", auto.calls, want)
 	}
-	if n := putCount(b); n != 0 {
-		t.Errorf("PutConfig called %d times for an autostart change only", n)
+	if c := putCount(h.b); c != 0 {
+		t.Errorf("PutConfig called %d times for an autostart change only", c)
 	}
-	if !w.applyBtn.Disabled() {
+	if !h.w.bar.apply.Disabled() {
 		t.Error("Apply still enabled")
 	}
 
 	auto.err = errors.New("no autostart directory")
-	w.autostart.SetChecked(false)
-	tapApply(t, w)
-	if got := w.autostartErr.Text; !w.autostartErr.Visible() || !strings.Contains(got, "no autostart directory") {
+	n.autostart.SetChecked(false)
+	h.apply()
+	if got := n.autostartErr.Text; !n.autostartErr.Visible() || !strings.Contains(got, "no autostart directory") {
 		t.Errorf("autostart error = %q, want the cause", got)
 	}
 
 	t.Run("hidden without Autostart", func(t *testing.T) {
-		w := newTestWindow(t, newBackend(), Options{})
-		if w.autostart != nil {
+		h := newHarness(t, newBackend(), Options{})
+		if h.w.notifications.autostart != nil {
 			t.Error("autostart checkbox built without Options.Autostart")
 		}
-		if _, ok := findLabelContaining(objects(w), "at login"); ok {
+		if _, ok := findLabelContaining(objects(h.w), "at login"); ok {
 			t.Error("autostart text shown without Options.Autostart")
 		}
 	})
 }
 
 func TestNotificationSwitches(t *testing.T) {
-	b := newBackend()
-	w := newTestWindow(t, b, Options{})
+	h := newHarness(t, newBackend(), Options{})
+	n := h.w.notifications
 
-	w.kinds[1].SetChecked(false)
-	w.notify.SetChecked(false)
-	if !w.kinds[0].Disabled() {
+	n.kinds[1].SetChecked(false)
+	n.notify.SetChecked(false)
+	if !n.kinds[0].Disabled() {
 		t.Error("per-kind switches enabled while notifications are off")
 	}
-	tapApply(t, w)
-	got := lastPut(t, b)
+	h.apply()
+	got := lastPut(t, h.b)
 	want := config.Notifications{CooldownStarted: true, CooldownEnded: false, NeedsLogin: true, AllExhausted: true}
 	if got.Notify || got.Notifications != want {
 		t.Errorf("PutConfig notify %v %+v, want false %+v", got.Notify, got.Notifications, want)
 	}
 }
 
-func TestDaemonUnreachable(t *testing.T) {
-	test.NewTempApp(t)
-	client, srv := controltest.NewServer(t, newBackend())
-	srv.Close()
-	w := New(fyne.CurrentApp(), client, Options{Home: testHome, Logger: quiet})
-	w.Show()
-	w.wait()
-	t.Cleanup(w.hide)
+// Apply and Revert are where settings are, not on the Usage tab.
+func TestApplyHiddenOnUsage(t *testing.T) {
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
+	for _, item := range w.tabs.Items {
+		w.tabs.Select(item)
+		h.settle()
+		shown := w.bar.apply.Visible() && w.bar.revert.Visible() && w.bar.buttons.Visible()
+		if want := item != w.usage.item; shown != want {
+			t.Errorf("on the %s tab Apply and Revert shown = %v, want %v", item.Text, shown, want)
+		}
+	}
+}
 
-	if !w.banner.Visible() || !strings.Contains(w.bannerText.Text, "MaxRouter is not running") {
-		t.Errorf("banner = %q (visible %v), want the daemon reported down", w.bannerText.Text, w.banner.Visible())
+// A daemon that dies shows at once: a banner with Start MaxRouter, rows
+// that no longer look live. Start runs off the UI goroutine, and the
+// banner goes when the daemon is back.
+func TestDaemonDeathShowsBanner(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	var h *harness
+	h = newHarness(t, newBackend(), Options{Start: func() error {
+		close(started)
+		<-release
+		h.d.revive()
+		return nil
+	}})
+	w := h.w
+
+	h.d.kill()
+	took := h.waitFor("the banner shows", func() bool { return w.banner.box.Visible() })
+	if took > 2*time.Second {
+		t.Errorf("the banner showed %v after the daemon died, want within 2s", took)
 	}
-	if !w.applyBtn.Disabled() {
-		t.Error("Apply enabled with nothing loaded")
+	if got := w.banner.text.Text; !strings.HasPrefix(got, "MaxRouter is not running: nothing answers at http://127.0.0.1:") {
+		t.Errorf("banner = %q, want it to say MaxRouter is not running", got)
 	}
-	if !w.addBtn.Disabled() || !w.revertBtn.Disabled() {
-		t.Error("Add account or Revert enabled with nothing loaded")
+	if !w.banner.start.Visible() || w.banner.start.Disabled() || w.banner.start.Text != "Start MaxRouter" {
+		t.Error("no Start MaxRouter button in the banner")
 	}
-	if w.noAccounts.Visible() {
+	work := h.row("work")
+	if got, want := work.status.Text, "Last known: available"; got != want {
+		t.Errorf("work says %q while the daemon is away, want %q", got, want)
+	}
+	if work.status.Level != levelUnknown || h.row("personal").action.Visible() {
+		t.Error("rows still look live while the daemon is away")
+	}
+
+	test.Tap(w.banner.start)
+	<-started // Start runs while the UI goroutine goes on
+	h.ui.run()
+	if got, want := w.banner.text.Text, "Starting MaxRouter…"; got != want {
+		t.Errorf("banner while starting = %q, want %q", got, want)
+	}
+	if !w.banner.start.Disabled() {
+		t.Error("Start enabled while starting")
+	}
+	close(release)
+	h.waitFor("the banner goes", func() bool { return !w.banner.box.Visible() })
+	h.waitFor("rows look live again", func() bool { return work.status.Text == "Available" })
+}
+
+// A daemon that was stopped on purpose says so; a failed start says why.
+func TestDaemonStoppedBanner(t *testing.T) {
+	var h *harness
+	h = newHarness(t, newBackend(), Options{Start: func() error { return errors.New("no service manager") }})
+	w := h.w
+	h.b.WaitSubscribers(t, 1)
+	h.d.stop(t)
+	h.waitFor("the banner shows", func() bool { return w.banner.box.Visible() })
+	if got := w.banner.text.Text; !strings.HasPrefix(got, "MaxRouter was stopped") {
+		t.Errorf("banner = %q, want it to say MaxRouter was stopped", got)
+	}
+	test.Tap(w.banner.start)
+	h.settle()
+	if got := w.banner.text.Text; !strings.HasSuffix(got, "Starting it failed: no service manager") {
+		t.Errorf("banner after a failed start = %q, want the reason", got)
+	}
+	if w.banner.start.Disabled() {
+		t.Error("Start disabled after a failed start: the person cannot retry")
+	}
+
+	h.d.revive()
+	h.waitFor("the banner goes", func() bool { return !w.banner.box.Visible() })
+}
+
+// Routing paused elsewhere (the tray) is said over the tabs until it is
+// resumed.
+func TestPausedBanner(t *testing.T) {
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
+	if err := h.b.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the banner says routing is paused", func() bool {
+		return w.banner.box.Visible() && strings.HasPrefix(w.banner.text.Text, "Routing is paused")
+	})
+	if w.banner.start.Visible() {
+		t.Error("Start offered while the daemon runs")
+	}
+	if err := h.b.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the banner goes", func() bool { return !w.banner.box.Visible() })
+}
+
+func TestDaemonUnreachable(t *testing.T) {
+	b := newBackend()
+	h := build(t, b, Options{})
+	h.d.kill()
+	h.serve()
+	h.w.Show()
+	w := h.w
+	h.waitFor("the banner shows", func() bool { return w.banner.box.Visible() })
+
+	if got := w.banner.text.Text; !strings.Contains(got, "MaxRouter is not running") || !strings.Contains(got, "Start it from the tray menu") {
+		t.Errorf("banner = %q, want the daemon reported down and where to start it", got)
+	}
+	if w.banner.start.Visible() {
+		t.Error("Start button shown without Options.Start")
+	}
+	if !w.bar.apply.Disabled() || !w.bar.revert.Disabled() || !w.accounts.add.Disabled() {
+		t.Error("Apply, Revert or Add account enabled with nothing loaded")
+	}
+	if w.accounts.empty.Visible() {
 		t.Error("'No accounts yet' shown while nothing is known")
 	}
-	test.Tap(w.applyBtn) // disabled: must not panic or send
-	w.onApply()          // and the handler itself refuses
-	w.Refresh(fixtureAccounts())
-	w.wait()
+	test.Tap(w.bar.apply) // disabled: must not panic or send
+	w.onApply()           // and the handler itself refuses
+	h.settle()
+	if n := putCount(b); n != 0 {
+		t.Errorf("PutConfig called %d times", n)
+	}
 }
 
 func TestDaemonGoesAwayOnApply(t *testing.T) {
-	test.NewTempApp(t)
-	client, srv := controltest.NewServer(t, newBackend())
-	w := New(fyne.CurrentApp(), client, Options{Home: testHome, Now: func() time.Time { return testNow }, Logger: quiet})
-	w.Show()
-	w.wait()
-	t.Cleanup(w.hide)
-
-	w.strategy.SetSelected("Priority")
-	srv.Close()
-	tapApply(t, w)
-	if !w.banner.Visible() {
-		t.Error("no banner after the daemon went away")
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
+	w.routing.strategy.SetSelected("Priority")
+	h.d.kill()
+	h.apply()
+	if got := w.bar.summary.Text; !strings.Contains(got, "MaxRouter is not running") {
+		t.Errorf("summary = %q, want it to say the daemon is not running", got)
 	}
-	if got, want := w.strategy.Selected, "Priority"; got != want {
+	if got, want := w.routing.strategy.Selected, "Priority"; got != want {
 		t.Errorf("strategy = %q, want the edit %q kept", got, want)
 	}
-	if w.applyBtn.Disabled() {
+	h.waitFor("the banner shows", func() bool { return w.banner.box.Visible() })
+	if w.bar.apply.Disabled() {
 		t.Error("Apply disabled: the person cannot retry")
+	}
+}
+
+// ShowAccount opens the Accounts tab at the account and marks it.
+func TestShowAccount(t *testing.T) {
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
+	w.tabs.Select(w.usage.item)
+	w.win.Resize(fyne.NewSize(860, 420)) // the last row out of view
+	w.ShowAccount("team")
+	h.settle()
+	if got := w.tabs.Selected(); got != w.accounts.item {
+		t.Errorf("tab = %q, want Accounts", got.Text)
+	}
+	r := h.row("team")
+	if w.accounts.marked != r {
+		t.Error("team is not marked")
+	}
+	if !w.bar.buttons.Visible() {
+		t.Error("Apply hidden on the Accounts tab")
+	}
+	if !w.bar.apply.Disabled() {
+		t.Error("marking an account counts as an edit")
+	}
+	d := fyne.CurrentApp().Driver()
+	top := d.AbsolutePositionForObject(r.box).Y
+	view := d.AbsolutePositionForObject(w.accounts.scroll)
+	if top < view.Y || top+r.box.Size().Height > view.Y+w.accounts.scroll.Size().Height {
+		t.Errorf("team's row at y=%v (height %v) is out of the view y=%v..%v", top, r.box.Size().Height, view.Y, view.Y+w.accounts.scroll.Size().Height)
+	}
+
+	// "" (the tray's Settings…) shows the window as it was.
+	w.tabs.Select(w.routing.item)
+	w.ShowAccount("")
+	h.settle()
+	if got := w.tabs.Selected(); got != w.routing.item {
+		t.Errorf("tab after ShowAccount(\"\") = %q, want Routing as it was", got.Text)
+	}
+}
+
+// The window keeps the size the person gave it.
+func TestWindowKeepsItsSize(t *testing.T) {
+	h := newHarness(t, newBackend(), Options{})
+	if got := h.w.win.Canvas().Size(); got != defaultSize {
+		t.Errorf("first size = %v, want the default %v", got, defaultSize)
+	}
+	h.w.win.Resize(fyne.NewSize(1000, 760))
+	prefs := h.w.opts.Preferences
+	if got, want := fyne.NewSize(float32(prefs.Float(prefWidth)), float32(prefs.Float(prefHeight))), fyne.NewSize(1000, 760); got != want {
+		t.Errorf("kept size = %v, want %v at once (the app may quit with the window open)", got, want)
+	}
+	h.w.hide()
+
+	w2 := New(fyne.CurrentApp(), h.d.client(), h.m, Options{Preferences: prefs, Logger: quiet})
+	w2.do = h.ui.do
+	w2.build()
+	if got, want := w2.win.Canvas().Size(), fyne.NewSize(1000, 760); got != want {
+		t.Errorf("size of a new window = %v, want %v", got, want)
 	}
 }

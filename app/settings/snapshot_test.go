@@ -8,16 +8,15 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/software"
-	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/maxrouter/maxrouter/core/config"
-	"github.com/maxrouter/maxrouter/core/control/controltest"
+	"github.com/maxrouter/maxrouter/core/control"
 )
 
-// TestSnapshot renders every tab and the dialogs to PNG files in
-// $MAXROUTER_SNAPSHOT_DIR, for a person to look at the layout. It is
-// skipped when the variable is not set.
+// TestSnapshot renders every tab at the default size, and the dialogs,
+// to PNG files in $MAXROUTER_SNAPSHOT_DIR, for a person to look at the
+// layout. It is skipped when the variable is not set.
 func TestSnapshot(t *testing.T) {
 	dir := os.Getenv("MAXROUTER_SNAPSHOT_DIR")
 	if dir == "" {
@@ -25,8 +24,8 @@ func TestSnapshot(t *testing.T) {
 	}
 	b := newBackend()
 	b.UsageValue = fixtureUsage()
-	w := newTestWindow(t, b, Options{Version: "0.9.0", Autostart: &fakeAutostart{on: true}})
-	w.win.Resize(fyne.NewSize(820, 560))
+	h := newHarness(t, b, Options{Version: "0.9.0", Autostart: &fakeAutostart{on: true}, Start: func() error { return nil }})
+	w := h.w
 
 	for _, variant := range []struct {
 		name string
@@ -37,109 +36,65 @@ func TestSnapshot(t *testing.T) {
 	} {
 		shot := func(name string) {
 			t.Helper()
-			img := software.RenderCanvas(w.win.Canvas(), variant.th)
-			path := filepath.Join(dir, "settings-"+variant.name+"-"+name+".png")
-			f, err := os.Create(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if err := png.Encode(f, img); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("wrote %s", path)
+			writePNG(t, w, variant.th, filepath.Join(dir, "settings-"+variant.name+"-"+name+".png"))
 		}
 		for i, name := range []string{"accounts", "routing", "proxy", "notifications", "usage"} {
 			w.tabs.SelectIndex(i)
-			w.wait()
+			h.settle()
 			shot(name)
 		}
 		w.tabs.SelectIndex(0)
 
-		w.onDirPicked(testHome + "/.claude-new")
-		w.wait()
+		w.accounts.onDirPicked(testHome + "/.claude-new")
+		h.settle()
 		shot("add")
-		w.adding.dlg.Hide()
+		w.accounts.adding.dlg.Hide()
 
-		w.onDirPicked(testHome + "/.claude-nothing")
-		w.wait()
-		shot("add-missing")
-		w.adding.dlg.Hide()
-
-		w.port.SetText("abc")
+		w.proxy.port.SetText("abc")
 		w.onApply()
-		w.wait()
+		h.settle()
 		w.tabs.SelectIndex(2)
 		shot("port-error")
 		w.onRevert()
-		w.wait()
 
-		b.Lock()
-		b.PutConfigErr = &config.ValidationError{Fields: []config.FieldError{
+		h.b.Lock()
+		h.b.PutConfigErr = &config.ValidationError{Fields: []config.FieldError{
 			{Field: "accounts[1].name", Message: `name "per sonal" may only hold letters, digits, '-', '_' and '.'`},
 			{Field: "upstream", Message: "want an absolute http:// or https:// URL, got \"ftp://x\""},
 		}}
-		b.Unlock()
-		w.rows[1].name.SetText("per sonal")
-		test.Tap(w.rows[0].enable)
+		h.b.Unlock()
+		h.row("personal").name.SetText("per sonal")
 		w.onApply()
-		w.wait()
+		h.settle()
 		shot("account-error")
-		b.Lock()
-		b.PutConfigErr = nil
-		b.Unlock()
+		h.b.Lock()
+		h.b.PutConfigErr = nil
+		h.b.Unlock()
 		w.onRevert()
-		w.wait()
 
-		w.issueToken("build server", 0)
-		w.wait()
+		w.proxy.showSecret(control.Issued{Token: control.Token{ID: "tok-9", Label: "build server"}, Secret: longSecret})
 		shot("secret")
 		w.win.Canvas().Overlays().Top().Hide()
 		w.tabs.SelectIndex(0)
+
+		h.d.kill()
+		h.waitFor("the banner shows", func() bool { return w.banner.box.Visible() })
+		shot("down")
+		h.d.revive()
+		h.waitFor("the banner goes", func() bool { return !w.banner.box.Visible() })
 	}
 }
 
-// TestSnapshotStates renders the window with no accounts and with the
-// daemon down (see TestSnapshot).
-func TestSnapshotStates(t *testing.T) {
-	dir := os.Getenv("MAXROUTER_SNAPSHOT_DIR")
-	if dir == "" {
-		t.Skip("MAXROUTER_SNAPSHOT_DIR not set")
+func writePNG(t *testing.T, w *Window, th fyne.Theme, path string) {
+	t.Helper()
+	img := software.RenderCanvas(w.win.Canvas(), th)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	write := func(w *Window, name string) {
-		t.Helper()
-		w.win.Resize(fyne.NewSize(820, 560))
-		img := software.RenderCanvas(w.win.Canvas(), theme.LightTheme())
-		f, err := os.Create(filepath.Join(dir, "settings-light-"+name+".png"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if err := png.Encode(f, img); err != nil {
-			t.Fatal(err)
-		}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
 	}
-	t.Run("empty", func(t *testing.T) {
-		b := newBackend()
-		cfg := fixtureConfig()
-		cfg.Accounts = nil
-		b.ConfigValue, b.AccountList, b.TokenList = cfg, nil, nil
-		w := newTestWindow(t, b, Options{})
-		write(w, "empty")
-		w.tabs.SelectIndex(2)
-		write(w, "empty-proxy")
-		w.tabs.Select(w.usage.item)
-		w.wait()
-		write(w, "empty-usage")
-	})
-	t.Run("down", func(t *testing.T) {
-		test.NewTempApp(t)
-		client, srv := controltest.NewServer(t, newBackend())
-		srv.Close()
-		w := New(fyne.CurrentApp(), client, Options{Home: testHome, Logger: quiet})
-		w.Show()
-		w.wait()
-		t.Cleanup(w.hide)
-		write(w, "down")
-	})
+	t.Logf("wrote %s", path)
 }

@@ -21,8 +21,10 @@ import (
 // totals, its peaks and a bar chart of its requests per day. It is read
 // when the tab is shown and when Refresh is pressed.
 
-// usageTab holds the Usage tab's widgets.
+// usageTab is the Usage tab; it holds no settings (no Apply there).
 type usageTab struct {
+	w *Window
+
 	item    *container.TabItem
 	since   *widget.RichText
 	refresh *widget.Button
@@ -31,7 +33,6 @@ type usageTab struct {
 	empty   fyne.CanvasObject
 	rows    []*usageRow // the cards shown (for tests)
 	seq     int         // the latest load; older answers are dropped
-	loaded  bool        // a history was shown
 }
 
 // usageRow is one account's card.
@@ -44,10 +45,17 @@ type usageRow struct {
 	box    fyne.CanvasObject
 }
 
-func (w *Window) buildUsage() fyne.CanvasObject {
-	u := &w.usage
+func newUsageTab(w *Window) *usageTab {
+	u := &usageTab{w: w}
+	u.item = newTab("Usage", u.buildUI())
+	return u
+}
+
+func (u *usageTab) tabItem() *container.TabItem { return u.item }
+
+func (u *usageTab) buildUI() fyne.CanvasObject {
 	u.since = newHint("")
-	u.refresh = widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), w.loadUsage)
+	u.refresh = widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), u.load)
 	u.err = newErrorLabel()
 	u.list = container.NewVBox()
 	u.empty = newHint("No usage recorded in the last 7 days. MaxRouter counts every request it forwards to Anthropic, per account: send some through it and they show here.")
@@ -61,31 +69,23 @@ func (w *Window) buildUsage() fyne.CanvasObject {
 	)
 }
 
-// onTabSelected reads the usage history when its tab is shown.
-func (w *Window) onTabSelected(item *container.TabItem) {
-	if item == w.usage.item {
-		w.loadUsage()
-	}
-}
-
-// loadUsage asks the daemon for the last seven days and shows them.
-func (w *Window) loadUsage() {
-	u := &w.usage
+// load asks the daemon for the last seven days and shows them.
+func (u *usageTab) load() {
 	u.seq++
 	seq := u.seq
-	now := w.now()
+	now := u.w.opts.Now()
 	days := usageDays(now, usageDayCount)
 	u.refresh.Disable()
-	w.async(func(ctx context.Context) {
-		hist, err := w.d.Usage(ctx, days[0], control.StepDay)
-		fyne.Do(func() {
+	u.w.async(func(ctx context.Context) func() {
+		hist, err := u.w.d.Usage(ctx, days[0], control.StepDay)
+		return func() {
 			if seq != u.seq {
 				return
 			}
 			u.refresh.Enable()
 			switch {
 			case errors.Is(err, control.ErrUnreachable):
-				w.showBanner(err)
+				setError(u.err, "MaxRouter is not running: its usage history shows here once it runs again.")
 				return
 			case errors.Is(err, control.ErrNotFound):
 				setError(u.err, "The running daemon keeps no usage history: restart it with this version of MaxRouter.")
@@ -95,16 +95,14 @@ func (w *Window) loadUsage() {
 				return
 			}
 			setError(u.err, "")
-			w.showUsage(hist, days, now)
-		})
+			u.show(hist, days, now)
+		}
 	})
 }
 
-// showUsage lays out one card per account, or the empty state when the
+// show lays out one card per account, or the empty state when the
 // history holds nothing for these days.
-func (w *Window) showUsage(hist control.Usage, days []time.Time, now time.Time) {
-	u := &w.usage
-	u.loaded = true
+func (u *usageTab) show(hist control.Usage, days []time.Time, now time.Time) {
 	setText(u.since, hint(usageSinceText(days[0], now)))
 	u.rows = nil
 	u.list.Objects = nil
@@ -115,7 +113,7 @@ func (w *Window) showUsage(hist control.Usage, days []time.Time, now time.Time) 
 	}
 	u.empty.Hide()
 	var order []string
-	for _, a := range w.base.Accounts {
+	for _, a := range u.w.base.Accounts {
 		order = append(order, a.Name)
 	}
 	sums := summarizeUsage(hist, order, days)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
@@ -34,10 +33,10 @@ func fixtureUsage() control.Usage {
 }
 
 // showUsageTab selects the Usage tab and waits for the history.
-func showUsageTab(t *testing.T, w *Window) {
-	t.Helper()
-	w.tabs.Select(w.usage.item)
-	w.wait()
+func (h *harness) showUsageTab() {
+	h.t.Helper()
+	h.w.tabs.Select(h.w.usage.item)
+	h.settle()
 }
 
 func usageCalls(b *controltest.Backend) []controltest.UsageCall {
@@ -74,20 +73,17 @@ func near(a, b float32) bool { return math.Abs(float64(a-b)) < 0.01 }
 func TestUsageTab(t *testing.T) {
 	b := newBackend()
 	b.UsageValue = fixtureUsage()
-	test.NewTempApp(t)
-	d := &askingDaemon{Client: mustClient(t, b)}
-	w := New(fyne.CurrentApp(), d, Options{Home: testHome, Now: func() time.Time { return testNow }})
-	w.Show()
-	w.wait()
-	t.Cleanup(func() {
-		w.wait()
-		w.hide()
+	var d *askingDaemon
+	h := newHarness(t, b, Options{}, func(c *control.Client) Daemon {
+		d = &askingDaemon{Client: c}
+		return d
 	})
+	w := h.w
 	if got := d.asked(); len(got) != 0 {
 		t.Fatalf("usage read before its tab was shown: %v", got)
 	}
 
-	showUsageTab(t, w)
+	h.showUsageTab()
 
 	calls := d.asked()
 	if len(calls) != 1 {
@@ -112,6 +108,7 @@ func TestUsageTab(t *testing.T) {
 		{"work", "480 requests   ·   2.0M input, 105k output tokens   ·   2 rate limited (429)", "Peak use: 5-hour 97%, 7-day 35%", []int64{120, 0, 0, 0, 0, 300, 60}},
 		{"personal", "87 requests   ·   1 error", "Peak use: 5-hour –, 7-day –", []int64{0, 0, 0, 0, 0, 0, 87}},
 		{"side", "No requests", "Peak use: 5-hour –, 7-day –", []int64{0, 0, 0, 0, 0, 0, 0}},
+		{"team", "No requests", "Peak use: 5-hour –, 7-day –", []int64{0, 0, 0, 0, 0, 0, 0}},
 		{"old", "5 requests   ·   100 input, 50 output tokens", "Peak use: 5-hour –, 7-day –", []int64{0, 5, 0, 0, 0, 0, 0}},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -151,8 +148,9 @@ func TestUsageTab(t *testing.T) {
 
 func TestUsageRefresh(t *testing.T) {
 	b := newBackend()
-	w := newTestWindow(t, b, Options{})
-	showUsageTab(t, w)
+	h := newHarness(t, b, Options{})
+	w := h.w
+	h.showUsageTab()
 
 	if !w.usage.empty.Visible() {
 		t.Error("empty-state text not shown for an empty history")
@@ -168,40 +166,39 @@ func TestUsageRefresh(t *testing.T) {
 
 	b.SetUsage(fixtureUsage())
 	test.Tap(w.usage.refresh)
-	w.wait()
+	h.settle()
 	if got := len(usageCalls(b)); got != 2 {
 		t.Errorf("Usage calls after Refresh = %d, want 2", got)
 	}
 	if w.usage.empty.Visible() {
 		t.Error("empty-state text still shown after the history arrived")
 	}
-	if got := len(w.usage.rows); got != 4 {
-		t.Errorf("usage rows after Refresh = %d, want 4", got)
+	if got := len(w.usage.rows); got != 5 {
+		t.Errorf("usage rows after Refresh = %d, want 5", got)
 	}
 
 	// Showing the tab again reads again.
 	w.tabs.SelectIndex(0)
-	showUsageTab(t, w)
+	h.showUsageTab()
 	if got := len(usageCalls(b)); got != 3 {
 		t.Errorf("Usage calls after showing the tab again = %d, want 3", got)
 	}
 }
 
 func TestUsageDaemonAway(t *testing.T) {
-	test.NewTempApp(t)
-	client, srv := controltest.NewServer(t, newBackend())
-	srv.Close()
-	w := New(fyne.CurrentApp(), client, Options{Home: testHome, Now: func() time.Time { return testNow }, Logger: quiet})
-	w.Show()
-	w.wait()
-	t.Cleanup(w.hide)
-
-	showUsageTab(t, w)
-	if !w.banner.Visible() {
-		t.Error("no banner while the daemon is away")
-	}
+	h := build(t, newBackend(), Options{})
+	h.d.kill()
+	h.serve()
+	h.w.Show()
+	h.settle()
+	w := h.w
+	h.showUsageTab()
+	h.waitFor("the banner shows", func() bool { return w.banner.box.Visible() })
 	if w.usage.empty.Visible() || len(w.usage.rows) != 0 {
 		t.Error("the Usage tab claims an empty history while the daemon is away")
+	}
+	if got, want := w.usage.err.Text, "MaxRouter is not running: its usage history shows here once it runs again."; got != want {
+		t.Errorf("usage error = %q, want %q", got, want)
 	}
 	if w.usage.refresh.Disabled() {
 		t.Error("Refresh stays disabled after the call failed")
@@ -209,14 +206,11 @@ func TestUsageDaemonAway(t *testing.T) {
 }
 
 func TestUsageError(t *testing.T) {
-	test.NewTempApp(t)
-	d := &usageErrDaemon{Client: mustClient(t, newBackend()), err: fmt.Errorf("GET usage: %w", control.ErrNotFound)}
-	w := New(fyne.CurrentApp(), d, Options{Home: testHome, Now: func() time.Time { return testNow }, Logger: quiet})
-	w.Show()
-	w.wait()
-	t.Cleanup(w.hide)
-
-	showUsageTab(t, w)
+	h := newHarness(t, newBackend(), Options{}, func(c *control.Client) Daemon {
+		return &usageErrDaemon{Client: c, err: fmt.Errorf("GET usage: %w", control.ErrNotFound)}
+	})
+	w := h.w
+	h.showUsageTab()
 	if got, want := w.usage.err.Text, "The running daemon keeps no usage history: restart it with this version of MaxRouter."; got != want || !w.usage.err.Visible() {
 		t.Errorf("error = %q (visible %v), want %q", got, w.usage.err.Visible(), want)
 	}
@@ -230,12 +224,6 @@ type usageErrDaemon struct {
 
 func (d *usageErrDaemon) Usage(context.Context, time.Time, string) (control.Usage, error) {
 	return control.Usage{}, d.err
-}
-
-func mustClient(t *testing.T, b *controltest.Backend) *control.Client {
-	t.Helper()
-	c, _ := controltest.NewServer(t, b)
-	return c
 }
 
 // chartBars returns the bars a chart draws.

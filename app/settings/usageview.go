@@ -9,6 +9,7 @@ import (
 
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/usage"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
 // The Usage tab's view decisions, as pure functions (see view.go).
@@ -127,7 +128,7 @@ func usageTotalsText(r accountUsage) string {
 	if r.Requests == 0 && r.RateLimited == 0 && r.Errors == 0 {
 		return "No requests"
 	}
-	parts := []string{countText(r.Requests, "request")}
+	parts := []string{words.Count(r.Requests, "request")}
 	if r.Input > 0 || r.Output > 0 {
 		parts = append(parts, usage.Count(r.Input)+" input, "+usage.Count(r.Output)+" output tokens")
 	}
@@ -135,7 +136,7 @@ func usageTotalsText(r accountUsage) string {
 		parts = append(parts, strconv.FormatInt(r.RateLimited, 10)+" rate limited (429)")
 	}
 	if r.Errors > 0 {
-		parts = append(parts, countText(r.Errors, "error"))
+		parts = append(parts, words.Count(r.Errors, "error"))
 	}
 	return strings.Join(parts, "   ·   ")
 }

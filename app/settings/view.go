@@ -3,10 +3,9 @@ package settings
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"math"
 	"net"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -19,9 +18,11 @@ import (
 )
 
 // This file holds the window's view decisions as pure functions: what a
-// row says, how a countdown reads, where a validation error is shown. They
-// take everything they need as arguments (the clock and the home directory
-// included) and are tested without a window.
+// row and the banner say, what changed between two configurations, where
+// a validation error is shown, how a typed value parses. They take
+// everything they need as arguments (the clock and the home directory
+// included) and are tested without a window. Words for daemon state
+// (states, times, countdowns, plans, login commands) come from core/words.
 
 // level is how a row's state is coloured.
 type level int
@@ -31,7 +32,7 @@ const (
 	levelWait                 // cooling: comes back by itself
 	levelBad                  // needs the person: login, error
 	levelOff                  // disabled by the person
-	levelUnknown              // not known to the daemon yet
+	levelUnknown              // not known, or not live: the daemon is away
 )
 
 // stateLevel classifies an account state for colour and icon.
@@ -49,209 +50,233 @@ func stateLevel(state string) level {
 	return levelUnknown
 }
 
-// stateText says what an account is doing, in a sentence for its row:
-// "Available", "Cooling until 14:32 (5-hour limit)", "Needs login — run:
-// CLAUDE_CONFIG_DIR=~/.claude-side claude /login".
-func stateText(a control.Account, now time.Time, home string) string {
-	switch a.State {
+// rowStatus is what an account row says about its account.
+type rowStatus struct {
+	// Text is the state in a sentence: "Cooling until 14:32 (5-hour
+	// limit)", "Error: … — trying again at 14:05".
+	Text string
+	// Detail follows the state, greyed: "token renews in 3 h   ·   12
+	// requests".
+	Detail string
+	Level  level
+	// Command is the shell command that logs the account in again, shown
+	// as text to select and copy ("" when the account needs none).
+	Command string
+	// Action names the button that asks the daemon to try the account
+	// again ("Reset cooldown", "Check again"); "" for none.
+	Action string
+}
+
+// rowInput is everything a row's status depends on.
+type rowInput struct {
+	Row         draftAccount
+	BaseEnabled bool // the daemon's configuration has the account enabled
+	InBase      bool // the daemon's configuration has the account
+	Snap        control.Account
+	Known       bool // Snap is the daemon's snapshot of the account
+	Read        bool // the accounts were read from the daemon at least once
+	Live        bool // the daemon answers now: Snap is current, not last known
+}
+
+// accountStatus says what a row shows about its account: what the person
+// changed and has not applied first, then the daemon's state. While the
+// daemon is away the last known state is shown as such, with no action.
+func accountStatus(in rowInput, now time.Time, home string) rowStatus {
+	r, snap := in.Row, in.Snap
+	switch {
+	case !r.Enabled && in.InBase && in.BaseEnabled:
+		return rowStatus{Text: "Will be disabled when you press Apply", Level: levelOff}
+	case !r.Enabled:
+		return rowStatus{Text: "Disabled — not used for requests", Level: levelOff}
+	case r.Orig == "":
+		return rowStatus{Text: "New — used once you press Apply", Level: levelUnknown}
+	case !in.Known && !in.Read:
+		return rowStatus{Text: "Waiting for MaxRouter…", Level: levelUnknown}
+	case !in.Known:
+		return rowStatus{Text: "Not reported by MaxRouter", Level: levelUnknown}
+	case snap.State == control.StateDisabled:
+		return rowStatus{Text: "Will be used again when you press Apply", Level: levelUnknown}
+	}
+	st := rowStatus{Text: words.State(snap, now, home), Level: stateLevel(snap.State)}
+	switch snap.State {
 	case control.StateAvailable:
-		s := "Available"
-		if m := modelCooldownText(a.ModelCooldowns, now); m != "" {
-			s += " · " + m
-		}
-		return s
-	case control.StateCooling:
-		s := "Cooling"
-		if a.CooldownUntil != nil {
-			s += " until " + clockText(*a.CooldownUntil, now)
-		}
-		if r := strings.TrimSpace(a.Reason); r != "" {
-			s += " (" + r + ")"
-		}
-		return s
+		st.Text = strings.Join(append([]string{st.Text}, words.ModelLimits(snap.ModelCooldowns, now)...), " · ")
 	case control.StateNeedsLogin:
-		if a.Dir == "" {
-			return "Needs a new token — run: claude setup-token, then put it in the configuration"
+		st.Command = words.LoginCommand(snap.Dir, home)
+		if rest, ok := strings.CutSuffix(st.Text, " "+st.Command); ok {
+			st.Text = rest // the command has a line of its own
 		}
-		return "Needs login — run: " + loginCommand(a.Dir, home)
-	case control.StateError:
-		msg := strings.TrimSpace(a.LastError)
-		if msg == "" {
-			msg = strings.TrimSpace(a.Reason)
-		}
-		if msg == "" {
-			return "Error"
-		}
-		return "Error: " + msg
-	case control.StateDisabled:
-		return "Disabled — not used for requests"
-	case "":
-		return "Not in use yet"
 	}
-	return a.State
+	if !in.Live {
+		st.Text, st.Level = "Last known: "+st.Text, levelUnknown
+		return st
+	}
+	st.Text = words.Sentence(st.Text)
+	switch snap.State {
+	case control.StateCooling:
+		st.Action = "Reset cooldown"
+	case control.StateNeedsLogin, control.StateError:
+		st.Action = "Check again"
+	}
+	var details []string
+	if t := words.TokenExpiry(snap.TokenExpiresAt, now); t != "" {
+		details = append(details, t)
+	}
+	if snap.Requests > 0 {
+		details = append(details, words.Count(snap.Requests, "request"))
+	}
+	st.Detail = strings.Join(details, "   ·   ")
+	return st
 }
 
-// modelCooldownText lists the model families blocked on an otherwise
-// available account: "Opus limited until Mon 09:00".
-func modelCooldownText(m map[string]time.Time, now time.Time) string {
-	var parts []string
-	for _, fam := range slices.Sorted(maps.Keys(m)) {
-		until := m[fam]
-		if !until.After(now) {
+// bannerView is what the banner over the tabs shows about the daemon.
+type bannerView struct {
+	Show bool
+	Text string
+	// Notice marks a banner that warns rather than alarms (routing paused).
+	Notice bool
+	// Start offers the Start MaxRouter button; Busy greys it out while
+	// the daemon is being started.
+	Start, Busy bool
+}
+
+// bannerInput is everything the banner depends on.
+type bannerInput struct {
+	Connected, Tried, Stopped bool
+	Paused                    bool // routing is paused (while connected)
+	Problem                   error
+	CanStart                  bool  // the window can start the daemon
+	Starting                  bool  // it is starting it
+	StartErr                  error // why the last start failed
+	BaseURL                   string
+	Stale                     bool // the window shows what was read before
+}
+
+// banner says why the daemon cannot be used and what to do: nothing while
+// it answers and routes (or before the first attempt to reach it).
+func banner(in bannerInput) bannerView {
+	switch {
+	case in.Connected && in.Paused:
+		return bannerView{Show: true, Notice: true, Text: "Routing is paused: MaxRouter refuses requests until you resume it from the tray menu."}
+	case in.Connected || !in.Tried:
+		return bannerView{}
+	}
+	v := bannerView{Show: true, Start: in.CanStart}
+	switch {
+	case errors.Is(in.Problem, control.ErrUnauthorized):
+		return bannerView{Show: true, Text: "MaxRouter answers at " + in.BaseURL + " but refused this window's key: it uses another data directory."}
+	case in.Starting:
+		v.Text, v.Busy = "Starting MaxRouter…", true
+		return v
+	case in.Stopped:
+		v.Text = "MaxRouter was stopped: nothing answers at " + in.BaseURL + ", so requests fail until it runs again."
+	default:
+		v.Text = "MaxRouter is not running: nothing answers at " + in.BaseURL + ", so requests fail until it runs again."
+	}
+	if in.Stale {
+		v.Text += " The accounts below are as last seen."
+	}
+	if in.StartErr != nil {
+		v.Text += " Starting it failed: " + in.StartErr.Error()
+	}
+	if !in.CanStart {
+		v.Text += " Start it from the tray menu."
+	}
+	return v
+}
+
+// changes says what differs between two of the daemon's configurations,
+// in the window's words, for "meanwhile …": "the strategy was changed to
+// Priority", "side was disabled". Fields the window does not show are
+// summed up as "other settings were changed".
+func changes(old, next control.Config) []string {
+	var out []string
+	if old.Strategy != next.Strategy {
+		out = append(out, "the strategy was changed to "+words.Strategy(next.Strategy))
+	}
+	if old.Cooldown != next.Cooldown {
+		out = append(out, "the fallback cooldown was changed to "+durationInput(time.Duration(next.Cooldown)))
+	}
+	if old.SessionAffinity != next.SessionAffinity {
+		out = append(out, "session affinity was turned "+onOff(next.SessionAffinity))
+	}
+	if listenPort(old.Listen) != listenPort(next.Listen) {
+		out = append(out, "the port was changed to "+listenPort(next.Listen))
+	}
+	if old.Notify != next.Notify {
+		out = append(out, "notifications were turned "+onOff(next.Notify))
+	} else if old.Notifications != next.Notifications {
+		out = append(out, "the notification switches were changed")
+	}
+	out = append(out, accountChanges(old.Accounts, next.Accounts)...)
+	o, n := old, next
+	o.Strategy, o.Cooldown, o.SessionAffinity, o.Listen, o.Notify, o.Notifications, o.Accounts = "", 0, false, "", false, config.Notifications{}, nil
+	n.Strategy, n.Cooldown, n.SessionAffinity, n.Listen, n.Notify, n.Notifications, n.Accounts = "", 0, false, "", false, config.Notifications{}, nil
+	if !reflect.DeepEqual(o, n) || (listenPort(old.Listen) == listenPort(next.Listen) && old.Listen != next.Listen) {
+		out = append(out, "other settings were changed")
+	}
+	return out
+}
+
+// accountChanges says how the account list changed: "work-2 was added",
+// "side was removed", "side was disabled", "the order of the accounts was
+// changed".
+func accountChanges(old, next []config.Account) []string {
+	var out []string
+	has := func(list []config.Account, name string) (config.Account, bool) {
+		for _, a := range list {
+			if a.Name == name {
+				return a, true
+			}
+		}
+		return config.Account{}, false
+	}
+	var common []string
+	for _, a := range next {
+		o, ok := has(old, a.Name)
+		switch {
+		case !ok:
+			out = append(out, a.Name+" was added")
 			continue
+		case o.IsEnabled() && !a.IsEnabled():
+			out = append(out, a.Name+" was disabled")
+		case !o.IsEnabled() && a.IsEnabled():
+			out = append(out, a.Name+" was enabled")
 		}
-		name := fam
-		if name != "" {
-			name = strings.ToUpper(name[:1]) + name[1:]
+		if o.Dir != a.Dir || o.Token != a.Token {
+			out = append(out, a.Name+" got another login")
 		}
-		parts = append(parts, name+" limited until "+clockText(until, now))
+		common = append(common, a.Name)
 	}
-	return strings.Join(parts, ", ")
-}
-
-// clockText writes t for a person who knows what time it is (now): "14:32"
-// today, "Mon 09:00" within a week, "2 Jan 09:00" later. Both are shown in
-// now's location.
-func clockText(t, now time.Time) string {
-	t = t.In(now.Location())
-	day := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
-	days := int(day(t).Sub(day(now)).Hours() / 24)
-	switch {
-	case days == 0:
-		return t.Format("15:04")
-	case days > 0 && days < 7:
-		return t.Format("Mon 15:04")
-	}
-	return t.Format("2 Jan 15:04")
-}
-
-// durationText writes a positive span of time coarsely, as a person says
-// it: "under a minute", "4 min", "2 h 13 min", "3 h", "1 day 6 h", "3 days".
-func durationText(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return "under a minute"
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d/time.Minute))
-	case d < 24*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%d h", h)
-		}
-		return fmt.Sprintf("%d h %d min", h, m)
-	case d < 48*time.Hour:
-		h := int((d - 24*time.Hour) / time.Hour)
-		if h == 0 {
-			return "1 day"
-		}
-		return fmt.Sprintf("1 day %d h", h)
-	}
-	return fmt.Sprintf("%d days", int(math.Round(d.Hours()/24)))
-}
-
-// resetText says when a usage window resets: "resets in 2 h 13 min";
-// "resets now" once that time passed; "" when it is not known.
-func resetText(at *time.Time, now time.Time) string {
-	if at == nil || at.IsZero() {
-		return ""
-	}
-	d := at.Sub(now)
-	if d <= 0 {
-		return "resets now"
-	}
-	return "resets in " + durationText(d)
-}
-
-// tokenText says when an account's access token expires: "token renews in
-// 3 h" (the daemon refreshes it before then), "token expired 5 min ago";
-// "" for a long-lived token or when unknown.
-func tokenText(exp *time.Time, now time.Time) string {
-	if exp == nil || exp.IsZero() {
-		return ""
-	}
-	d := exp.Sub(now)
-	if d <= 0 {
-		if -d < time.Minute {
-			return "token expired just now"
-		}
-		return "token expired " + durationText(-d) + " ago"
-	}
-	return "token renews in " + durationText(d)
-}
-
-// usageFraction is how full a usage bar is drawn: the utilization clamped
-// to [0, 1] (the daemon may report more than 1, or nothing sensible).
-func usageFraction(u float64) float64 {
-	switch {
-	case math.IsNaN(u) || u < 0:
-		return 0
-	case u > 1:
-		return 1
-	}
-	return u
-}
-
-// usagePercent is the text on a usage bar: "42%", "100%" (at or over the
-// limit); "–" when nothing is known yet.
-func usagePercent(w control.Window) string {
-	if w.ResetsAt == nil && w.Utilization == 0 {
-		return "–"
-	}
-	return strconv.Itoa(int(math.Round(usageFraction(w.Utilization)*100))) + "%"
-}
-
-// tildePath writes dir with home replaced by "~", as the configuration
-// keeps it (portable, and short to read). Paths outside home, and any path
-// when home is "", are returned cleaned but otherwise unchanged.
-func tildePath(dir, home string) string {
-	if dir == "" {
-		return ""
-	}
-	if strings.HasPrefix(dir, "~") {
-		return dir
-	}
-	dir = filepath.Clean(dir)
-	if home == "" {
-		return dir
-	}
-	home = filepath.Clean(home)
-	if dir == home {
-		return "~"
-	}
-	if rest, ok := strings.CutPrefix(dir, home+string(filepath.Separator)); ok {
-		return "~/" + filepath.ToSlash(rest)
-	}
-	return dir
-}
-
-// loginCommand is the shell command that logs the Claude Code config
-// directory dir in again: plain `claude /login` for the default ~/.claude.
-func loginCommand(dir, home string) string {
-	d := strings.TrimRight(tildePath(dir, home), `/\`)
-	if d == "~/.claude" || d == `~\.claude` {
-		return "claude /login"
-	}
-	return "CLAUDE_CONFIG_DIR=" + shellWord(d) + " claude /login"
-}
-
-// shellWord quotes s for a POSIX shell when it needs it, leaving a leading
-// "~/" outside the quotes so that it still expands.
-func shellWord(s string) string {
-	safe := true
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("~/._-+:@%,=", r)) {
-			safe = false
-			break
+	var oldCommon []string
+	for _, a := range old {
+		if _, ok := has(next, a.Name); !ok {
+			out = append(out, a.Name+" was removed")
+		} else {
+			oldCommon = append(oldCommon, a.Name)
 		}
 	}
-	if safe {
-		return s
+	if !slices.Equal(common, oldCommon) {
+		out = append(out, "the order of the accounts was changed")
 	}
-	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-	if rest, ok := strings.CutPrefix(s, "~/"); ok {
-		return "~/" + quote(rest)
+	return out
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
 	}
-	return quote(s)
+	return "off"
+}
+
+// staleText is the summary after Apply found the configuration changed
+// since the window read it: what changed, and that the edits wait.
+func staleText(changed []string) string {
+	what := "the configuration was changed elsewhere"
+	if len(changed) > 0 {
+		what = words.List(changed)
+	}
+	return "Not applied: meanwhile " + what + ". Your edits are kept: press Apply again."
 }
 
 // defaultName proposes an account name for a Claude Code config directory,
@@ -325,7 +350,7 @@ func sameDir(a, b, home string) bool {
 		return false
 	}
 	clean := func(s string) string {
-		return strings.TrimRight(filepath.ToSlash(tildePath(config.ExpandHome(s, home), home)), "/")
+		return strings.TrimRight(filepath.ToSlash(words.Tilde(config.ExpandHome(s, home), home)), "/")
 	}
 	return clean(a) == clean(b)
 }
@@ -380,7 +405,7 @@ func fieldMessage(field, msg string) string {
 	case "token":
 		return "Token: " + msg
 	}
-	return upperFirst(msg)
+	return words.Sentence(msg)
 }
 
 // tabOf names the tab holding a target.
@@ -420,7 +445,7 @@ func summaryText(fields []config.FieldError) string {
 	b.WriteString("Not applied: ")
 	if len(tabs) > 0 {
 		b.WriteString("fix the values marked in red on the ")
-		b.WriteString(joinAnd(tabs))
+		b.WriteString(words.List(tabs))
 		if len(tabs) == 1 {
 			b.WriteString(" tab")
 		} else {
@@ -435,23 +460,6 @@ func summaryText(fields []config.FieldError) string {
 		b.WriteString("the daemon refused the configuration")
 	}
 	return b.String()
-}
-
-func joinAnd(s []string) string {
-	switch len(s) {
-	case 0:
-		return ""
-	case 1:
-		return s[0]
-	}
-	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // parsePort checks the port entry: a whole number from 1 to 65535. The
@@ -524,7 +532,7 @@ func tokenStatus(t control.Token, now time.Time) string {
 	case t.ExpiresAt != nil && !t.ExpiresAt.After(now):
 		return "Expired"
 	case t.ExpiresAt != nil:
-		return "Expires in " + durationText(t.ExpiresAt.Sub(now))
+		return "Expires " + words.In(*t.ExpiresAt, now)
 	}
 	return "Active"
 }
@@ -563,18 +571,6 @@ func ttlFor(label string) time.Duration {
 	return 0
 }
 
-// bannerText says why the daemon could not be asked, for the banner at
-// the top of the window.
-func bannerText(err error, baseURL string) string {
-	switch {
-	case errors.Is(err, control.ErrUnreachable):
-		return "MaxRouter is not running (nothing answers at " + baseURL + "). Start it from the tray menu, then press Retry."
-	case errors.Is(err, control.ErrUnauthorized):
-		return "The MaxRouter daemon refused this window's key: it uses another data directory. " + err.Error()
-	}
-	return "The MaxRouter daemon answered with an error: " + err.Error()
-}
-
 // durationInput writes a duration for the cooldown entry as a person
 // would type it: "60s", "90s", "5m", "1h30m" (time.Duration's String says
 // "1m0s").
@@ -599,31 +595,21 @@ func durationInput(d time.Duration) string {
 	return out
 }
 
-// strategies describes each routing strategy: its config value, its name
-// in the window and one line saying what it does.
-var strategies = []struct{ Value, Label, Help string }{
-	{"round-robin", "Round-robin", "Take turns"},
-	{"priority", "Priority", "Use the first account in the list until it is spent"},
-	{"least-used", "Least used", "Prefer the account with the fewest requests in flight"},
-	{"headroom", "Most headroom", "Prefer the account with the most of its 5-hour and 7-day limits left"},
-}
-
-// strategyLabel is the window's name for a strategy value ("" for an
-// unknown one).
-func strategyLabel(value string) string {
-	for _, s := range strategies {
-		if s.Value == value {
-			return s.Label
-		}
-	}
-	return ""
+// strategies are the routing strategies in the order the window offers
+// them (config values; words.Strategy names them), with one line saying
+// what each does.
+var strategies = []struct{ Value, Help string }{
+	{"round-robin", "Take turns"},
+	{"priority", "Use the first account in the list until it is spent"},
+	{"least-used", "Prefer the account with the fewest requests in flight"},
+	{"headroom", "Prefer the account with the most of its 5-hour and 7-day limits left"},
 }
 
 // strategyValue is the config value for a strategy's name in the window
 // ("" for an unknown one).
 func strategyValue(label string) string {
 	for _, s := range strategies {
-		if s.Label == label {
+		if words.Strategy(s.Value) == label {
 			return s.Value
 		}
 	}

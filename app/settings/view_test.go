@@ -3,56 +3,150 @@ package settings
 import (
 	"errors"
 	"fmt"
-	"math"
-	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
-func TestStateText(t *testing.T) {
-	now := time.Date(2026, 3, 10, 12, 19, 0, 0, time.UTC)
-	until := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
+func TestAccountStatus(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 19, 0, 0, time.Local)
+	in := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
+	row := draftAccount{Orig: "work", Name: "work", Dir: "~/.claude-work", Enabled: true}
+	live := func(snap control.Account) rowInput {
+		return rowInput{Row: row, BaseEnabled: true, InBase: true, Snap: snap, Known: true, Read: true, Live: true}
+	}
 	tests := []struct {
 		name string
-		a    control.Account
-		want string
+		in   rowInput
+		want rowStatus
 	}{
-		{"available", control.Account{State: control.StateAvailable}, "Available"},
-		{"available with a model limit", control.Account{State: control.StateAvailable,
-			ModelCooldowns: map[string]time.Time{"opus": now.Add(26 * time.Hour), "haiku": now.Add(-time.Minute)}},
-			"Available · Opus limited until Wed 14:19"},
-		{"cooling today", control.Account{State: control.StateCooling, CooldownUntil: until(2*time.Hour + 13*time.Minute), Reason: "5-hour limit"},
-			"Cooling until 14:32 (5-hour limit)"},
-		{"cooling for days", control.Account{State: control.StateCooling, CooldownUntil: until(3 * 24 * time.Hour), Reason: "7-day limit"},
-			"Cooling until Fri 12:19 (7-day limit)"},
-		{"cooling far away", control.Account{State: control.StateCooling, CooldownUntil: until(9 * 24 * time.Hour)},
-			"Cooling until 19 Mar 12:19"},
-		{"cooling without end", control.Account{State: control.StateCooling, Reason: "rate limited"}, "Cooling (rate limited)"},
-		{"needs login", control.Account{State: control.StateNeedsLogin, Dir: "~/.claude-side"},
-			"Needs login — run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login"},
-		{"needs login, absolute dir under home", control.Account{State: control.StateNeedsLogin, Dir: "/home/ada/.claude-x"},
-			"Needs login — run: CLAUDE_CONFIG_DIR=~/.claude-x claude /login"},
-		{"needs login, default dir", control.Account{State: control.StateNeedsLogin, Dir: "~/.claude"},
-			"Needs login — run: claude /login"},
-		{"needs login, dir with a space", control.Account{State: control.StateNeedsLogin, Dir: "~/Claude Work"},
-			"Needs login — run: CLAUDE_CONFIG_DIR=~/'Claude Work' claude /login"},
-		{"needs a token", control.Account{State: control.StateNeedsLogin},
-			"Needs a new token — run: claude setup-token, then put it in the configuration"},
-		{"error", control.Account{State: control.StateError, LastError: "credentials file is not JSON"}, "Error: credentials file is not JSON"},
-		{"error with reason only", control.Account{State: control.StateError, Reason: "refresh failed"}, "Error: refresh failed"},
-		{"error without words", control.Account{State: control.StateError}, "Error"},
-		{"disabled", control.Account{State: control.StateDisabled}, "Disabled — not used for requests"},
-		{"unknown", control.Account{State: "sleeping"}, "sleeping"},
+		{"available", live(control.Account{State: control.StateAvailable, Requests: 12, TokenExpiresAt: in(3 * time.Hour)}),
+			rowStatus{Text: "Available", Detail: "token renews in 3 h   ·   12 requests", Level: levelGood}},
+		{"available with a model limit", live(control.Account{State: control.StateAvailable,
+			ModelCooldowns: map[string]time.Time{"opus": now.Add(26 * time.Hour)}}),
+			rowStatus{Text: "Available · Opus limited until tomorrow 14:19", Level: levelGood}},
+		{"cooling", live(control.Account{State: control.StateCooling, CooldownUntil: in(2*time.Hour + 13*time.Minute), Reason: "5-hour limit", Requests: 1}),
+			rowStatus{Text: "Cooling until 14:32 (5-hour limit)", Detail: "1 request", Level: levelWait, Action: "Reset cooldown"}},
+		{"needs login", live(control.Account{State: control.StateNeedsLogin, Dir: "/home/ada/.claude-side"}),
+			rowStatus{Text: "Needs login — run:", Level: levelBad, Command: "CLAUDE_CONFIG_DIR=~/.claude-side claude /login", Action: "Check again"}},
+		{"needs a token", live(control.Account{State: control.StateNeedsLogin, Dir: "(token)"}),
+			rowStatus{Text: "Needs a new token — run:", Level: levelBad, Command: "claude setup-token", Action: "Check again"}},
+		{"error", live(control.Account{State: control.StateError, Reason: "the token endpoint answered 503", RetryAt: in(46 * time.Minute)}),
+			rowStatus{Text: "Error: the token endpoint answered 503 — trying again at 13:05", Level: levelBad, Action: "Check again"}},
+		{"disabled by the daemon, enabled here", live(control.Account{State: control.StateDisabled}),
+			rowStatus{Text: "Will be used again when you press Apply", Level: levelUnknown}},
+		{"disabled here", rowInput{Row: draftAccount{Orig: "work", Name: "work"}, BaseEnabled: true, InBase: true, Known: true, Live: true},
+			rowStatus{Text: "Will be disabled when you press Apply", Level: levelOff}},
+		{"disabled", rowInput{Row: draftAccount{Orig: "work", Name: "work"}, InBase: true, Known: true, Live: true},
+			rowStatus{Text: "Disabled — not used for requests", Level: levelOff}},
+		{"added here", rowInput{Row: draftAccount{Name: "new", Enabled: true}, Read: true, Live: true},
+			rowStatus{Text: "New — used once you press Apply", Level: levelUnknown}},
+		{"not read yet", rowInput{Row: row, InBase: true, BaseEnabled: true},
+			rowStatus{Text: "Waiting for MaxRouter…", Level: levelUnknown}},
+		{"not reported", rowInput{Row: row, InBase: true, BaseEnabled: true, Read: true, Live: true},
+			rowStatus{Text: "Not reported by MaxRouter", Level: levelUnknown}},
+		{"daemon away", rowInput{Row: row, BaseEnabled: true, InBase: true, Known: true, Read: true,
+			Snap: control.Account{State: control.StateCooling, CooldownUntil: in(time.Hour), Requests: 3}},
+			rowStatus{Text: "Last known: cooling until 13:19", Level: levelUnknown}},
+		{"daemon away, needs login", rowInput{Row: row, BaseEnabled: true, InBase: true, Known: true, Read: true,
+			Snap: control.Account{State: control.StateNeedsLogin, Dir: "~/.claude"}},
+			rowStatus{Text: "Last known: needs login — run:", Level: levelUnknown, Command: "claude /login"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := stateText(tt.a, now, "/home/ada"); got != tt.want {
-				t.Errorf("stateText = %q, want %q", got, tt.want)
+			if got := accountStatus(tt.in, now, "/home/ada"); got != tt.want {
+				t.Errorf("accountStatus =\n%+v\nwant\n%+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestBanner(t *testing.T) {
+	const url = "http://127.0.0.1:8787"
+	down := fmt.Errorf("%w: connection refused", control.ErrUnreachable)
+	tests := []struct {
+		name string
+		in   bannerInput
+		want bannerView
+	}{
+		{"connected", bannerInput{Connected: true, Tried: true, CanStart: true}, bannerView{}},
+		{"paused", bannerInput{Connected: true, Tried: true, Paused: true, CanStart: true}, bannerView{Show: true, Notice: true,
+			Text: "Routing is paused: MaxRouter refuses requests until you resume it from the tray menu."}},
+		{"connecting", bannerInput{CanStart: true}, bannerView{}},
+		{"crashed", bannerInput{Tried: true, Problem: down, CanStart: true, BaseURL: url, Stale: true}, bannerView{Show: true, Start: true,
+			Text: "MaxRouter is not running: nothing answers at " + url + ", so requests fail until it runs again. The accounts below are as last seen."}},
+		{"stopped", bannerInput{Tried: true, Stopped: true, Problem: down, CanStart: true, BaseURL: url}, bannerView{Show: true, Start: true,
+			Text: "MaxRouter was stopped: nothing answers at " + url + ", so requests fail until it runs again."}},
+		{"cannot start", bannerInput{Tried: true, Problem: down, BaseURL: url}, bannerView{Show: true,
+			Text: "MaxRouter is not running: nothing answers at " + url + ", so requests fail until it runs again. Start it from the tray menu."}},
+		{"starting", bannerInput{Tried: true, Problem: down, CanStart: true, Starting: true, BaseURL: url}, bannerView{Show: true, Start: true, Busy: true,
+			Text: "Starting MaxRouter…"}},
+		{"start failed", bannerInput{Tried: true, Problem: down, CanStart: true, StartErr: errors.New("no service manager"), BaseURL: url}, bannerView{Show: true, Start: true,
+			Text: "MaxRouter is not running: nothing answers at " + url + ", so requests fail until it runs again. Starting it failed: no service manager"}},
+		{"another data directory", bannerInput{Tried: true, Problem: &control.APIError{Status: 401}, CanStart: true, BaseURL: url}, bannerView{Show: true,
+			Text: "MaxRouter answers at " + url + " but refused this window's key: it uses another data directory."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := banner(tt.in); got != tt.want {
+				t.Errorf("banner =\n%+v\nwant\n%+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestChanges(t *testing.T) {
+	base := fixtureConfig()
+	tests := []struct {
+		name string
+		edit func(*control.Config)
+		want string
+	}{
+		{"nothing", func(*control.Config) {}, ""},
+		{"strategy", func(c *control.Config) { c.Strategy = "priority" }, "the strategy was changed to Priority"},
+		{"cooldown and affinity", func(c *control.Config) {
+			c.Cooldown = config.Duration(5 * time.Minute)
+			c.SessionAffinity = false
+		}, "the fallback cooldown was changed to 5m; session affinity was turned off"},
+		{"port", func(c *control.Config) { c.Listen = "127.0.0.1:9000" }, "the port was changed to 9000"},
+		{"host only", func(c *control.Config) { c.Listen = "0.0.0.0:8787" }, "other settings were changed"},
+		{"notifications", func(c *control.Config) { c.Notify = false }, "notifications were turned off"},
+		{"notification kind", func(c *control.Config) { c.Notifications.NeedsLogin = false }, "the notification switches were changed"},
+		{"upstream", func(c *control.Config) { c.Upstream = "http://127.0.0.1:9" }, "other settings were changed"},
+		{"accounts", func(c *control.Config) {
+			c.Accounts = []config.Account{c.Accounts[1], c.Accounts[0], {Name: "extra", Dir: "~/.claude-extra"}, c.Accounts[3]}
+			c.Accounts[1].Enabled = ptr(false)
+			c.Accounts[3].Dir = "~/.claude-team2"
+		}, "work was disabled; extra was added; team got another login; side was removed; the order of the accounts was changed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			next := fixtureConfig()
+			next.Accounts = append([]config.Account(nil), next.Accounts...)
+			tt.edit(&next)
+			if got := strings.Join(changes(base, next), "; "); got != tt.want {
+				t.Errorf("changes = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStaleText(t *testing.T) {
+	for _, tt := range []struct {
+		changed []string
+		want    string
+	}{
+		{[]string{"the strategy was changed to Priority"}, "Not applied: meanwhile the strategy was changed to Priority. Your edits are kept: press Apply again."},
+		{[]string{"a", "b", "c"}, "Not applied: meanwhile a, b and c. Your edits are kept: press Apply again."},
+		{nil, "Not applied: meanwhile the configuration was changed elsewhere. Your edits are kept: press Apply again."},
+	} {
+		if got := staleText(tt.changed); got != tt.want {
+			t.Errorf("staleText(%q) = %q, want %q", tt.changed, got, tt.want)
+		}
 	}
 }
 
@@ -68,89 +162,6 @@ func TestStateLevel(t *testing.T) {
 	for state, want := range tests {
 		if got := stateLevel(state); got != want {
 			t.Errorf("stateLevel(%q) = %v, want %v", state, got, want)
-		}
-	}
-}
-
-func TestResetText(t *testing.T) {
-	now := time.Date(2026, 3, 10, 12, 19, 0, 0, time.UTC)
-	tests := []struct {
-		in   time.Duration
-		want string
-	}{
-		{2*time.Hour + 13*time.Minute + 40*time.Second, "resets in 2 h 13 min"},
-		{4*time.Minute + 59*time.Second, "resets in 4 min"},
-		{3 * 24 * time.Hour, "resets in 3 days"},
-		{3*24*time.Hour + 11*time.Hour, "resets in 3 days"},
-		{3*24*time.Hour + 13*time.Hour, "resets in 4 days"},
-		{3 * time.Hour, "resets in 3 h"},
-		{30 * time.Second, "resets in under a minute"},
-		{time.Hour, "resets in 1 h"},
-		{24 * time.Hour, "resets in 1 day"},
-		{30 * time.Hour, "resets in 1 day 6 h"},
-		{0, "resets now"},
-		{-time.Hour, "resets now"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in.String(), func(t *testing.T) {
-			at := now.Add(tt.in)
-			if got := resetText(&at, now); got != tt.want {
-				t.Errorf("resetText(now+%v) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-	if got := resetText(nil, now); got != "" {
-		t.Errorf("resetText(nil) = %q, want empty", got)
-	}
-}
-
-func TestTokenText(t *testing.T) {
-	now := time.Date(2026, 3, 10, 12, 19, 0, 0, time.UTC)
-	tests := []struct {
-		in   time.Duration
-		want string
-	}{
-		{3*time.Hour + 30*time.Second, "token renews in 3 h"},
-		{40 * time.Minute, "token renews in 40 min"},
-		{-5 * time.Minute, "token expired 5 min ago"},
-		{-10 * time.Second, "token expired just now"},
-	}
-	for _, tt := range tests {
-		at := now.Add(tt.in)
-		if got := tokenText(&at, now); got != tt.want {
-			t.Errorf("tokenText(now+%v) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-	if got := tokenText(nil, now); got != "" {
-		t.Errorf("tokenText(nil) = %q, want empty (long-lived token)", got)
-	}
-}
-
-func TestUsageFraction(t *testing.T) {
-	tests := []struct{ in, want float64 }{
-		{0, 0}, {0.42, 0.42}, {1, 1}, {1.7, 1}, {-0.2, 0}, {math.NaN(), 0}, {math.Inf(1), 1},
-	}
-	for _, tt := range tests {
-		if got := usageFraction(tt.in); got != tt.want {
-			t.Errorf("usageFraction(%v) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestUsagePercent(t *testing.T) {
-	reset := time.Now()
-	tests := []struct {
-		w    control.Window
-		want string
-	}{
-		{control.Window{}, "–"},
-		{control.Window{ResetsAt: &reset}, "0%"},
-		{control.Window{Utilization: 0.424}, "42%"},
-		{control.Window{Utilization: 1.3, ResetsAt: &reset}, "100%"},
-	}
-	for _, tt := range tests {
-		if got := usagePercent(tt.w); got != tt.want {
-			t.Errorf("usagePercent(%+v) = %q, want %q", tt.w, got, tt.want)
 		}
 	}
 }
@@ -276,24 +287,6 @@ func TestDurationInput(t *testing.T) {
 		}
 		if back, err := time.ParseDuration(got); err != nil || back != tt.in {
 			t.Errorf("durationInput(%v) = %q does not parse back (%v, %v)", tt.in, got, back, err)
-		}
-	}
-}
-
-func TestTildePath(t *testing.T) {
-	tests := []struct{ dir, home, want string }{
-		{"/home/ada/.claude-work", "/home/ada", "~/.claude-work"},
-		{"/home/ada/.claude-work/", "/home/ada", "~/.claude-work"},
-		{"/home/ada", "/home/ada", "~"},
-		{"/home/adam/.claude", "/home/ada", "/home/adam/.claude"},
-		{"/srv/claude", "/home/ada", "/srv/claude"},
-		{"~/.claude", "/home/ada", "~/.claude"},
-		{"/home/ada/.claude", "", "/home/ada/.claude"},
-		{"", "/home/ada", ""},
-	}
-	for _, tt := range tests {
-		if got := tildePath(tt.dir, tt.home); got != tt.want {
-			t.Errorf("tildePath(%q, %q) = %q, want %q", tt.dir, tt.home, got, tt.want)
 		}
 	}
 }
@@ -425,11 +418,11 @@ func TestStrategies(t *testing.T) {
 		if strategies[i].Value != v {
 			t.Errorf("strategy %d = %q, want %q", i, strategies[i].Value, v)
 		}
-		if got := strategyValue(strategyLabel(v)); got != v {
+		if got := strategyValue(words.Strategy(v)); got != v {
 			t.Errorf("strategy %q does not round-trip: %q", v, got)
 		}
 	}
-	if strategyLabel("fastest") != "" || strategyValue("Fastest") != "" {
+	if strategyValue("Fastest") != "" {
 		t.Error("unknown strategy maps to something")
 	}
 }
@@ -440,73 +433,5 @@ func TestTTLFor(t *testing.T) {
 	}
 	if got := ttlFor("Never expires"); got != 0 {
 		t.Errorf("ttlFor(Never expires) = %v, want 0", got)
-	}
-}
-
-func TestFormConfig(t *testing.T) {
-	base := config.Default()
-	base.Listen = "0.0.0.0:8787"
-	base.Upstream = "http://127.0.0.1:9/x"
-	base.DataDir = "~/data"
-	base.Accounts = []config.Account{{Name: "a", Dir: "~/.claude"}}
-	off := false
-	f := form{
-		Strategy: "headroom", Cooldown: 2 * time.Minute, Port: 9000, Affinity: false, Notify: true,
-		Notifications: config.Notifications{CooldownStarted: true},
-		Accounts:      []config.Account{{Name: "b", Dir: "~/.claude-b", Enabled: &off}, {Name: "a", Dir: "~/.claude"}},
-	}
-	got := f.config(base)
-
-	want := base
-	want.Strategy = "headroom"
-	want.Cooldown = config.Duration(2 * time.Minute)
-	want.Listen = "0.0.0.0:9000"
-	want.SessionAffinity = false
-	want.Notifications = config.Notifications{CooldownStarted: true}
-	want.Accounts = f.Accounts
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("config =\n%+v\nwant\n%+v", got, want)
-	}
-	*got.Accounts[0].Enabled = true
-	if *f.Accounts[0].Enabled {
-		t.Error("config shares Enabled with the form")
-	}
-	if len(base.Accounts) != 1 || base.Accounts[0].Name != "a" {
-		t.Error("config changed base")
-	}
-}
-
-func TestBannerText(t *testing.T) {
-	tests := []struct {
-		err  error
-		want string
-	}{
-		{fmt.Errorf("%w at x: refused", control.ErrUnreachable), "MaxRouter is not running (nothing answers at http://127.0.0.1:8787). Start it from the tray menu, then press Retry."},
-		{&control.APIError{Status: 401, Message: "bad secret"}, "The MaxRouter daemon refused this window's key: it uses another data directory. control API: bad secret (401)"},
-		{errors.New("boom"), "The MaxRouter daemon answered with an error: boom"},
-	}
-	for _, tt := range tests {
-		if got := bannerText(tt.err, "http://127.0.0.1:8787"); got != tt.want {
-			t.Errorf("bannerText(%v) = %q, want %q", tt.err, got, tt.want)
-		}
-	}
-}
-
-func TestClockText(t *testing.T) {
-	now := time.Date(2026, 3, 10, 23, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in   time.Duration
-		want string
-	}{
-		{30 * time.Minute, "23:30"},
-		{2 * time.Hour, "Wed 01:00"},
-		{6 * 24 * time.Hour, "Mon 23:00"},
-		{7 * 24 * time.Hour, "17 Mar 23:00"},
-		{-time.Hour, "22:00"},
-	}
-	for _, tt := range tests {
-		if got := clockText(now.Add(tt.in), now); got != tt.want {
-			t.Errorf("clockText(now+%v) = %q, want %q", tt.in, got, tt.want)
-		}
 	}
 }
