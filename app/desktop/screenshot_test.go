@@ -23,7 +23,7 @@ import (
 )
 
 // TestSettingsWindow opens the real settings window (GLFW, under Xvfb in
-// CI) on a daemon with three realistic accounts, waits until it shows
+// CI) on a daemon with four realistic accounts, waits until it shows
 // them, and checks the rendered pixels are not blank. With
 // MAXROUTER_SCREENSHOT=file.png it also saves the window as a PNG:
 //
@@ -38,9 +38,14 @@ func TestSettingsWindow(t *testing.T) {
 		{Name: "work", Dir: "~/.claude-work"},
 		{Name: "personal", Dir: "~/.claude-personal"},
 		{Name: "side", Dir: "~/.claude-side"},
+		{Name: "team", Dir: "~/.claude-team"},
 	}
 	backend.ConfigValue = cfg
-	backend.AccountList = realisticAccounts(now)
+	retry := now.Add(4 * time.Minute).Truncate(time.Minute)
+	backend.AccountList = append(realisticAccounts(now), control.Account{
+		Name: "team", Dir: "~/.claude-team", State: control.StateError, Subscription: "team",
+		Reason: "the token endpoint answered 503 Service Unavailable", RetryAt: &retry,
+	})
 	created := now.Add(-36 * time.Hour)
 	backend.TokenList = []control.Token{
 		{ID: "tok-1", Label: "laptop (tray)", Prefix: "la_sk_3f9a", CreatedAt: created},
@@ -66,8 +71,9 @@ func TestSettingsWindow(t *testing.T) {
 				texts = collectTexts(w.Content(), texts)
 			}
 		})
-		return slices.Contains(texts, "side") &&
+		return slices.Contains(texts, "team") &&
 			slices.ContainsFunc(texts, func(s string) bool { return strings.HasPrefix(s, "Cooling until") }) &&
+			slices.ContainsFunc(texts, func(s string) bool { return strings.HasPrefix(s, "Error: the token endpoint answered 503") }) &&
 			slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(s, "resets in") })
 	})
 	t.Logf("settings window shows %d texts, for example %q", len(texts), texts[:min(12, len(texts))])
