@@ -365,6 +365,7 @@ func TestTrayOverDBus(t *testing.T) {
 		tray.LabelCopy,
 		tray.LabelSettings,
 		tray.LabelPause,
+		tray.LabelStop,
 		"---",
 		tray.LabelQuit,
 	}

@@ -36,6 +36,9 @@ var (
 	testShell  *shell        // the app's tray, settings window and notifier
 	testDaemon *switchDaemon // what testShell talks to
 	testSender = &recorder{} // the notifications testShell sent
+	// testService is testShell's service manager: no user service here;
+	// a start "runs" the daemon detached, which no test plugs in by it.
+	testService = &fakeService{}
 	noGUI      string        // why the GUI tests skip
 )
 
@@ -76,6 +79,7 @@ func TestMain(m *testing.M) {
 	testShell = newShell(guiApp, shellOptions{
 		Daemon:    testDaemon,
 		Sender:    testSender,
+		Service:   testService,
 		TokenFile: filepath.Join(dir, tokenFileName),
 		Version:   "dev",
 		Logger:    log,
@@ -129,6 +133,13 @@ func (s *switchDaemon) plug(t *testing.T, c *control.Client) {
 		s.c = nil
 		s.mu.Unlock()
 	})
+}
+
+// unplug makes the daemon vanish, as a killed one does.
+func (s *switchDaemon) unplug() {
+	s.mu.Lock()
+	s.c = nil
+	s.mu.Unlock()
 }
 
 func (s *switchDaemon) get() (*control.Client, error) {

@@ -146,9 +146,12 @@ func settingsWindow() fyne.Window {
 	return nil
 }
 
-// collectTexts appends the texts of the stock widgets under o; call it on
-// the UI goroutine.
+// collectTexts appends the texts of the visible stock widgets under o;
+// call it on the UI goroutine.
 func collectTexts(o fyne.CanvasObject, out []string) []string {
+	if !o.Visible() {
+		return out
+	}
 	switch v := o.(type) {
 	case *fyne.Container:
 		for _, c := range v.Objects {
@@ -200,4 +203,62 @@ func colours(img image.Image) int {
 		}
 	}
 	return len(seen)
+}
+
+// windowTexts returns the visible texts of the settings window.
+func windowTexts() []string {
+	var texts []string
+	fyne.DoAndWait(func() {
+		if w := settingsWindow(); w != nil && w.Content() != nil {
+			texts = collectTexts(w.Content(), nil)
+		}
+	})
+	return texts
+}
+
+// TestDaemonDeathBannerWindow kills the daemon under an open settings
+// window (a real window under Xvfb): within 2 s the window says so and
+// offers Start MaxRouter, and the banner clears itself when the daemon is
+// back. With MAXROUTER_DOWN_SCREENSHOT=file.png it saves the window.
+func TestDaemonDeathBannerWindow(t *testing.T) {
+	needGUI(t)
+	backend := &controltest.Backend{}
+	cfg := config.Default()
+	cfg.Accounts = []config.Account{{Name: "work", Dir: "~/.claude-work"}, {Name: "personal", Dir: "~/.claude-personal"}, {Name: "side", Dir: "~/.claude-side"}}
+	backend.ConfigValue = cfg
+	backend.AccountList = realisticAccounts(time.Now())
+	client, _ := controltest.NewServer(t, backend)
+	testDaemon.plug(t, client)
+	testShell.settings.Show()
+	t.Cleanup(func() {
+		fyne.DoAndWait(func() {
+			if w := settingsWindow(); w != nil {
+				w.Hide()
+			}
+		})
+	})
+	hasPrefix := func(texts []string, p string) bool {
+		return slices.ContainsFunc(texts, func(s string) bool { return strings.HasPrefix(s, p) })
+	}
+	waitFor(t, "the accounts", func() bool { return hasPrefix(windowTexts(), "Cooling until") })
+	if hasPrefix(windowTexts(), "MaxRouter is not running") {
+		t.Fatal("the banner shows while the daemon runs")
+	}
+
+	// The daemon dies: its event stream breaks and nothing answers.
+	died := time.Now()
+	testDaemon.unplug()
+	backend.CloseStreams()
+	waitFor(t, "the banner", func() bool {
+		texts := windowTexts()
+		return hasPrefix(texts, "MaxRouter is not running") && slices.Contains(texts, "Start MaxRouter")
+	})
+	if took := time.Since(died); took > 2*time.Second {
+		t.Errorf("the banner showed %v after the daemon died, want within 2s", took)
+	}
+	captureWindow(t, settingsTitle, 600, 400, os.Getenv("MAXROUTER_DOWN_SCREENSHOT"))
+
+	// It comes back: the banner goes by itself.
+	testDaemon.plug(t, client)
+	waitFor(t, "the banner to clear", func() bool { return !hasPrefix(windowTexts(), "MaxRouter is not running") })
 }

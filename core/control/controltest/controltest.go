@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,8 +78,7 @@ type Backend struct {
 	// and every successful PutConfig change it.
 	Revision string
 
-	bus  event.Bus
-	revs int // revisions made
+	bus event.Bus
 }
 
 // IssueCall is one recorded IssueToken call.
@@ -131,10 +131,13 @@ func (b *Backend) Config() (control.Config, string) {
 	return b.ConfigValue, b.Revision
 }
 
+// revisions numbers the revisions of every Backend, so that two backends
+// (two daemons, to a client) never share one.
+var revisions atomic.Int64
+
 // bumpLocked makes a new revision; b is locked.
 func (b *Backend) bumpLocked() {
-	b.revs++
-	b.Revision = fmt.Sprintf("rev-%d", b.revs)
+	b.Revision = fmt.Sprintf("rev-%d", revisions.Add(1))
 }
 
 // SetConfig replaces ConfigValue, as a change made elsewhere would: the
