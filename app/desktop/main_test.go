@@ -39,7 +39,7 @@ var (
 	// testService is testShell's service manager: no user service here;
 	// a start "runs" the daemon detached, which no test plugs in by it.
 	testService = &fakeService{}
-	noGUI      string        // why the GUI tests skip
+	noGUI       string // why the GUI tests skip
 )
 
 func TestMain(m *testing.M) {
