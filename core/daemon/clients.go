@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -35,6 +36,29 @@ func stripAPIPrefix(next http.Handler) http.Handler {
 		r2.URL = &u
 		next.ServeHTTP(w, r2)
 	})
+}
+
+// tokenUseInterval is how often the client tokens' last uses are saved.
+const tokenUseInterval = time.Minute
+
+// saveTokenUse saves the client tokens' last uses every tokenUseInterval
+// and once more when ctx ends.
+func (d *Daemon) saveTokenUse(ctx context.Context) {
+	t := time.NewTicker(tokenUseInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if err := d.tokens.Flush(); err != nil {
+				d.log.Warn("cannot save when client tokens were last used", "err", err)
+			}
+			return
+		case <-t.C:
+			if err := d.tokens.Flush(); err != nil {
+				d.log.Warn("cannot save when client tokens were last used", "err", err)
+			}
+		}
+	}
 }
 
 // openAIModels answers GET /v1/models: in OpenAI's shape for a client that

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/maxrouter/maxrouter/core/openai"
+	"github.com/maxrouter/maxrouter/core/token"
 )
 
 // TestClientSurface covers what other clients than Claude Code reach: the
@@ -127,4 +128,29 @@ func TestClientSurface(t *testing.T) {
 			t.Errorf("%d %s, want 503 in OpenAI's shape", resp.StatusCode, body)
 		}
 	})
+}
+
+// TestTokenLastUseIsSaved: the control API says when a client token was
+// last used, and the daemon saves it when it stops.
+func TestTokenLastUseIsSaved(t *testing.T) {
+	h := start(t, func(h *harness) {
+		writeCreds(t, filepath.Join(h.home, ".claude"), tok("main"), "r", time.Now().Add(time.Hour))
+	})
+	client := h.issue(t)
+	before := time.Now().Truncate(time.Second)
+	if resp, body := h.send(t, "GET", "/v1/usage", client, ""); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	toks, err := h.client.Tokens(context.Background())
+	if err != nil || len(toks) != 1 || toks[0].LastUsedAt == nil || toks[0].LastUsedAt.Before(before) {
+		t.Fatalf("tokens = %+v (%v), want one used just now", toks, err)
+	}
+	h.stop(t)
+	s, err := token.Open(filepath.Join(filepath.Dir(h.cfg), "tokens.json"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.List(); len(got) != 1 || got[0].LastUsedAt == nil || !got[0].LastUsedAt.Equal(*toks[0].LastUsedAt) {
+		t.Errorf("saved = %+v, want the last use %v", got, toks[0].LastUsedAt)
+	}
 }

@@ -340,6 +340,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	wg.Go(func() { d.watch(ctx) })
 	wg.Go(func() { d.retry(ctx) })
 	wg.Go(func() { d.keepFresh(ctx) })
+	wg.Go(func() { d.saveTokenUse(ctx) })
 	wg.Go(func() {
 		// The tokens CLI writes the store itself when it cannot reach this
 		// daemon (say, one started with --listen elsewhere).
