@@ -15,10 +15,6 @@ import (
 	"github.com/maxrouter/maxrouter/core/token"
 )
 
-// claudeStateFile is where `setup claude` remembers what it did, in the
-// data directory.
-const claudeStateFile = "claude-setup.json"
-
 func (a *app) setupCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "setup",
@@ -97,7 +93,7 @@ func (a *app) claudeSetup() (*setup.Claude, error) {
 	}
 	return &setup.Claude{
 		Daemon:    d,
-		StateFile: filepath.Join(t.cfg.DataDirFor(t.path), claudeStateFile),
+		StateFile: filepath.Join(t.cfg.DataDirFor(t.path), setup.ClaudeStateFile),
 		Logger:    a.logger("warn"),
 	}, nil
 }

@@ -26,6 +26,11 @@ const (
 	AuthTokenKey = "ANTHROPIC_AUTH_TOKEN"
 )
 
+// ClaudeStateFile is the name of Claude.StateFile in the data directory,
+// shared by the CLI and the desktop app so that either can undo what the
+// other did.
+const ClaudeStateFile = "claude-setup.json"
+
 // ClaudeDaemon is what Claude needs of the daemon (or, while it is not
 // running, of the token store); *control.Client implements it.
 type ClaudeDaemon interface {
@@ -47,7 +52,7 @@ type Claude struct {
 	// ($CLAUDE_CONFIG_DIR/settings.json, else ~/.claude/settings.json).
 	Settings string
 	// StateFile remembers what Apply did (JSON, mode 0600; no secret in
-	// it): normally <data_dir>/claude-setup.json.
+	// it): <data_dir>/ClaudeStateFile.
 	StateFile string
 	// Hostname names the issued token ("<hostname> (Claude Code)"). "":
 	// os.Hostname.

@@ -38,7 +38,7 @@ func IsOpenAI(r *http.Request) bool {
 	case ChatPath, ResponsesPath:
 		return true
 	case ModelsPath:
-		return r.Header.Get("Anthropic-Version") == ""
+		return r.Method == http.MethodGet && r.Header.Get("Anthropic-Version") == ""
 	}
 	return false
 }
