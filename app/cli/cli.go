@@ -92,7 +92,7 @@ With no command it starts the desktop app (tray icon and settings window).`,
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.PersistentFlags().StringVar(&a.configFlag, "config", "", "configuration file (default: $"+Env+" or "+defaultPathHint()+")")
-	root.AddCommand(a.serveCmd(), a.tokensCmd(), a.accountsCmd(), a.usageCmd(), a.doctorCmd(), a.versionCmd(), a.serviceCmd())
+	root.AddCommand(a.serveCmd(), a.tokensCmd(), a.accountsCmd(), a.usageCmd(), a.doctorCmd(), a.versionCmd(), a.serviceCmd(), a.setupCmd())
 	return root
 }
 

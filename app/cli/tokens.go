@@ -60,33 +60,47 @@ effect at once; otherwise the token store is changed directly.`,
 		Short: "List client tokens",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, err := a.find()
+			toks, err := a.tokens()
 			if err != nil {
 				return err
-			}
-			var toks []control.Token
-			if t.client != nil {
-				if toks, err = t.client.Tokens(ctx()); err != nil {
-					return err
-				}
-			} else {
-				s, err := t.store()
-				if err != nil {
-					return err
-				}
-				toks = s.List()
 			}
 			if len(toks) == 0 {
 				fmt.Fprintln(a.stdout, "No client tokens yet. Create one: maxrouter tokens issue --label laptop")
 				return nil
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tLABEL\tTOKEN\tCREATED\tEXPIRES\tSTATUS")
+			fmt.Fprintln(tw, "ID\tLABEL\tTOKEN\tCREATED\tEXPIRES\tLAST USED\tSTATUS")
 			now := time.Now()
 			for _, k := range toks {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Label, k.Prefix, k.CreatedAt.Local().Format("2006-01-02"), expires(k), tokenStatus(k, now))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Label, k.Prefix, k.CreatedAt.Local().Format("2006-01-02"), expires(k), lastUsed(k), tokenStatus(k, now))
 			}
 			return tw.Flush()
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one client token: label, created, expires, last used (never the secret)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			toks, err := a.tokens()
+			if err != nil {
+				return err
+			}
+			for _, k := range toks {
+				if k.ID != args[0] {
+					continue
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+				for _, row := range [][2]string{
+					{"ID", k.ID}, {"Label", k.Label}, {"Token", k.Prefix},
+					{"Created", k.CreatedAt.Local().Format("2006-01-02 15:04")},
+					{"Expires", expires(k)}, {"Last used", lastUsed(k)}, {"Status", tokenStatus(k, time.Now())},
+				} {
+					fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
+				}
+				return tw.Flush()
+			}
+			return fmt.Errorf("no client token has the ID %q (see `maxrouter tokens list`)", args[0])
 		},
 	}
 	revoke := &cobra.Command{
@@ -114,8 +128,36 @@ effect at once; otherwise the token store is changed directly.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(issue, list, revoke)
+	cmd.AddCommand(issue, list, show, revoke)
 	return cmd
+}
+
+// tokens lists the client tokens, from the daemon when it runs, from the
+// store otherwise.
+func (a *app) tokens() ([]control.Token, error) {
+	t, err := a.find()
+	if err != nil {
+		return nil, err
+	}
+	return t.tokens()
+}
+
+func (t *target) tokens() ([]control.Token, error) {
+	if t.client != nil {
+		return t.client.Tokens(ctx())
+	}
+	s, err := t.store()
+	if err != nil {
+		return nil, err
+	}
+	return s.List(), nil
+}
+
+func lastUsed(k control.Token) string {
+	if k.LastUsedAt == nil {
+		return "never"
+	}
+	return k.LastUsedAt.Local().Format("2006-01-02 15:04")
 }
 
 func expires(k control.Token) string {

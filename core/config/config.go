@@ -11,6 +11,8 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"github.com/maxrouter/maxrouter/core/openai"
 )
 
 // Config is the whole configuration file. Every field has a default (see
@@ -25,7 +27,9 @@ type Config struct {
 	// Default "https://platform.claude.com/v1/oauth/token".
 	TokenURL string `toml:"token_url" json:"token_url"`
 	// Strategy picks an account per request: "round-robin" (default),
-	// "priority", "least-used" or "headroom".
+	// "priority", "least-used" or "headroom". The file may also spell them
+	// as the original router did ("rr", "prio", "lru", "round_robin", …);
+	// Parse reads those as the names above.
 	Strategy string `toml:"strategy" json:"strategy"`
 	// Cooldown is how long an account rests when the upstream says it is
 	// spent but gives no reset time. Default 60s.
@@ -59,6 +63,13 @@ type Config struct {
 	StreamIdleTimeout Duration `toml:"stream_idle_timeout" json:"stream_idle_timeout"`
 	// Notifications switches each kind of desktop notification. All default true.
 	Notifications Notifications `toml:"notifications" json:"notifications"`
+	// Models maps the model names OpenAI clients send (to
+	// /v1/chat/completions, /v1/responses) to Claude models; claude-* names
+	// need no entry. A [models] table in the file replaces the defaults
+	// (openai.DefaultModels: small OpenAI models to Haiku, large ones to
+	// Sonnet, reasoning models to Opus); without one, or nil, the defaults
+	// apply.
+	Models map[string]string `toml:"models,omitempty" json:"models,omitempty"`
 	// Accounts is the pool, in priority order.
 	Accounts []Account `toml:"account" json:"accounts"`
 }
@@ -105,6 +116,7 @@ func Default() Config {
 		MaxBodyMB:       32,
 		RefreshBefore:   Duration(5 * time.Minute),
 		Notifications:   Notifications{true, true, true, true},
+		Models:          openai.DefaultModels(),
 
 		ResponseTimeout:   Duration(10 * time.Minute),
 		StreamIdleTimeout: Duration(2 * time.Minute),

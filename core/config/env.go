@@ -19,7 +19,7 @@ import (
 //     named after their directory (".claude-work" is "work"), unless an
 //     account already uses that dir.
 //   - ACCOUNT_ROUTING_STRATEGY: a strategy; the original's spellings
-//     round_robin, roundrobin and least_used are accepted too.
+//     (rr, prio, lru, round_robin, roundrobin, least_used) are accepted too.
 //   - ACCOUNT_COOLDOWN_SECS: the cooldown in whole seconds.
 //   - UPSTREAM_BASE_URL: the upstream.
 //   - ROUTER_PORT: the port of listen, keeping its host.
@@ -104,11 +104,11 @@ func ApplyEnv(c Config, getenv func(string) string) (Config, error) {
 // strategyAlias maps the original router's strategy spellings to ours.
 func strategyAlias(s string) (string, bool) {
 	switch strings.ToLower(s) {
-	case "round-robin", "round_robin", "roundrobin":
+	case "round-robin", "round_robin", "roundrobin", "rr":
 		return "round-robin", true
-	case "least-used", "least_used", "leastused":
+	case "least-used", "least_used", "leastused", "lru":
 		return "least-used", true
-	case "priority":
+	case "priority", "prio":
 		return "priority", true
 	case "headroom":
 		return "headroom", true

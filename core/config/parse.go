@@ -46,10 +46,17 @@ func Load(path string) (Config, error) {
 // Invalid values give a *ValidationError.
 func Parse(data []byte, name string) (Config, error) {
 	c := Default()
+	c.Models = nil // a [models] table replaces the defaults
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
 		return Config{}, decodeError(name, err)
+	}
+	if c.Models == nil {
+		c.Models = Default().Models
+	}
+	if s, ok := strategyAlias(c.Strategy); ok {
+		c.Strategy = s
 	}
 	pos := locate(data)
 	// A bare number decodes into a Duration as nanoseconds; nobody means that.

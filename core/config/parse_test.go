@@ -31,6 +31,7 @@ func fullConfig() Config {
 
 		ResponseTimeout:   Duration(15 * time.Minute),
 		StreamIdleTimeout: Duration(90 * time.Second),
+		Models:            map[string]string{"fast": "claude-haiku-4-5", "gpt-4.1": "claude-opus-4-5"},
 		Accounts: []Account{
 			{Name: "work", Dir: "~/.claude-work"},
 			{Name: "ci", Token: "sk-ant-oat01-test-ci", Enabled: boolPtr(false)},
@@ -72,6 +73,15 @@ func TestParseDefaults(t *testing.T) {
 		{"empty", "", func(*Config) {}},
 		{"comments only", "# nothing here\n\n", func(*Config) {}},
 		{"one key", `strategy = "priority"`, func(c *Config) { c.Strategy = "priority" }},
+		{"strategy rr", `strategy = "rr"`, func(c *Config) { c.Strategy = "round-robin" }},
+		{"strategy prio", `strategy = "prio"`, func(c *Config) { c.Strategy = "priority" }},
+		{"strategy lru", `strategy = "lru"`, func(c *Config) { c.Strategy = "least-used" }},
+		{"strategy least_used", `strategy = "least_used"`, func(c *Config) { c.Strategy = "least-used" }},
+		{
+			"a models table replaces the defaults",
+			"[models]\n\"gpt-4o\" = \"claude-opus-4-5\"\n",
+			func(c *Config) { c.Models = map[string]string{"gpt-4o": "claude-opus-4-5"} },
+		},
 		{
 			"one notification",
 			"[notifications]\nneeds_login = false\n",
@@ -150,6 +160,15 @@ func TestParseErrors(t *testing.T) {
 			name: "key set twice",
 			doc:  "notify = true\nnotify = false\n",
 			want: []string{`config.toml:2: key "notify": set more than once`},
+		},
+		{
+			name: "models that map nowhere",
+			doc:  "[models]\nfast = \"gpt-4o\"\n\"claude-x\" = \"claude-y\"\n",
+			want: []string{
+				`config.toml:3: models.claude-x: claude-* names go to Anthropic as they are and cannot be mapped`,
+				`config.toml:2: models.fast: want a Claude model (claude-…), got "gpt-4o"`,
+			},
+			fields: []string{"models.claude-x", "models.fast"},
 		},
 		{
 			name:   "bad strategy lists valid ones",

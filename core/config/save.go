@@ -41,6 +41,9 @@ func keyComments() map[string]string {
 	}
 }
 
+const modelsComment = "# Model names OpenAI clients may send, and the Claude model each one stands for\n" +
+	"# (claude-* names need none). This table replaces the built-in one; delete it for the defaults.\n"
+
 const accountsComment = "# Accounts, in priority order. Each has a dir (a Claude Code config directory)\n" +
 	"# or a token (from `claude setup-token`), and optionally enabled = false.\n"
 
@@ -96,6 +99,8 @@ func encode(c Config) ([]byte, error) {
 			continue // "account = []": an empty list would clash with a later [[account]]
 		case i < top && comments[key] != "":
 			b.WriteString("# " + comments[key] + "\n")
+		case l == "[models]":
+			b.WriteString(modelsComment)
 		case l == "[[account]]" && !accounts:
 			accounts = true
 			b.WriteString(accountsComment)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/maxrouter/maxrouter/core/openai"
 )
 
 // ValidationError lists every invalid value of a configuration.
@@ -81,6 +84,17 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyMB < 1 || c.MaxBodyMB > 1024 {
 		add("max_body_mb", "must be between 1 and 1024, got %d", c.MaxBodyMB)
+	}
+	for _, alias := range slices.Sorted(maps.Keys(c.Models)) {
+		field := "models." + alias
+		switch target := c.Models[alias]; {
+		case strings.TrimSpace(alias) != alias || alias == "":
+			add(field, "a model name must not be empty or start or end with spaces")
+		case strings.HasPrefix(alias, openai.ClaudePrefix):
+			add(field, "claude-* names go to Anthropic as they are and cannot be mapped")
+		case !strings.HasPrefix(target, openai.ClaudePrefix):
+			add(field, "want a Claude model (claude-…), got %q", target)
+		}
 	}
 	seen := map[string]int{}
 	for i, a := range c.Accounts {

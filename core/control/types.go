@@ -87,6 +87,9 @@ type Token struct {
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiresAt *time.Time `json:"expires_at"` // null = never
 	RevokedAt *time.Time `json:"revoked_at"` // null = active
+	// LastUsedAt is when the token last admitted a request (to the second,
+	// saved about once a minute); null = never.
+	LastUsedAt *time.Time `json:"last_used_at"`
 }
 
 // Tokens is the body of GET tokens.

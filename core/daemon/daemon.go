@@ -344,6 +344,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	wg.Go(func() { d.watch(ctx) })
 	wg.Go(func() { d.retry(ctx) })
 	wg.Go(func() { d.keepFresh(ctx) })
+	wg.Go(func() { d.saveTokenUse(ctx) })
 	wg.Go(func() {
 		// The tokens CLI writes the store itself when it cannot reach this
 		// daemon (say, one started with --listen elsewhere).
@@ -568,6 +569,7 @@ func (d *Daemon) applyLocked(eff config.Config) {
 	d.proxy.SetCooldown(time.Duration(eff.Cooldown))
 	d.proxy.SetMaxBody(int64(eff.MaxBodyMB) << 20)
 	d.proxy.SetTimeouts(time.Duration(eff.ResponseTimeout), time.Duration(eff.StreamIdleTimeout))
+	d.proxy.SetModels(eff.Models)
 
 	opts := d.credOptions()
 	chosen := make([]*entry, len(eff.Accounts))
@@ -677,9 +679,13 @@ func (d *Daemon) routes() http.Handler {
 		}
 		fmt.Fprintf(w, "# HELP maxrouter_paused Routing paused by the user (1) or not (0).\n# TYPE maxrouter_paused gauge\nmaxrouter_paused %d\n", paused)
 	}))
+	mux.HandleFunc("GET /v1/usage", d.readOnly(d.todayUsage))
 	mux.Handle(control.Prefix, d.control)
 	mux.Handle("/v1/", d.unlessPaused(d.proxy))
-	return d.dropUnreadBodies(mux)
+	mux.Handle(proxy.ChatPath, d.unlessPaused(http.HandlerFunc(d.proxy.ServeOpenAI)))
+	mux.Handle(proxy.ResponsesPath, d.unlessPaused(http.HandlerFunc(d.proxy.ServeOpenAI)))
+	mux.Handle("GET "+proxy.ModelsPath, d.unlessPaused(http.HandlerFunc(d.openAIModels)))
+	return stripAPIPrefix(d.dropUnreadBodies(mux))
 }
 
 // dropUnreadBodies answers at once, without waiting for its body (see
@@ -704,7 +710,7 @@ func (d *Daemon) readsBody(r *http.Request) bool {
 		return false // ServeMux redirects it
 	case strings.HasPrefix(p, control.Prefix):
 		return control.IsLoopbackHost(r.Host) && d.hasSecret(r)
-	case p == "/v1/accounts":
+	case p == "/v1/accounts", p == "/v1/usage":
 		return false
 	}
 	return strings.HasPrefix(p, "/v1/")
@@ -734,7 +740,7 @@ func (d *Daemon) unlessPaused(next http.Handler) http.Handler {
 			// Anthropic's SDKs, and Claude Code with them, retry a 503 for
 			// minutes unless told not to; the person should see why now.
 			w.Header().Set(proxy.ShouldRetryHeader, "false")
-			proxy.WriteError(w, http.StatusServiceUnavailable, "api_error", pausedMessage)
+			proxy.WriteErrorFor(w, r, http.StatusServiceUnavailable, "api_error", pausedMessage)
 			d.proxy.Metrics().RouterError(http.StatusServiceUnavailable)
 			return
 		}

@@ -668,7 +668,7 @@ func TestPauseRouting(t *testing.T) {
 		for _, c := range []struct{ method, path, body string }{
 			{"POST", "/v1/messages", body},
 			{"POST", "/v1/messages/count_tokens", body},
-			{"GET", "/v1/models", ""},
+			{"GET", "/v1/files", ""},       // (GET /v1/models without anthropic-version is OpenAI's: TestClientSurface)
 			{"POST", "/v1/accounts", body}, // only GET is the read-only endpoint
 		} {
 			resp, data := h.send(t, c.method, c.path, client, c.body)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -28,6 +29,7 @@ type account struct{ name, dir, token string }
 // router is a real daemon over a temporary home, in front of the fake API.
 type router struct {
 	home   string
+	cfg    string // the configuration file
 	fake   *anthropictest.Fake
 	up     *httptest.Server
 	base   string // http://127.0.0.1:port
@@ -39,11 +41,23 @@ type router struct {
 // account is always tried first, then runs the daemon until the test ends.
 func startRouter(t *testing.T, accts ...account) *router {
 	t.Helper()
+	return startRouterOn(t, "", accts...)
+}
+
+// startRouterOn is startRouter with listen written into the configuration
+// (for clients that find the daemon through it, like the maxrouter CLI);
+// "" lets the daemon pick a free port.
+func startRouterOn(t *testing.T, listen string, accts ...account) *router {
+	t.Helper()
 	r := &router{home: t.TempDir()}
 	r.fake, r.up = anthropictest.New(t)
-	cfgPath := filepath.Join(r.home, ".config", "maxrouter", "config.toml")
+	r.cfg = filepath.Join(r.home, ".config", "maxrouter", "config.toml")
+	cfgPath := r.cfg
 	var cfg strings.Builder
 	cfg.WriteString("strategy = \"priority\"\n")
+	if listen != "" {
+		fmt.Fprintf(&cfg, "listen = %q\n", listen)
+	}
 	for _, a := range accts {
 		writeCreds(t, filepath.Join(r.home, a.dir), a.token)
 		fmt.Fprintf(&cfg, "[[account]]\nname = %q\ndir = %q\n", a.name, "~/"+a.dir)
@@ -59,7 +73,7 @@ func startRouter(t *testing.T, accts ...account) *router {
 		ConfigPath: cfgPath, Home: r.home, Version: "e2e",
 		Getenv: func(k string) string { return env[k] },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Listen: "127.0.0.1:0",
+		Listen: cmp.Or(listen, "127.0.0.1:0"),
 	})
 	if err != nil {
 		t.Fatalf("daemon.New: %v", err)

@@ -156,3 +156,36 @@ func BenchmarkStreams(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkServeOpenAI is one small Chat Completions request through the
+// whole OpenAI path (client token, body, translation to /v1/messages,
+// the same account pick and Transport as BenchmarkServeHTTP, the answer
+// translated back), against the same upstream that answers at once.
+func BenchmarkServeOpenAI(b *testing.B) {
+	pool, _ := account.NewPool(account.Options{Affinity: true})
+	b.Cleanup(pool.Close)
+	pool.SetAccounts([]*account.Account{account.New("a", "", &fakeCred{tok: tok("a")}, nil), account.New("b", "", &fakeCred{tok: tok("b")}, nil)})
+	tokens, err := token.Open(filepath.Join(b.TempDir(), "tokens.json"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	secret, _, _ := tokens.Issue("bench", 0)
+	up := cannedUpstream{http.Header{"Content-Type": {"application/json"}, "Anthropic-Ratelimit-Unified-Status": {"allowed"}}}
+	h, err := New(Options{Pool: pool, Tokens: tokens, Upstream: "http://upstream.invalid", Transport: up, Usage: discardUsage{},
+		ResponseTimeout: 10 * time.Minute, StreamIdleTimeout: 2 * time.Minute})
+	if err != nil {
+		b.Fatal(err)
+	}
+	conn := loopbackConn(b)
+	body := []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", ChatPath, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+secret)
+		w := deadlineRecorder{httptest.NewRecorder(), conn}
+		h.ServeOpenAI(w, req)
+		if w.Code != 200 {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/maxrouter/maxrouter/core/account"
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/openai"
 	"github.com/maxrouter/maxrouter/core/usage"
 )
 
@@ -95,6 +96,9 @@ type Options struct {
 	Metrics *Metrics
 	// Usage receives each answer's usage; nil records nothing.
 	Usage Usage
+	// Models maps the model names of OpenAI clients to Claude models (the
+	// config's [models]); nil means openai.DefaultModels.
+	Models map[string]string
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -116,6 +120,7 @@ type Handler struct {
 	bodyIdle        time.Duration
 	responseTimeout atomic.Int64 // a time.Duration (SetTimeouts)
 	streamIdle      atomic.Int64 // a time.Duration (SetTimeouts)
+	models          atomic.Pointer[openai.Models]
 	rp              *httputil.ReverseProxy
 	rt              *rotator
 	bodies          bodyPools
@@ -145,6 +150,7 @@ func New(o Options) (*Handler, error) {
 	h.SetCooldown(o.Cooldown)
 	h.bodyIdle = cmp.Or(o.BodyTimeout, DefaultBodyTimeout)
 	h.SetTimeouts(o.ResponseTimeout, o.StreamIdleTimeout)
+	h.SetModels(o.Models)
 	base := o.Transport
 	if base == nil {
 		base = NewTransport()
@@ -242,21 +248,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st := &request{session: r.Header.Get(SessionHeader), messages: r.URL.Path == "/v1/messages"}
 	if r.Body != nil && r.Body != http.NoBody {
-		src := &stallReader{r: r.Body, rc: http.NewResponseController(w), idle: h.bodyIdle}
-		body, status, err := readBody(r, src, h.maxBody.Load(), &h.bodies)
-		if err != nil {
-			switch {
-			case isTimeout(err):
-				// The deadline passed: net/http drops what is left.
-				status, err = http.StatusRequestTimeout, fmt.Errorf("MaxRouter: the request body stopped arriving for %v", h.bodyIdle)
-			case status == http.StatusRequestEntityTooLarge && r.ContentLength < 0:
-				DropBody(w, r) // a chunked body: net/http would read on
-			}
-			h.metrics.RouterError(status)
-			WriteError(w, status, errorType(status), err.Error())
+		body := h.buffer(w, r)
+		if body == nil {
 			return
 		}
-		src.done()
 		defer body.release()
 		st.body = body
 		if len(body.data) > 0 && r.Method == http.MethodPost {
@@ -269,6 +264,28 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
+}
+
+// buffer reads r's body (bounded by max_body_mb, cut when it stops
+// arriving) into a buffer the caller releases, or answers the client with
+// why it could not and returns nil.
+func (h *Handler) buffer(w http.ResponseWriter, r *http.Request) *body {
+	src := &stallReader{r: r.Body, rc: http.NewResponseController(w), idle: h.bodyIdle}
+	body, status, err := readBody(r, src, h.maxBody.Load(), &h.bodies)
+	if err != nil {
+		switch {
+		case isTimeout(err):
+			// The deadline passed: net/http drops what is left.
+			status, err = http.StatusRequestTimeout, fmt.Errorf("MaxRouter: the request body stopped arriving for %v", h.bodyIdle)
+		case status == http.StatusRequestEntityTooLarge && r.ContentLength < 0:
+			DropBody(w, r) // a chunked body: net/http would read on
+		}
+		h.metrics.RouterError(status)
+		WriteError(w, status, errorType(status), err.Error())
+		return nil
+	}
+	src.done()
+	return body
 }
 
 // Authorize checks the client token in Authorization: Bearer or x-api-key.

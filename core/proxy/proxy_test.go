@@ -134,9 +134,15 @@ func newEnv(t *testing.T, upstream string, rt http.RoundTripper, fake *anthropic
 	if err != nil {
 		t.Fatal(err)
 	}
-	var h http.Handler = e.handler
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsOpenAI(r) {
+			e.handler.ServeOpenAI(w, r)
+			return
+		}
+		e.handler.ServeHTTP(w, r)
+	})
 	if rec != nil {
-		h = rec.serving(e.handler)
+		h = rec.serving(h)
 	}
 	e.proxy = httptest.NewServer(h)
 	t.Cleanup(e.proxy.Close)

@@ -11,7 +11,8 @@
 // Check, called for every proxied request, reads an immutable snapshot
 // through an atomic pointer and never takes a lock; Issue, Revoke and Reload
 // serialize on a mutex, write the file first and publish a new snapshot only
-// once the file holds it.
+// once the file holds it. The one thing Check writes is the second a token
+// was last used, an atomic kept beside the snapshots and saved by Flush.
 package token
 
 import (
@@ -93,6 +94,13 @@ type snapshot struct {
 type entry struct {
 	info Info
 	hash [32]byte
+	// used is the Unix second the token last admitted a request (0: never).
+	// It is shared by every snapshot's entry of one ID.
+	used *atomic.Int64
+}
+
+func newEntry(info Info, hash [32]byte) *entry {
+	return &entry{info: info, hash: hash, used: new(atomic.Int64)}
 }
 
 // Open loads the store kept at path (normally <data_dir>/tokens.json). A
@@ -143,7 +151,7 @@ func (s *Store) Issue(label string, ttl time.Duration) (secret string, info Info
 	raw := make([]byte, secretBytes)
 	rand.Read(raw) // never fails (crypto/rand since Go 1.24)
 	secret = SecretPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	e := &entry{hash: sha256.Sum256([]byte(secret))}
+	e := newEntry(Info{}, sha256.Sum256([]byte(secret)))
 	if _, dup := old.byHash[e.hash]; dup {
 		// 256 random bits do not collide; a clash means a broken generator.
 		return "", Info{}, errors.New("issuing token: generated secret already exists")
@@ -187,7 +195,7 @@ func (s *Store) Revoke(id string) error {
 	if s.broken != nil {
 		return fmt.Errorf("not revoking %q: %w", id, s.broken)
 	}
-	revoked := &entry{info: old.entries[i].info, hash: old.entries[i].hash}
+	revoked := &entry{info: old.entries[i].info, hash: old.entries[i].hash, used: old.entries[i].used}
 	at := s.now().Round(0)
 	revoked.info.RevokedAt = &at
 
@@ -207,9 +215,60 @@ func (s *Store) List() []Info {
 	snap := s.snap.Load()
 	out := make([]Info, len(snap.entries))
 	for i, e := range snap.entries {
-		out[i] = clone(e.info)
+		out[i] = e.withUse()
 	}
 	return out
+}
+
+// withUse is a copy of e's Info with its last use.
+func (e *entry) withUse() Info {
+	info := clone(e.info)
+	if sec := e.used.Load(); sec > 0 {
+		t := time.Unix(sec, 0)
+		info.LastUsedAt = &t
+	}
+	return info
+}
+
+// Flush saves the tokens' last uses when any changed since the file was
+// last written or read. It reads the file first (another writer may have
+// changed it) and keeps the later of each token's two last uses.
+func (s *Store) Flush() error {
+	s.mu.Lock()
+	changed := false
+	for _, e := range s.snap.Load().entries {
+		if e.used.Load() != unix(e.info.LastUsedAt) {
+			changed = true
+			break
+		}
+	}
+	s.mu.Unlock()
+	if !changed {
+		return nil
+	}
+	if err := s.Reload(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	entries := slices.Clone(s.snap.Load().entries)
+	for i, e := range entries {
+		entries[i] = &entry{info: e.withUse(), hash: e.hash, used: e.used}
+	}
+	next := newSnapshot(entries)
+	if err := save(s.path, next); err != nil {
+		return err
+	}
+	s.snap.Store(next)
+	return nil
+}
+
+// unix is t's Unix second, 0 for nil.
+func unix(t *time.Time) int64 {
+	if t == nil {
+		return 0
+	}
+	return t.Unix()
 }
 
 // Check reports whether secret is a usable token and returns its Info. A
@@ -227,11 +286,15 @@ func (s *Store) Check(secret string) (Info, error) {
 	if !ok || subtle.ConstantTimeCompare(e.hash[:], sum[:]) != 1 {
 		return Info{}, ErrUnknown
 	}
-	switch {
-	case e.info.RevokedAt != nil:
+	if e.info.RevokedAt != nil {
 		return clone(e.info), ErrRevoked
-	case e.info.ExpiresAt != nil && !s.now().Before(*e.info.ExpiresAt):
+	}
+	now := s.now()
+	if e.info.ExpiresAt != nil && !now.Before(*e.info.ExpiresAt) {
 		return clone(e.info), ErrExpired
+	}
+	if sec := now.Unix(); e.used.Load() != sec {
+		e.used.Store(sec) // once a second at most: no write per request
 	}
 	return clone(e.info), nil
 }
@@ -249,6 +312,19 @@ func (s *Store) Reload() error {
 		return err
 	}
 	s.broken = nil
+	// Keep the last uses counted since: the file has them to the minute.
+	old := map[string]*entry{}
+	for _, e := range s.snap.Load().entries {
+		old[e.info.ID] = e
+	}
+	for _, e := range snap.entries {
+		if o, ok := old[e.info.ID]; ok && o.hash == e.hash {
+			if o.used.Load() < e.used.Load() {
+				o.used.Store(e.used.Load())
+			}
+			e.used = o.used
+		}
+	}
 	s.snap.Store(snap)
 	return nil
 }
@@ -292,6 +368,10 @@ func clone(info Info) Info {
 		t := *info.RevokedAt
 		info.RevokedAt = &t
 	}
+	if info.LastUsedAt != nil {
+		t := *info.LastUsedAt
+		info.LastUsedAt = &t
+	}
 	return info
 }
 
@@ -323,6 +403,7 @@ type fileToken struct {
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiresAt *time.Time `json:"expires_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
+	LastUsed  *time.Time `json:"last_used_at,omitempty"`
 }
 
 // load reads the store file; a missing file is an empty store.
@@ -345,14 +426,16 @@ func load(path string) (*snapshot, error) {
 	ids := make(map[string]bool, len(f.Tokens))
 	hashes := make(map[[32]byte]bool, len(f.Tokens))
 	for i, t := range f.Tokens {
-		e := &entry{info: Info{
-			ID:        t.ID,
-			Label:     t.Label,
-			Prefix:    t.Prefix,
-			CreatedAt: t.CreatedAt,
-			ExpiresAt: t.ExpiresAt,
-			RevokedAt: t.RevokedAt,
-		}}
+		e := newEntry(Info{
+			ID:         t.ID,
+			Label:      t.Label,
+			Prefix:     t.Prefix,
+			CreatedAt:  t.CreatedAt,
+			ExpiresAt:  t.ExpiresAt,
+			RevokedAt:  t.RevokedAt,
+			LastUsedAt: t.LastUsed,
+		}, [32]byte{})
+		e.used.Store(unix(t.LastUsed))
 		switch {
 		case t.ID == "":
 			return nil, fmt.Errorf("reading %s: token %d has no id", path, i)
@@ -392,6 +475,7 @@ func save(path string, snap *snapshot) error {
 			CreatedAt: e.info.CreatedAt,
 			ExpiresAt: e.info.ExpiresAt,
 			RevokedAt: e.info.RevokedAt,
+			LastUsed:  e.info.LastUsedAt,
 		}
 	}
 	// store.WriteFile creates the directory too, but its error would name
