@@ -79,6 +79,8 @@ type Backend struct {
 
 	bus  event.Bus
 	revs int // revisions made
+
+	logins // StartLogin, Login, LoginCode (logins.go)
 }
 
 // IssueCall is one recorded IssueToken call.
