@@ -411,3 +411,25 @@ func TestExtraUsageMarkedAndAvoided(t *testing.T) {
 		t.Errorf("upstream tokens with allow = %v, want a again (priority)", got)
 	}
 }
+
+func TestWriteAccounts(t *testing.T) {
+	now := time.Date(2026, 3, 4, 12, 0, 0, 0, time.Local)
+	reset, week, login := now.Add(2*time.Hour+10*time.Minute), now.Add(50*time.Hour), now.Add(3*24*time.Hour+time.Hour)
+	accts := []control.Account{
+		{Name: "work", Dir: "/home/ana/.claude", State: control.StateAvailable, Subscription: "max", RateLimitTier: "default_claude_max_20x", Email: "ana@example.test",
+			FiveHour: control.Window{Utilization: 0.24, ResetsAt: &reset, AsOf: &now}, SevenDay: control.Window{Utilization: 0.61, ResetsAt: &week, AsOf: &now},
+			BillingExtra: true, LoginExpiresAt: &login},
+		{Name: "idle", Dir: "/home/ana/.claude-idle", State: control.StateAvailable, FiveHour: control.Window{AsOf: &now}, SevenDay: control.Window{AsOf: &now}},
+		{Name: "ci", Dir: "(token)", State: control.StateAvailable},
+	}
+	var out strings.Builder
+	WriteAccounts(&out, accts, now, "/home/ana")
+	want := `  NAME  STATE                                                      PLAN     EMAIL             5H                          7D                      DIRECTORY
+  work  available · billing extra usage · login expires in 3 days  Max 20x  ana@example.test  24% · resets in 2 h 10 min  61% · resets in 2 days  ~/.claude
+  idle  available                                                  -        -                 0%                          0%                      ~/.claude-idle
+  ci    available                                                  -        -                 -                           -                       (token)
+`
+	if got := out.String(); got != want {
+		t.Errorf("table =\n%s\nwant\n%s", got, want)
+	}
+}
