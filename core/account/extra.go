@@ -31,6 +31,16 @@ func (a *Account) billingExtra(now time.Time) bool {
 	return v != 0 && now.UnixNano() < v
 }
 
+// billing reports whether any of accounts is billing extra usage at now.
+func billing(accounts []*Account, now time.Time) bool {
+	for _, a := range accounts {
+		if a.billingExtra(now) {
+			return true
+		}
+	}
+	return false
+}
+
 // extraWindow is when the billing an answer reports ends by itself: when
 // the binding window resets (or the 5-hour one), zero when unknown.
 func extraWindow(in ratelimit.Info, now time.Time) time.Time {

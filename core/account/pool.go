@@ -210,25 +210,17 @@ func (r *Request) tried(a *Account) bool {
 func (p *Pool) Pick(r *Request) (*Account, error) {
 	now := p.now()
 	accounts := p.Accounts()
-	ok := func(a *Account) bool { return a.AvailableFor(now, r.Family) && !r.tried(a) }
-	pick, avoided := ok, false
-	if p.avoidExtra.Load() {
-		// Accounts within their included limits first.
-		pick = func(a *Account) bool {
-			if !ok(a) {
-				return false
-			}
-			if a.billingExtra(now) {
-				avoided = true
-				return false
-			}
-			return true
-		}
+	// With avoid, accounts within their included limits first: one billed
+	// to extra usage only when none is left.
+	avoid := p.avoidExtra.Load()
+	ok := func(a *Account) bool {
+		return a.AvailableFor(now, r.Family) && !r.tried(a) && !(avoid && a.billingExtra(now))
 	}
-	if a := p.choose(r, accounts, pick, now); a != nil {
+	if a := p.choose(r, accounts, ok, now); a != nil {
 		return a, nil
 	}
-	if avoided {
+	if avoid && billing(accounts, now) {
+		ok := func(a *Account) bool { return a.AvailableFor(now, r.Family) && !r.tried(a) }
 		if a := p.choose(r, accounts, ok, now); a != nil {
 			return a, nil
 		}
@@ -283,10 +275,19 @@ func (p *Pool) exhaustion(now time.Time, family string, accounts []*Account) *Ex
 // and, when the verdict says so, a cooldown or pause. family is the
 // request's model family.
 func (p *Pool) Observe(a *Account, in ratelimit.Info, v ratelimit.Verdict, family string) {
+	var at time.Time
 	if in.Present || in.OverageInUse {
-		now := p.now()
-		a.observe(in, now)
-		p.extra(a, in, now)
+		at = p.now()
+	}
+	p.ObserveAt(a, in, v, family, at)
+}
+
+// ObserveAt is Observe for an answer received at at (the time its verdict
+// was made: the request path has it already).
+func (p *Pool) ObserveAt(a *Account, in ratelimit.Info, v ratelimit.Verdict, family string, at time.Time) {
+	if in.Present || in.OverageInUse {
+		a.observe(in, at)
+		p.extra(a, in, at)
 	}
 	switch v.Kind {
 	case ratelimit.Spent, ratelimit.ModelSpent, ratelimit.Throttled, ratelimit.Overloaded:

@@ -199,7 +199,7 @@ func (t *rotator) try(req *http.Request, st *request, a *account.Account, wait *
 		}
 	}
 	v := ratelimit.Classify(resp.StatusCode, info, now, time.Duration(h.cooldown.Load()))
-	h.pool.Observe(a, info, v, st.family)
+	h.pool.ObserveAt(a, info, v, st.family, now)
 	switch v.Kind {
 	case ratelimit.OK:
 		resp.Body = watch(resp, a, h, st, s, done)
