@@ -208,7 +208,7 @@ Exit status: 0 logged in, 1 the login failed, 2 it was not finished within
 				done, err = a.pasteCode(t.client, l, cmd.InOrStdin())
 			} else {
 				fmt.Fprintln(a.stderr, "Waiting for the browser…")
-				wctx, cancel := context.WithDeadline(context.Background(), l.ExpiresAt.Add(30*time.Second))
+				wctx, cancel := context.WithTimeout(context.Background(), l.ExpiresAt.Sub(a.now())+30*time.Second)
 				defer cancel()
 				done, err = t.client.WaitLogin(wctx, l.ID, loginPoll)
 				if errors.Is(err, context.DeadlineExceeded) {

@@ -21,6 +21,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/anthropictest"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/control/controltest"
 	"github.com/maxrouter/maxrouter/core/daemon"
 )
 
@@ -422,5 +423,34 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A login the daemon gave up on after its 10 minutes exits with status 2.
+func TestAccountsLoginExpires(t *testing.T) {
+	b := &controltest.Backend{StatusValue: control.Status{Version: "1.2.3"}, Now: func() time.Time { return usageNow.Add(-10 * time.Minute) }}
+	cfg := startDaemon(t, b)
+	type result struct {
+		out, errOut string
+		err         error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, errOut, err := run(t, "--config", cfg, "accounts", "login", "work", "--no-browser")
+		done <- result{out, errOut, err}
+	}()
+	waitFor(t, "the login to start", func() bool {
+		b.Lock()
+		defer b.Unlock()
+		return len(b.LoginStarts) == 1
+	})
+	b.FinishLogin("login-1", control.Login{Status: control.LoginFailed, Reason: "the login was not finished within 10m0s: start it again"})
+	r := <-done
+	var ex exitError
+	if !errors.As(r.err, &ex) || ex != loginExpired {
+		t.Errorf("exit = %v, want status 2", r.err)
+	}
+	if !strings.Contains(r.errOut, "Login failed: the login was not finished within 10m0s") {
+		t.Errorf("stderr = %q, want the reason", r.errOut)
 	}
 }

@@ -59,7 +59,8 @@ func (d *Daemon) resolveLogin(req control.LoginRequest) (login.Target, error) {
 	name := strings.TrimSpace(req.Account)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, ac := range d.file.Accounts {
+	// The accounts in force: the environment may add some or move one.
+	for _, ac := range d.eff.Accounts {
 		if ac.Name != name {
 			continue
 		}
@@ -92,7 +93,7 @@ func (d *Daemon) resolveLogin(req control.LoginRequest) (login.Target, error) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	for _, ac := range d.file.Accounts {
+	for _, ac := range d.eff.Accounts {
 		if ac.Token == "" && d.expand(ac.Dir) == dir {
 			return login.Target{}, fmt.Errorf("%w: %s is account %q's folder already: log in to %q instead", control.ErrInvalid, words.Tilde(dir, d.o.Home), ac.Name, ac.Name)
 		}
