@@ -49,6 +49,8 @@ type app struct {
 	stdout     io.Writer
 	stderr     io.Writer
 	now        func() time.Time
+	// openURL opens a URL in a browser; nil means the desktop's browser.
+	openURL func(string) error
 }
 
 // configPath resolves --config, then MAXROUTER_CONFIG, then the default.

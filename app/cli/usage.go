@@ -30,7 +30,8 @@ func (a *app) usageCmd() *cobra.Command {
 		Use:   "usage",
 		Short: "Show each account's usage history",
 		Long: `Show what each account did per day (or hour): the answers Anthropic gave,
-how many were rate limits (429s) or errors, the tokens it reported, and the
+how many were rate limits (429s) or errors, how many were billed to paid
+extra usage (EXTRA), the tokens it reported, and the
 highest 5-hour and 7-day utilization it reported. The history keeps 90 days.
 When the daemon is not running, its history file is read directly.`,
 		Args: cobra.NoArgs,
@@ -105,7 +106,7 @@ func writeUsage(w io.Writer, u control.Usage) {
 	if u.Step == control.StepHour {
 		period, layout = "HOUR", "Mon 2006-01-02 15:00"
 	}
-	rows := [][]string{{period, "ACCOUNT", "REQUESTS", "429s", "ERRORS", "INPUT", "OUTPUT", "CACHE READ", "5H PEAK", "7D PEAK"}}
+	rows := [][]string{{period, "ACCOUNT", "REQUESTS", "429s", "ERRORS", "EXTRA", "INPUT", "OUTPUT", "CACHE READ", "5H PEAK", "7D PEAK"}}
 	buckets := slices.Clone(u.Buckets)
 	slices.SortStableFunc(buckets, func(x, y control.UsageBucket) int { return x.Start.Compare(y.Start) })
 	for i := 0; i < len(buckets); {
@@ -121,6 +122,7 @@ func writeUsage(w io.Writer, u control.Usage) {
 			sum.Requests += b.Requests
 			sum.RateLimited += b.RateLimited
 			sum.Errors += b.Errors
+			sum.ExtraUsageRequests += b.ExtraUsageRequests
 			sum.InputTokens += b.InputTokens
 			sum.OutputTokens += b.OutputTokens
 			sum.CacheReadTokens += b.CacheReadTokens
@@ -134,7 +136,7 @@ func writeUsage(w io.Writer, u control.Usage) {
 func usageRow(period, account string, b control.UsageBucket, five, seven string) []string {
 	return []string{
 		period, account,
-		usage.Count(b.Requests), usage.Count(b.RateLimited), usage.Count(b.Errors),
+		usage.Count(b.Requests), usage.Count(b.RateLimited), usage.Count(b.Errors), usage.Count(b.ExtraUsageRequests),
 		usage.Count(b.InputTokens), usage.Count(b.OutputTokens), usage.Count(b.CacheReadTokens),
 		five, seven,
 	}

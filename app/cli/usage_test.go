@@ -29,7 +29,7 @@ func fptr(v float64) *float64 { return &v }
 // testUsage is a history over two days and two accounts.
 func testUsage() control.Usage {
 	return control.Usage{Step: control.StepDay, Since: march(4, 0), Buckets: []control.UsageBucket{
-		{Start: march(8, 0), Account: "work", Requests: 120, RateLimited: 2, InputTokens: 12_300, OutputTokens: 4_500, CacheReadTokens: 1_200_000, FiveHourPeak: fptr(0.42), SevenDayPeak: fptr(0.18)},
+		{Start: march(8, 0), Account: "work", Requests: 120, RateLimited: 2, ExtraUsageRequests: 7, InputTokens: 12_300, OutputTokens: 4_500, CacheReadTokens: 1_200_000, FiveHourPeak: fptr(0.42), SevenDayPeak: fptr(0.18)},
 		{Start: march(10, 0), Account: "personal", Requests: 87, Errors: 1, FiveHourPeak: fptr(1.04)},
 		{Start: march(10, 0), Account: "work", Requests: 1_310, InputTokens: 4_500_000, OutputTokens: 256_000, CacheReadTokens: 999},
 	}}
@@ -91,12 +91,12 @@ func TestUsageFromDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatalf("usage: %v (stderr %q)", err, errOut)
 	}
-	want := `DAY             ACCOUNT   REQUESTS  429s  ERRORS  INPUT  OUTPUT  CACHE READ  5H PEAK  7D PEAK
-Sun 2026-03-08  work           120     2       0  12.3k    4.5k        1.2M      42%      18%
-                total          120     2       0  12.3k    4.5k        1.2M
-Tue 2026-03-10  personal        87     0       1      0       0           0     104%        –
-                work          1.3k     0       0   4.5M    256k         999        –        –
-                total         1.4k     0       1   4.5M    256k         999
+	want := `DAY             ACCOUNT   REQUESTS  429s  ERRORS  EXTRA  INPUT  OUTPUT  CACHE READ  5H PEAK  7D PEAK
+Sun 2026-03-08  work           120     2       0      7  12.3k    4.5k        1.2M      42%      18%
+                total          120     2       0      7  12.3k    4.5k        1.2M
+Tue 2026-03-10  personal        87     0       1      0      0       0           0     104%        –
+                work          1.3k     0       0      0   4.5M    256k         999        –        –
+                total         1.4k     0       1      0   4.5M    256k         999
 `
 	if out != want {
 		t.Errorf("table =\n%s\nwant\n%s", out, want)
@@ -155,11 +155,11 @@ func TestUsageByHour(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `HOUR                  ACCOUNT  REQUESTS  429s  ERRORS  INPUT  OUTPUT  CACHE READ  5H PEAK  7D PEAK
-Tue 2026-03-10 09:00  work           12     0       0   3.4k     560           0        –      20%
-                      total          12     0       0   3.4k     560           0
-Tue 2026-03-10 11:00  work            3     0       0      0       0           0        –        –
-                      total           3     0       0      0       0           0
+	want := `HOUR                  ACCOUNT  REQUESTS  429s  ERRORS  EXTRA  INPUT  OUTPUT  CACHE READ  5H PEAK  7D PEAK
+Tue 2026-03-10 09:00  work           12     0       0      0   3.4k     560           0        –      20%
+                      total          12     0       0      0   3.4k     560           0
+Tue 2026-03-10 11:00  work            3     0       0      0      0       0           0        –        –
+                      total           3     0       0      0      0       0           0
 `
 	if out != want {
 		t.Errorf("table =\n%s\nwant\n%s", out, want)
@@ -271,6 +271,7 @@ func TestUsageWithoutDaemon(t *testing.T) {
 	rec.Answered("work", 200, 0.31, 0.12)
 	rec.Tokens("work", usage.Tokens{Input: 1_500, Output: 300, CacheRead: 42_000})
 	rec.Answered("work", 429, 1.0, 0.2)
+	rec.ExtraUsage("work")
 	clock = march(10, 11)
 	rec.Answered("side", 0, -1, -1)
 	if err := rec.Flush(); err != nil {
@@ -287,11 +288,11 @@ func TestUsageWithoutDaemon(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := `DAY             ACCOUNT  REQUESTS  429s  ERRORS  INPUT  OUTPUT  CACHE READ  5H PEAK  7D PEAK
-Mon 2026-03-09  work            2     1       0   1.5k     300       42.0k     100%      20%
-                total           2     1       0   1.5k     300       42.0k
-Tue 2026-03-10  side            1     0       1      0       0           0        –        –
-                total           1     0       1      0       0           0
+		want := `DAY             ACCOUNT  REQUESTS  429s  ERRORS  EXTRA  INPUT  OUTPUT  CACHE READ  5H PEAK  7D PEAK
+Mon 2026-03-09  work            2     1       0      1   1.5k     300       42.0k     100%      20%
+                total           2     1       0      1   1.5k     300       42.0k
+Tue 2026-03-10  side            1     0       1      0      0       0           0        –        –
+                total           1     0       1      0      0       0           0
 `
 		if out != want {
 			t.Errorf("table =\n%s\nwant\n%s", out, want)

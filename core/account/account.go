@@ -69,6 +69,8 @@ type Account struct {
 	requests  atomic.Int64 // upstream attempts since start
 	inflight  atomic.Int64 // requests being served now
 	renewing  atomic.Int64 // unix nanos since a background token refresh runs (Pool.Renew); 0 = none
+	billing   atomic.Int64 // billing extra usage until (unix nanos; noEnd when unknown); 0 = not
+	expecting atomic.Bool  // a login through the daemon is being stored (Pool.ExpectLogin)
 
 	mu        sync.Mutex
 	cred      Credential // nil while the credentials cannot be read
@@ -85,6 +87,17 @@ type Account struct {
 	modelsAnn map[string]bool      // model cooldowns announced
 	fiveHour  ratelimit.Window
 	sevenDay  ratelimit.Window
+
+	// What is known beyond the headers (extra.go).
+	fiveAt, sevenAt time.Time // when fiveHour and sevenDay were last heard of
+	weekly          map[string]ratelimit.Window
+	weeklyAt        time.Time // when weekly was read
+	extraUsage      *control.ExtraUsage
+	quota           *control.Quota
+	email, org      string
+	extraSince      time.Time // billing extra usage since
+	extraAnnounced  time.Time // the window end of the last billing_extra event
+	extraAnnAt      time.Time // when it was sent
 }
 
 // New returns an enabled account reading its token from cred. A nil cred
@@ -112,6 +125,9 @@ func (a *Account) Renamed(name string) *Account {
 		until: a.until, announced: a.announced, reason: a.reason, window: a.window,
 		lastError: a.lastError, retryAt: a.retryAt, backoff: a.backoff,
 		fiveHour: a.fiveHour, sevenDay: a.sevenDay,
+		fiveAt: a.fiveAt, sevenAt: a.sevenAt, weekly: a.weekly, weeklyAt: a.weeklyAt,
+		extraUsage: a.extraUsage, quota: a.quota, email: a.email, org: a.org,
+		extraSince: a.extraSince, extraAnnounced: a.extraAnnounced, extraAnnAt: a.extraAnnAt,
 	}
 	if a.models != nil {
 		b.models, b.modelsAnn = map[string]time.Time{}, map[string]bool{}
@@ -127,6 +143,7 @@ func (a *Account) Renamed(name string) *Account {
 	b.notBefore.Store(a.notBefore.Load())
 	b.hasModels.Store(a.hasModels.Load())
 	b.requests.Store(a.requests.Load())
+	b.billing.Store(a.billing.Load())
 	return b
 }
 
@@ -193,18 +210,25 @@ func (a *Account) utilization(now time.Time) float64 {
 	return u
 }
 
-// observe records what the headers of an answer say about the windows.
-func (a *Account) observe(in ratelimit.Info) {
+// observe records what the headers of an answer, received at now, say
+// about the windows.
+func (a *Account) observe(in ratelimit.Info, now time.Time) {
 	if !in.Present {
 		return
 	}
 	a.mu.Lock()
-	merge(&a.fiveHour, in.FiveHour)
-	merge(&a.sevenDay, in.SevenDay)
+	if merge(&a.fiveHour, in.FiveHour) {
+		a.fiveAt = now
+	}
+	if merge(&a.sevenDay, in.SevenDay) {
+		a.sevenAt = now
+	}
 	a.mu.Unlock()
 }
 
-func merge(dst *ratelimit.Window, src ratelimit.Window) {
+// merge copies what src says into dst and reports whether it said
+// anything about the use or the reset.
+func merge(dst *ratelimit.Window, src ratelimit.Window) bool {
 	if src.HasUtilization {
 		dst.Utilization, dst.HasUtilization = src.Utilization, true
 	}
@@ -214,6 +238,7 @@ func merge(dst *ratelimit.Window, src ratelimit.Window) {
 	if src.Status != "" {
 		dst.Status = src.Status
 	}
+	return src.HasUtilization || !src.Reset.IsZero()
 }
 
 // rest makes the account unavailable until v.Until (never shortening a
@@ -469,8 +494,8 @@ func (a *Account) Snapshot(now time.Time) control.Account {
 		State:     control.StateAvailable,
 		LastError: a.lastError,
 		Requests:  a.requests.Load(),
-		FiveHour:  wire(a.fiveHour, now),
-		SevenDay:  wire(a.sevenDay, now),
+		FiveHour:  wire(a.fiveHour, a.fiveAt, now),
+		SevenDay:  wire(a.sevenDay, a.sevenAt, now),
 	}
 	if a.cred != nil {
 		info := a.cred.Info()
@@ -479,7 +504,12 @@ func (a *Account) Snapshot(now time.Time) control.Account {
 			t := info.ExpiresAt
 			s.TokenExpiresAt = &t
 		}
+		if !info.LoginExpiresAt.IsZero() {
+			t := info.LoginExpiresAt
+			s.LoginExpiresAt = &t
+		}
 	}
+	a.describeLocked(&s, now)
 	switch {
 	case a.disabled.Load():
 		s.State, s.Reason = control.StateDisabled, "disabled in settings"
@@ -515,7 +545,8 @@ func (a *Account) Snapshot(now time.Time) control.Account {
 	return s
 }
 
-func wire(w ratelimit.Window, now time.Time) control.Window {
+// wire is a window as the snapshot says it; at is when it was heard of.
+func wire(w ratelimit.Window, at, now time.Time) control.Window {
 	if !w.Reset.IsZero() && !now.Before(w.Reset) {
 		return control.Window{} // the window has reset since we last heard
 	}
@@ -523,6 +554,9 @@ func wire(w ratelimit.Window, now time.Time) control.Window {
 	if !w.Reset.IsZero() {
 		t := w.Reset
 		out.ResetsAt = &t
+	}
+	if !at.IsZero() {
+		out.AsOf = &at
 	}
 	return out
 }

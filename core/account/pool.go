@@ -92,6 +92,10 @@ type Pool struct {
 	cancel   context.CancelFunc
 	bg       sync.WaitGroup // background refreshes
 
+	// avoidExtra picks an account billed to extra usage only when no
+	// other can take the request (config extra_usage = "avoid").
+	avoidExtra atomic.Bool
+
 	// emit orders state changes with the events that announce them: each
 	// change, its events and the pool check after it happen under emit,
 	// so subscribers see events in the order of the changes.
@@ -206,21 +210,39 @@ func (r *Request) tried(a *Account) bool {
 func (p *Pool) Pick(r *Request) (*Account, error) {
 	now := p.now()
 	accounts := p.Accounts()
-	ok := func(a *Account) bool { return a.AvailableFor(now, r.Family) && !r.tried(a) }
-	sticky := r.Session != "" && p.affinity.Load()
-	if sticky {
-		if a := p.sessions.get(r.Session, accounts, now); a != nil && ok(a) {
+	// With avoid, accounts within their included limits first: one billed
+	// to extra usage only when none is left.
+	avoid := p.avoidExtra.Load()
+	ok := func(a *Account) bool {
+		return a.AvailableFor(now, r.Family) && !r.tried(a) && !(avoid && a.billingExtra(now))
+	}
+	if a := p.choose(r, accounts, ok, now); a != nil {
+		return a, nil
+	}
+	if avoid && billing(accounts, now) {
+		ok := func(a *Account) bool { return a.AvailableFor(now, r.Family) && !r.tried(a) }
+		if a := p.choose(r, accounts, ok, now); a != nil {
 			return a, nil
 		}
 	}
-	if a := p.policy.Load().p.Select(accounts, ok, now); a != nil {
-		if sticky {
-			p.sessions.put(r.Session, a, now)
-		}
-		return a, nil
-	}
 	p.change(func(time.Time) {})
 	return nil, p.exhaustion(now, r.Family, accounts)
+}
+
+// choose picks an account for which ok holds: the session's, or the
+// policy's choice.
+func (p *Pool) choose(r *Request, accounts []*Account, ok func(*Account) bool, now time.Time) *Account {
+	sticky := r.Session != "" && p.affinity.Load()
+	if sticky {
+		if a := p.sessions.get(r.Session, accounts, now); a != nil && ok(a) {
+			return a
+		}
+	}
+	a := p.policy.Load().p.Select(accounts, ok, now)
+	if a != nil && sticky {
+		p.sessions.put(r.Session, a, now)
+	}
+	return a
 }
 
 // exhaustion describes why nothing is available for family.
@@ -253,7 +275,20 @@ func (p *Pool) exhaustion(now time.Time, family string, accounts []*Account) *Ex
 // and, when the verdict says so, a cooldown or pause. family is the
 // request's model family.
 func (p *Pool) Observe(a *Account, in ratelimit.Info, v ratelimit.Verdict, family string) {
-	a.observe(in)
+	var at time.Time
+	if in.Present || in.OverageInUse {
+		at = p.now()
+	}
+	p.ObserveAt(a, in, v, family, at)
+}
+
+// ObserveAt is Observe for an answer received at at (the time its verdict
+// was made: the request path has it already).
+func (p *Pool) ObserveAt(a *Account, in ratelimit.Info, v ratelimit.Verdict, family string, at time.Time) {
+	if in.Present || in.OverageInUse {
+		a.observe(in, at)
+		p.extra(a, in, at)
+	}
 	switch v.Kind {
 	case ratelimit.Spent, ratelimit.ModelSpent, ratelimit.Throttled, ratelimit.Overloaded:
 	default:
@@ -339,6 +374,9 @@ func (p *Pool) Working(a *Account) {
 func (p *Pool) healed(a *Account, was int32, now time.Time) {
 	switch was {
 	case needsLoginState:
+		if a.expecting.Load() {
+			return // a login through the daemon: LoggedIn announces it
+		}
 		p.log.Info("account logged in again", "account", a.Name)
 		p.bus.Publish(event.Event{Type: event.LoginCompleted, Account: a.Name, At: now})
 	case errorState:

@@ -111,15 +111,15 @@ func TestStrategies(t *testing.T) {
 		{"least-used", func(ac []*Account) { ac[0].requests.Store(5); ac[1].requests.Store(2); ac[2].requests.Store(9) }, []string{"b"}},
 		{"least-used", func(ac []*Account) { ac[1].inflight.Store(3) }, []string{"a"}},
 		{"headroom", func(ac []*Account) {
-			ac[0].observe(ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: 0.9, HasUtilization: true}})
-			ac[1].observe(ratelimit.Info{Present: true, SevenDay: ratelimit.Window{Utilization: 0.3, HasUtilization: true}})
-			ac[2].observe(ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: 0.5, HasUtilization: true}})
+			ac[0].observe(ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: 0.9, HasUtilization: true}}, time.Now())
+			ac[1].observe(ratelimit.Info{Present: true, SevenDay: ratelimit.Window{Utilization: 0.3, HasUtilization: true}}, time.Now())
+			ac[2].observe(ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: 0.5, HasUtilization: true}}, time.Now())
 		}, []string{"b"}},
 		{"headroom", func(ac []*Account) {
 			// a's heavy window has reset: it counts as empty again.
-			ac[0].observe(ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: 0.99, HasUtilization: true, Reset: time.Now().Add(-time.Minute)}})
-			ac[1].observe(ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: 0.2, HasUtilization: true}})
-			ac[2].observe(ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: 0.2, HasUtilization: true}})
+			ac[0].observe(ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: 0.99, HasUtilization: true, Reset: time.Now().Add(-time.Minute)}}, time.Now())
+			ac[1].observe(ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: 0.2, HasUtilization: true}}, time.Now())
+			ac[2].observe(ratelimit.Info{Present: true, FiveHour: ratelimit.Window{Utilization: 0.2, HasUtilization: true}}, time.Now())
 		}, []string{"a"}},
 	}
 	for i, tt := range tests {

@@ -2,7 +2,9 @@
 // it answers /v1/messages (JSON or a real-shaped event stream),
 // /v1/messages/count_tokens and /v1/models, records what it received, and
 // can be scripted per access token to answer as a spent, throttled,
-// overloaded or logged-out account would, with the real header set.
+// overloaded or logged-out account would, with the real header set. It
+// also plays Claude's OAuth side (oauth.go): a login that approves at
+// once, the token endpoint, and the usage and profile endpoints.
 package anthropictest
 
 import (
@@ -48,6 +50,8 @@ type Fake struct {
 	CacheRead, CacheCreation int
 	// Now is the clock behind reset headers; nil means time.Now.
 	Now func() time.Time
+
+	oauth oauth // logins, usage and profile (oauth.go)
 }
 
 // NewHandler returns a fake that does not record requests (for benchmarks).
@@ -96,6 +100,9 @@ func (f *Fake) now() time.Time {
 
 // ServeHTTP implements http.Handler.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.serveOAuth(w, r) {
+		return
+	}
 	var body []byte
 	if r.ContentLength > 0 {
 		body = make([]byte, r.ContentLength)

@@ -26,6 +26,9 @@ type Config struct {
 	// TokenURL is the OAuth token endpoint used to refresh access tokens.
 	// Default "https://platform.claude.com/v1/oauth/token".
 	TokenURL string `toml:"token_url" json:"token_url"`
+	// AuthorizeURL is the OAuth authorization page a login opens in the
+	// browser. Default "https://claude.ai/oauth/authorize".
+	AuthorizeURL string `toml:"authorize_url" json:"authorize_url"`
 	// Strategy picks an account per request: "round-robin" (default),
 	// "priority", "least-used" or "headroom". The file may also spell them
 	// as the original router did ("rr", "prio", "lru", "round_robin", …);
@@ -61,6 +64,15 @@ type Config struct {
 	// moves to the next account; after it the stream is cut. 0 = no bound.
 	// Default 2m.
 	StreamIdleTimeout Duration `toml:"stream_idle_timeout" json:"stream_idle_timeout"`
+	// QuotaPoll is how often each enabled account's usage is read from
+	// <upstream>/api/oauth/usage, so that accounts that served no request
+	// show their quota too; the first read is at start. 0 = never; else at
+	// least 1m. Default 5m.
+	QuotaPoll Duration `toml:"quota_poll" json:"quota_poll"`
+	// ExtraUsage says whether an account whose answers are billed to paid
+	// extra usage is picked like the others ("allow") or only when no other
+	// enabled account is within its included limits ("avoid", the default).
+	ExtraUsage string `toml:"extra_usage" json:"extra_usage"`
 	// Notifications switches each kind of desktop notification. All default true.
 	Notifications Notifications `toml:"notifications" json:"notifications"`
 	// Models maps the model names OpenAI clients send (to
@@ -103,12 +115,23 @@ func (a Account) IsEnabled() bool { return a.Enabled == nil || *a.Enabled }
 // Strategies lists the valid values of Config.Strategy.
 var Strategies = []string{"round-robin", "priority", "least-used", "headroom"}
 
+// Values of Config.ExtraUsage.
+const (
+	ExtraAvoid = "avoid"
+	ExtraAllow = "allow"
+)
+
+// MinQuotaPoll is the shortest QuotaPoll other than 0: the usage endpoint
+// is itself rate-limited.
+const MinQuotaPoll = time.Minute
+
 // Default returns a configuration with every default set and no accounts.
 func Default() Config {
 	return Config{
 		Listen:          "127.0.0.1:8787",
 		Upstream:        "https://api.anthropic.com",
 		TokenURL:        "https://platform.claude.com/v1/oauth/token",
+		AuthorizeURL:    "https://claude.ai/oauth/authorize",
 		Strategy:        "round-robin",
 		Cooldown:        Duration(60 * time.Second),
 		Notify:          true,
@@ -120,6 +143,8 @@ func Default() Config {
 
 		ResponseTimeout:   Duration(10 * time.Minute),
 		StreamIdleTimeout: Duration(2 * time.Minute),
+		QuotaPoll:         Duration(5 * time.Minute),
+		ExtraUsage:        ExtraAvoid,
 	}
 }
 

@@ -60,7 +60,7 @@ func Parse(data []byte, name string) (Config, error) {
 	}
 	pos := locate(data)
 	// A bare number decodes into a Duration as nanoseconds; nobody means that.
-	for _, key := range []string{"cooldown", "refresh_before", "response_timeout", "stream_idle_timeout"} {
+	for _, key := range []string{"cooldown", "refresh_before", "response_timeout", "stream_idle_timeout", "quota_poll"} {
 		if v, ok := pos.numbers[key]; ok {
 			return Config{}, fmt.Errorf("%s:%d: key %q: invalid duration %s (want a string such as \"60s\" or \"5m\")",
 				name, pos.lines[key], key, v)

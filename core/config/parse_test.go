@@ -20,6 +20,7 @@ func fullConfig() Config {
 		Listen:          "127.0.0.1:9999",
 		Upstream:        "http://127.0.0.1:8080",
 		TokenURL:        "http://127.0.0.1:8080/v1/oauth/token",
+		AuthorizeURL:    "http://127.0.0.1:8080/oauth/authorize",
 		Strategy:        "headroom",
 		Cooldown:        Duration(150 * time.Second),
 		Notify:          false,
@@ -32,6 +33,8 @@ func fullConfig() Config {
 		ResponseTimeout:   Duration(15 * time.Minute),
 		StreamIdleTimeout: Duration(90 * time.Second),
 		Models:            map[string]string{"fast": "claude-haiku-4-5", "gpt-4.1": "claude-opus-4-5"},
+		QuotaPoll:         Duration(10 * time.Minute),
+		ExtraUsage:        ExtraAllow,
 		Accounts: []Account{
 			{Name: "work", Dir: "~/.claude-work"},
 			{Name: "ci", Token: "sk-ant-oat01-test-ci", Enabled: boolPtr(false)},

@@ -84,7 +84,8 @@ func TestSaveDefaultsWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, key := range []string{"listen", "upstream", "token_url", "strategy", "cooldown", "notify", "data_dir",
-		"session_affinity", "max_body_mb", "refresh_before", "response_timeout", "stream_idle_timeout", "needs_login"} {
+		"session_affinity", "max_body_mb", "refresh_before", "response_timeout", "stream_idle_timeout", "needs_login",
+		"authorize_url", "quota_poll", "extra_usage"} {
 		if !bytes.Contains(data, []byte("\n"+key+" = ")) {
 			t.Errorf("saved default file lacks key %q:\n%s", key, data)
 		}

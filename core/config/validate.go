@@ -65,6 +65,9 @@ func (c Config) Validate() error {
 	if msg := checkURL(c.TokenURL); msg != "" {
 		add("token_url", "%s", msg)
 	}
+	if msg := checkURL(c.AuthorizeURL); msg != "" {
+		add("authorize_url", "%s", msg)
+	}
 	if !slices.Contains(Strategies, c.Strategy) {
 		add("strategy", "unknown strategy %q (want one of %s)", c.Strategy, strings.Join(Strategies, ", "))
 	}
@@ -81,6 +84,12 @@ func (c Config) Validate() error {
 		if d.v != 0 && d.v < Duration(time.Second) {
 			add(d.key, "must be 0 (no bound) or at least 1s, got %s", d.v)
 		}
+	}
+	if c.QuotaPoll != 0 && c.QuotaPoll < Duration(MinQuotaPoll) {
+		add("quota_poll", "must be 0 (never) or at least %s, got %s", MinQuotaPoll, c.QuotaPoll)
+	}
+	if c.ExtraUsage != ExtraAvoid && c.ExtraUsage != ExtraAllow {
+		add("extra_usage", "want %q or %q, got %q", ExtraAvoid, ExtraAllow, c.ExtraUsage)
 	}
 	if c.MaxBodyMB < 1 || c.MaxBodyMB > 1024 {
 		add("max_body_mb", "must be between 1 and 1024, got %d", c.MaxBodyMB)

@@ -2,6 +2,7 @@ package control
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -69,6 +70,16 @@ type Backend interface {
 	// Resume routes requests again after Pause. Resuming a daemon that is
 	// not paused does nothing.
 	Resume() error
+	// StartLogin starts a login (see LoginRequest) and returns it pending,
+	// with its authorize URL. An error wrapping ErrInvalid answers 400.
+	StartLogin(req LoginRequest) (Login, error)
+	// Login returns a login by ID. An error wrapping ErrNotFound answers
+	// 404.
+	Login(id string) (Login, error)
+	// LoginCode completes a manual login with the pasted "<code>#<state>"
+	// and returns it completed or failed. A code that does not belong to
+	// it (an error wrapping ErrInvalid) answers 400 and leaves it pending.
+	LoginCode(ctx context.Context, id, code string) (Login, error)
 }
 
 // CheckRequest is the body of POST accounts/check.
@@ -127,6 +138,7 @@ func NewServer(b Backend, secret string, log *slog.Logger) *Server {
 	s.mux.HandleFunc("GET "+Prefix+"usage", s.handleUsage)
 	s.mux.HandleFunc("POST "+Prefix+"pause", s.handlePause)
 	s.mux.HandleFunc("POST "+Prefix+"resume", s.handleResume)
+	s.loginRoutes()
 	return s
 }
 

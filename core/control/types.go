@@ -47,14 +47,69 @@ type Account struct {
 	// ModelCooldowns lists model families blocked while the account is
 	// otherwise available (the per-model 7-day bucket).
 	ModelCooldowns map[string]time.Time `json:"model_cooldowns,omitempty"`
+	// Email and Organization say whose login the account holds (from a
+	// login through the daemon or from /api/oauth/profile); "" until known.
+	Email        string `json:"email,omitempty"`
+	Organization string `json:"organization,omitempty"`
+	// LoginExpiresAt is when the login itself ends, after which only a new
+	// login helps (refreshTokenExpiresAt of the credentials); null when the
+	// credentials do not say.
+	LoginExpiresAt *time.Time `json:"login_expires_at,omitempty"`
+	// SevenDayModels are the per-model weekly windows by model family
+	// ("opus", "sonnet"), as /api/oauth/usage reports them.
+	SevenDayModels map[string]Window `json:"seven_day_models,omitempty"`
+	// ExtraUsage is the account's paid extra usage as /api/oauth/usage
+	// reports it; null until read.
+	ExtraUsage *ExtraUsage `json:"extra_usage,omitempty"`
+	// BillingExtra is true while the upstream bills the account's answers
+	// to paid extra usage: an answer said so (overage-in-use), no answer
+	// since said otherwise, and the window it came in has not reset.
+	// BillingExtraSince is when it started (null when not billing extra).
+	BillingExtra      bool       `json:"billing_extra"`
+	BillingExtraSince *time.Time `json:"billing_extra_since,omitempty"`
+	// Quota says how the daemon reads the account's usage from
+	// /api/oauth/usage (see config quota_poll); null while it does not.
+	Quota *Quota `json:"quota,omitempty"`
 }
 
-// Window is the state of one rate-limit window, learnt from response headers.
+// ExtraUsage is the paid extra usage set up for an account.
+type ExtraUsage struct {
+	Enabled bool `json:"enabled"`
+	// MonthlyLimit and UsedCredits are in the upstream's credits; null
+	// when it gives none.
+	MonthlyLimit *float64 `json:"monthly_limit"`
+	UsedCredits  *float64 `json:"used_credits"`
+	// Utilization is the fraction of the monthly limit used; null when
+	// unknown.
+	Utilization *float64 `json:"utilization"`
+}
+
+// Quota is how the daemon reads an account's usage from /api/oauth/usage.
+type Quota struct {
+	// CheckedAt is when the usage was last read (null before the first
+	// successful read).
+	CheckedAt *time.Time `json:"checked_at,omitempty"`
+	// Skipped says why the usage is not read at all ("" when it is): a
+	// token without the user:profile scope, such as a setup token, cannot
+	// read it.
+	Skipped string `json:"skipped,omitempty"`
+	// Error is why the last read failed ("" after a success).
+	Error string `json:"error,omitempty"`
+	// NextAt is when the next read is due: quota_poll after a success,
+	// longer after failures (the wait doubles, up to an hour).
+	NextAt *time.Time `json:"next_at,omitempty"`
+}
+
+// Window is the state of one rate-limit window, learnt from response
+// headers or read from /api/oauth/usage, whichever is newer.
 type Window struct {
 	// Utilization is a fraction of the window used (may exceed 1).
 	Utilization float64 `json:"utilization"`
-	// ResetsAt is when the window resets (null when not yet known).
+	// ResetsAt is when the window resets (null when not yet known, or when
+	// the window has not started: nothing was used in it).
 	ResetsAt *time.Time `json:"resets_at"`
+	// AsOf is when the reading was taken (null when nothing is known).
+	AsOf *time.Time `json:"as_of,omitempty"`
 }
 
 // Accounts is the body of GET accounts and GET /v1/accounts.
@@ -178,6 +233,9 @@ type UsageBucket struct {
 	// answers and connection failures.
 	RateLimited int64 `json:"rate_limited"`
 	Errors      int64 `json:"errors"`
+	// ExtraUsageRequests counts answers billed to paid extra usage
+	// (overage-in-use).
+	ExtraUsageRequests int64 `json:"extra_usage_requests"`
 	// Token counts, from the usage the upstream reports in its answers
 	// (uncompressed JSON and event streams).
 	InputTokens         int64 `json:"input_tokens"`

@@ -119,6 +119,12 @@ type Info struct {
 	ExpiresAt     time.Time // access token expiry; zero when unknown
 	CanRefresh    bool      // a refresh token is present
 	Static        bool      // a setup token given directly: never refreshed
+	// Scopes are the token's OAuth scopes, space-separated; "" when the
+	// file does not say.
+	Scopes string
+	// LoginExpiresAt is when the login itself ends (refreshTokenExpiresAt):
+	// no refresh works after it. Zero when the file does not say.
+	LoginExpiresAt time.Time
 }
 
 // Source keeps a valid access token for one account. It is safe for
@@ -236,6 +242,7 @@ func (s *Source) newState(cf *credFile) *state {
 			CanRefresh:    cf.refresh != "",
 		},
 	}
+	st.info.Scopes, st.info.LoginExpiresAt = cf.scopes, cf.loginExpiresAt
 	st.refreshAt = s.refreshAt(st.tok.ExpiresAt, st.refresh != "")
 	return st
 }
@@ -301,13 +308,15 @@ func Inspect(dir string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	return Info{
+	info := Info{
 		Path:          cf.path,
 		Subscription:  cf.subscription,
 		RateLimitTier: cf.tier,
 		ExpiresAt:     cf.expiresAt,
 		CanRefresh:    cf.refresh != "",
-	}, nil
+	}
+	info.Scopes, info.LoginExpiresAt = cf.scopes, cf.loginExpiresAt
+	return info, nil
 }
 
 // Dir returns the config directory ("" for a static token).

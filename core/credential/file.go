@@ -47,6 +47,8 @@ type credFile struct {
 	access, refresh    string
 	expiresAt          time.Time // zero: unknown
 	subscription, tier string
+	scopes             string    // space-separated; "" when the file does not say
+	loginExpiresAt     time.Time // refreshTokenExpiresAt; zero: unknown
 }
 
 // discover finds the first credential file in dir that holds an access
@@ -106,6 +108,7 @@ func parseFile(path string, data []byte) (*credFile, error) {
 				cf.expiresAt, cf.expiresMillis = expiry(inner, "expiresAt", true)
 				cf.subscription = jsonString(inner, "subscriptionType")
 				cf.tier = jsonString(inner, "rateLimitTier")
+				cf.readLogin(inner)
 				return cf, nil
 			}
 		}
@@ -141,6 +144,7 @@ func parseFile(path string, data []byte) (*credFile, error) {
 	cf.expiresAt, cf.expiresMillis = expiry(top, cf.expiresKey, !snake)
 	cf.subscription = jsonString(top, "subscriptionType")
 	cf.tier = jsonString(top, "rateLimitTier")
+	cf.readLogin(top)
 	return cf, nil
 }
 

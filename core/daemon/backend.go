@@ -105,7 +105,12 @@ func (d *Daemon) PutConfig(next control.Config, rev string) error {
 	if rev != d.rev {
 		return &control.StaleError{Config: d.file.Redacted(), Revision: d.rev}
 	}
-	next = config.MergeSecrets(next, d.file)
+	return d.commitLocked(config.MergeSecrets(next, d.file))
+}
+
+// commitLocked validates, saves, applies and announces next (see
+// PutConfig). d.mu is held.
+func (d *Daemon) commitLocked(next config.Config) error {
 	if err := next.Validate(); err != nil {
 		return err
 	}

@@ -32,7 +32,9 @@ import (
 	"github.com/maxrouter/maxrouter/core/credential"
 	"github.com/maxrouter/maxrouter/core/event"
 	"github.com/maxrouter/maxrouter/core/internal/flock"
+	"github.com/maxrouter/maxrouter/core/login"
 	"github.com/maxrouter/maxrouter/core/proxy"
+	"github.com/maxrouter/maxrouter/core/quota"
 	"github.com/maxrouter/maxrouter/core/token"
 	"github.com/maxrouter/maxrouter/core/usage"
 )
@@ -89,6 +91,8 @@ type Daemon struct {
 	usage   *usage.Recorder
 	secret  string
 	control *control.Server
+	logins  *login.Manager
+	quota   *quota.Poller
 	srv     *http.Server
 	dataDir string
 	unlock  func() // releases the data directory; set while Listen..Serve hold it
@@ -184,6 +188,7 @@ func New(o Options) (*Daemon, error) {
 	case <-d.rewatch: // the watch starts with these directories anyway
 	default:
 	}
+	d.logins, d.quota = d.newLogins(), d.newPoller()
 	d.control = control.NewServer(d, d.secret, o.Logger)
 	d.srv = &http.Server{
 		Handler:           d.routes(),
@@ -345,6 +350,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	wg.Go(func() { d.retry(ctx) })
 	wg.Go(func() { d.keepFresh(ctx) })
 	wg.Go(func() { d.saveTokenUse(ctx) })
+	wg.Go(func() { d.quota.Serve(ctx) })
 	wg.Go(func() {
 		// The tokens CLI writes the store itself when it cannot reach this
 		// daemon (say, one started with --listen elsewhere).
@@ -383,6 +389,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 			d.log.Warn("requests still running after their connections were closed; their token counts are lost")
 		}
 	}
+	d.logins.Close()
 	wg.Wait()
 	stopUsage()
 	<-usageDone
@@ -570,6 +577,7 @@ func (d *Daemon) applyLocked(eff config.Config) {
 	d.proxy.SetMaxBody(int64(eff.MaxBodyMB) << 20)
 	d.proxy.SetTimeouts(time.Duration(eff.ResponseTimeout), time.Duration(eff.StreamIdleTimeout))
 	d.proxy.SetModels(eff.Models)
+	d.pool.SetAvoidExtra(eff.ExtraUsage != config.ExtraAllow)
 
 	opts := d.credOptions()
 	chosen := make([]*entry, len(eff.Accounts))
@@ -611,6 +619,12 @@ func (d *Daemon) applyLocked(eff config.Config) {
 	}
 	d.entries = next
 	d.pool.SetAccounts(accts)
+	if eff.QuotaPoll == 0 {
+		d.pool.ClearQuota()
+	}
+	if d.quota != nil {
+		d.quota.Kick() // new accounts are read at once
+	}
 	if !slices.Equal(prevDirs, d.dirsLocked()) {
 		select {
 		case d.rewatch <- struct{}{}:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -49,13 +50,17 @@ func clientAddr(addr string) string {
 }
 
 // WriteAccounts writes accounts as an aligned table: name, state with when
-// it comes back, plan, 5-hour and 7-day use, directory (home as "~").
+// it comes back (and what else to know: extra usage billed, a login about
+// to end), plan, email, 5-hour and 7-day use with their resets, directory
+// (home as "~").
 func WriteAccounts(w io.Writer, accounts []control.Account, now time.Time, home string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  NAME\tSTATE\tPLAN\t5H\t7D\tDIRECTORY")
+	fmt.Fprintln(tw, "  NAME\tSTATE\tPLAN\tEMAIL\t5H\t7D\tDIRECTORY")
 	for _, a := range accounts {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", a.Name, words.State(a, now, home),
-			orDash(words.Plan(a.Subscription, a.RateLimitTier)), orDash(words.Percent(a.FiveHour)), orDash(words.Percent(a.SevenDay)), words.Tilde(a.Dir, home))
+		state := strings.Join(append([]string{words.State(a, now, home)}, words.Notes(a, now)...), " · ")
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, state,
+			orDash(words.Plan(a.Subscription, a.RateLimitTier)), orDash(a.Email),
+			orDash(words.Window(a.FiveHour, now)), orDash(words.Window(a.SevenDay, now)), words.Tilde(a.Dir, home))
 	}
 	tw.Flush()
 }

@@ -21,7 +21,9 @@ const (
 	CooldownStarted Type = "cooldown_started" // an account stopped taking requests until Until
 	CooldownEnded   Type = "cooldown_ended"   // an account takes requests again
 	NeedsLogin      Type = "needs_login"      // the account's login is dead; the user must log in again
-	LoginCompleted  Type = "login_completed"  // an account that needed a login has a working one again
+	LoginCompleted  Type = "login_completed"  // an account that needed a login has a working one again, or a login through the daemon succeeded (Email says as whom; Reason notes a change of email)
+	LoginFailed     Type = "login_failed"     // a login through the daemon failed or expired (Reason says why)
+	BillingExtra    Type = "billing_extra"    // the upstream bills the account's answers to paid extra usage; sent once per account per window, Until is when that window resets (when known)
 	Error           Type = "error"            // the account cannot be used for a reason other than a limit (Reason says which); tried again at Until
 	ErrorCleared    Type = "error_cleared"    // an account that was failing works again
 	Refreshed       Type = "refreshed"        // the account's access token was refreshed
@@ -71,8 +73,12 @@ type Event struct {
 	// Model is set when a cooldown blocks only one model family.
 	Model string `json:"model,omitempty"`
 	// Revision is the configuration's new revision (ConfigChanged).
-	Revision string    `json:"revision,omitempty"`
-	At       time.Time `json:"at"`
+	Revision string `json:"revision,omitempty"`
+	// Email is the login's email address (LoginCompleted, LoginFailed),
+	// when known.
+	Email string `json:"email,omitempty"`
+
+	At time.Time `json:"at"`
 }
 
 // Keep is how many of the latest events a Bus keeps for subscribers that

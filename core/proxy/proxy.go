@@ -61,6 +61,9 @@ type Usage interface {
 	// connection failure) and the utilization of the 5-hour and 7-day
 	// windows from its headers (negative when absent).
 	Answered(account string, status int, fiveHour, sevenDay float64)
+	// ExtraUsage records that an answer on account was billed to paid
+	// extra usage (anthropic-ratelimit-unified-overage-in-use: true).
+	ExtraUsage(account string)
 	// Tokens records the token usage an answer reported: called once for
 	// a 200 answer to /v1/messages (JSON or event stream, not compressed)
 	// that reported any, when its body ends.

@@ -185,6 +185,7 @@ type discardUsage struct{}
 
 func (discardUsage) Answered(string, int, float64, float64) {}
 func (discardUsage) Tokens(string, usage.Tokens)            {}
+func (discardUsage) ExtraUsage(string)                      {}
 
 // bareHandler is a Handler with just what a watchedBody uses.
 func bareHandler(u Usage) *Handler {

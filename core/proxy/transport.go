@@ -197,9 +197,12 @@ func (t *rotator) try(req *http.Request, st *request, a *account.Account, wait *
 	info := ratelimit.Parse(resp.Header)
 	if h.usage != nil {
 		h.usage.Answered(a.Name, resp.StatusCode, utilization(info.FiveHour), utilization(info.SevenDay))
+		if info.OverageInUse {
+			h.usage.ExtraUsage(a.Name)
+		}
 	}
 	v := ratelimit.Classify(resp.StatusCode, info, now, time.Duration(h.cooldown.Load()))
-	h.pool.Observe(a, info, v, st.family)
+	h.pool.ObserveAt(a, info, v, st.family, now)
 	switch v.Kind {
 	case ratelimit.OK:
 		resp.Body = watch(resp, a, h, st, s, done)

@@ -33,6 +33,7 @@ type recorder struct {
 	mu      sync.Mutex
 	answers []answer
 	tokens  []tokensCall
+	extras  []string
 	served  chan struct{}
 }
 
@@ -42,6 +43,12 @@ func (r *recorder) Answered(account string, status int, fiveHour, sevenDay float
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.answers = append(r.answers, answer{account, status, fiveHour, sevenDay})
+}
+
+func (r *recorder) ExtraUsage(account string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.extras = append(r.extras, account)
 }
 
 func (r *recorder) Tokens(account string, t usage.Tokens) {
@@ -220,5 +227,36 @@ func TestMessagesAnswersArriveReadable(t *testing.T) {
 	}
 	if ae := got[1].Header.Get("Accept-Encoding"); ae != "br" {
 		t.Errorf("count_tokens: upstream Accept-Encoding = %q, want the client's br", ae)
+	}
+}
+
+// An answer billed to extra usage is counted as such, and its account is
+// marked: the next request goes to another account (extra_usage =
+// "avoid"), and comes back to it only when no other can take it.
+func TestBilledExtra(t *testing.T) {
+	fake, up := anthropictest.New(t)
+	rec := newRecorder()
+	e := newEnv(t, up.URL, nil, fake, rec, "priority", "a", "b")
+	e.pool.SetAvoidExtra(true)
+	fake.On(tok("a"), anthropictest.BilledExtra)
+	for range 3 {
+		resp := e.post(t, "/v1/messages", msgBody)
+		readAll(t, resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("status = %d, want 200", resp.StatusCode)
+		}
+		rec.calls(t)
+	}
+	rec.mu.Lock()
+	extras := fmt.Sprint(rec.extras)
+	rec.mu.Unlock()
+	if extras != "[a]" {
+		t.Errorf("answers counted as extra usage = %s, want [a]", extras)
+	}
+	if got, want := fmt.Sprint(fake.Tokens()), fmt.Sprint([]string{tok("a"), tok("b"), tok("b")}); got != want {
+		t.Errorf("upstream tokens = %s, want %s (a first, then b while a bills extra usage)", got, want)
+	}
+	if s := e.pool.Snapshots()[0]; !s.BillingExtra {
+		t.Errorf("a's snapshot = %+v, want billing_extra", s)
 	}
 }

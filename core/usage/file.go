@@ -33,6 +33,7 @@ type wireEntry struct {
 	Requests            int64     `json:"requests,omitempty"`
 	RateLimited         int64     `json:"rate_limited,omitempty"`
 	Errors              int64     `json:"errors,omitempty"`
+	ExtraUsageRequests  int64     `json:"extra_usage_requests,omitempty"`
 	InputTokens         int64     `json:"input_tokens,omitempty"`
 	OutputTokens        int64     `json:"output_tokens,omitempty"`
 	CacheReadTokens     int64     `json:"cache_read_input_tokens,omitempty"`
@@ -53,7 +54,7 @@ func encode(entries []entry) ([]byte, error) {
 		b := bucket(e.Start, e.Account, &e.c)
 		line, err := json.Marshal(wireEntry{
 			Start: e.Start, Account: e.Account,
-			Requests: b.Requests, RateLimited: b.RateLimited, Errors: b.Errors,
+			Requests: b.Requests, RateLimited: b.RateLimited, Errors: b.Errors, ExtraUsageRequests: b.ExtraUsageRequests,
 			InputTokens: b.InputTokens, OutputTokens: b.OutputTokens,
 			CacheReadTokens: b.CacheReadTokens, CacheCreationTokens: b.CacheCreationTokens,
 			FiveHourPeak: b.FiveHourPeak, SevenDayPeak: b.SevenDayPeak,
@@ -92,11 +93,11 @@ func (r *Recorder) load(data []byte) error {
 		if w.Start.IsZero() {
 			return fmt.Errorf("hours[%d]: no start", i)
 		}
-		if min(w.Requests, w.RateLimited, w.Errors, w.InputTokens, w.OutputTokens, w.CacheReadTokens, w.CacheCreationTokens) < 0 {
+		if min(w.Requests, w.RateLimited, w.Errors, w.ExtraUsageRequests, w.InputTokens, w.OutputTokens, w.CacheReadTokens, w.CacheCreationTokens) < 0 {
 			return fmt.Errorf("hours[%d]: a negative count", i)
 		}
 		c := &counters{
-			requests: w.Requests, rateLimited: w.RateLimited, errors: w.Errors,
+			requests: w.Requests, rateLimited: w.RateLimited, errors: w.Errors, extra: w.ExtraUsageRequests,
 			input: w.InputTokens, output: w.OutputTokens, cacheRead: w.CacheReadTokens, cacheCreation: w.CacheCreationTokens,
 			fiveHour: -1, sevenDay: -1,
 		}

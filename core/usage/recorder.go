@@ -32,6 +32,7 @@ const hourSeconds = 3600
 type counters struct {
 	requests, rateLimited, errors           int64
 	input, output, cacheRead, cacheCreation int64
+	extra                                   int64 // answers billed to extra usage
 	// fiveHour and sevenDay are the highest utilization reported, -1 when
 	// none was.
 	fiveHour, sevenDay float64
@@ -41,7 +42,7 @@ func newCounters() *counters { return &counters{fiveHour: -1, sevenDay: -1} }
 
 // empty reports whether c counts nothing.
 func (c *counters) empty() bool {
-	return c.requests == 0 && c.rateLimited == 0 && c.errors == 0 &&
+	return c.requests == 0 && c.rateLimited == 0 && c.errors == 0 && c.extra == 0 &&
 		c.input == 0 && c.output == 0 && c.cacheRead == 0 && c.cacheCreation == 0 &&
 		c.fiveHour < 0 && c.sevenDay < 0
 }
@@ -55,6 +56,7 @@ func (c *counters) add(o *counters) {
 	c.output += o.output
 	c.cacheRead += o.cacheRead
 	c.cacheCreation += o.cacheCreation
+	c.extra += o.extra
 	c.fiveHour = max(c.fiveHour, o.fiveHour)
 	c.sevenDay = max(c.sevenDay, o.sevenDay)
 }
@@ -203,6 +205,16 @@ func (r *Recorder) Answered(account string, status int, fiveHour, sevenDay float
 	r.mu.Unlock()
 }
 
+// ExtraUsage records that an answer on account was billed to paid extra
+// usage (it said overage-in-use); Answered counts the answer itself.
+func (r *Recorder) ExtraUsage(account string) {
+	h := hourOf(r.now())
+	r.mu.Lock()
+	r.countersLocked(account, h).extra++
+	r.dirty = true
+	r.mu.Unlock()
+}
+
 // Tokens adds the token usage an answer on account reported.
 func (r *Recorder) Tokens(account string, t Tokens) {
 	if t == (Tokens{}) {
@@ -291,7 +303,7 @@ func dayOf(t time.Time, loc *time.Location) time.Time {
 func bucket(start time.Time, account string, c *counters) control.UsageBucket {
 	b := control.UsageBucket{
 		Start: start, Account: account,
-		Requests: c.requests, RateLimited: c.rateLimited, Errors: c.errors,
+		Requests: c.requests, RateLimited: c.rateLimited, Errors: c.errors, ExtraUsageRequests: c.extra,
 		InputTokens: c.input, OutputTokens: c.output, CacheReadTokens: c.cacheRead, CacheCreationTokens: c.cacheCreation,
 	}
 	if c.fiveHour >= 0 {

@@ -74,8 +74,8 @@ func checkBuckets(t *testing.T, got, want []control.UsageBucket) {
 				}
 				return fmt.Sprint(*f)
 			}
-			fmt.Fprintf(&sb, "\n  %s %s req=%d rl=%d err=%d tok=%d/%d/%d/%d 5h=%s 7d=%s",
-				b.Start.UTC().Format(time.RFC3339), b.Account, b.Requests, b.RateLimited, b.Errors,
+			fmt.Fprintf(&sb, "\n  %s %s req=%d rl=%d err=%d extra=%d tok=%d/%d/%d/%d 5h=%s 7d=%s",
+				b.Start.UTC().Format(time.RFC3339), b.Account, b.Requests, b.RateLimited, b.Errors, b.ExtraUsageRequests,
 				b.InputTokens, b.OutputTokens, b.CacheReadTokens, b.CacheCreationTokens, p(b.FiveHourPeak), p(b.SevenDayPeak))
 		}
 		return sb.String()
@@ -302,6 +302,34 @@ func TestPersistence(t *testing.T) {
 	want[2].Requests++
 	want[2].SevenDayPeak = ptr(0.5)
 	checkBuckets(t, r2.QueryIn(t0, control.StepHour, time.UTC).Buckets, want)
+}
+
+// Answers billed to extra usage are counted per hour and day, and kept.
+func TestExtraUsage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "usage.json")
+	clk := &clock{t: t0.Add(10 * time.Minute)}
+	r := open(t, path, clk)
+	for range 3 {
+		r.Answered("work", 200, -1, -1)
+	}
+	r.ExtraUsage("work")
+	r.ExtraUsage("work")
+	clk.add(time.Hour)
+	r.Answered("work", 200, -1, -1)
+	r.ExtraUsage("work")
+	want := []control.UsageBucket{b(t0, "work", 3, 0, 0, nil, nil), b(t0.Add(time.Hour), "work", 1, 0, 0, nil, nil)}
+	want[0].ExtraUsageRequests, want[1].ExtraUsageRequests = 2, 1
+	checkBuckets(t, r.QueryIn(t0, control.StepHour, time.UTC).Buckets, want)
+	day := b(t0.Truncate(24*time.Hour), "work", 4, 0, 0, nil, nil)
+	day.ExtraUsageRequests = 3
+	checkBuckets(t, r.QueryIn(t0, control.StepDay, time.UTC).Buckets, []control.UsageBucket{day})
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(path); !strings.Contains(string(data), `"extra_usage_requests":2`) {
+		t.Errorf("file lacks the count:\n%s", data)
+	}
+	checkBuckets(t, open(t, path, clk).QueryIn(t0, control.StepHour, time.UTC).Buckets, want)
 }
 
 func TestLoadMergesDuplicates(t *testing.T) {

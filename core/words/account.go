@@ -75,7 +75,7 @@ func ShellWord(s string) string {
 }
 
 // Known reports whether a usage window was ever heard of.
-func Known(w control.Window) bool { return w.ResetsAt != nil || w.Utilization != 0 }
+func Known(w control.Window) bool { return w.AsOf != nil || w.ResetsAt != nil || w.Utilization != 0 }
 
 // Fraction is how full a usage bar is drawn: the utilization clamped to
 // [0, 1] (the daemon may report more than 1).

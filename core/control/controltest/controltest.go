@@ -79,6 +79,8 @@ type Backend struct {
 	Revision string
 
 	bus event.Bus
+
+	logins // StartLogin, Login, LoginCode (logins.go)
 }
 
 // IssueCall is one recorded IssueToken call.

@@ -1,0 +1,8 @@
+package cli
+
+import "os/exec"
+
+// openBrowser opens url in the default browser.
+func openBrowser(url string) error {
+	return exec.Command("rundll32", "url.dll,FileProtocolHandler", url).Start()
+}
