@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
 	"time"
 
@@ -89,25 +88,13 @@ func (a *app) claudeSetup() (*setup.Claude, error) {
 		if err != nil {
 			return nil, err
 		}
-		d = &storeDaemon{s: s, base: baseURL(t.cfg.Listen)}
+		d = &storeDaemon{s: s, base: control.BaseURL(t.cfg.Listen)}
 	}
 	return &setup.Claude{
 		Daemon:    d,
 		StateFile: filepath.Join(t.cfg.DataDirFor(t.path), setup.ClaudeStateFile),
 		Logger:    a.logger("warn"),
 	}, nil
-}
-
-// baseURL is the address clients dial for a daemon listening on listen.
-func baseURL(listen string) string {
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		return "http://" + listen
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port)
 }
 
 // storeDaemon does what the Claude Code setup asks of the daemon on the

@@ -5,7 +5,6 @@ package desktop
 import (
 	"context"
 	"errors"
-	"net"
 	"sync"
 	"time"
 
@@ -90,19 +89,7 @@ func (l *lazyDaemon) BaseURL() string {
 	if cfg, err := config.Load(l.configPath); err == nil {
 		listen = cfg.Listen
 	}
-	return baseURL(listen)
-}
-
-// baseURL is the address a local client dials for a listen address.
-func baseURL(listen string) string {
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		return "http://" + listen
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port)
+	return control.BaseURL(listen)
 }
 
 // Status implements daemonAPI: who is answering, and whether routing is

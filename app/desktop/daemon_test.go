@@ -107,21 +107,3 @@ func TestLazyDaemon(t *testing.T) {
 		t.Fatalf("Tokens() after the secret was re-read = %v", err)
 	}
 }
-
-func TestBaseURL(t *testing.T) {
-	tests := []struct{ listen, want string }{
-		{"127.0.0.1:8787", "http://127.0.0.1:8787"},
-		{"0.0.0.0:9000", "http://127.0.0.1:9000"},
-		{"[::]:9000", "http://127.0.0.1:9000"},
-		{":9000", "http://127.0.0.1:9000"},
-		{"localhost:8787", "http://localhost:8787"},
-		{"[::1]:8787", "http://[::1]:8787"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.listen, func(t *testing.T) {
-			if got := baseURL(tt.listen); got != tt.want {
-				t.Errorf("baseURL(%q) = %q, want %q", tt.listen, got, tt.want)
-			}
-		})
-	}
-}

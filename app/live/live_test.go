@@ -2,11 +2,8 @@ package live
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,67 +12,6 @@ import (
 	"github.com/maxrouter/maxrouter/core/control/controltest"
 	"github.com/maxrouter/maxrouter/core/event"
 )
-
-const secret = "test-secret"
-
-// daemon is a real control server over an in-memory backend, behind a
-// switch that makes it vanish as a killed daemon does: every connection,
-// the open event stream included, is cut and new ones are refused.
-type daemon struct {
-	b    *controltest.Backend
-	srv  atomic.Pointer[control.Server]
-	hs   *httptest.Server
-	down atomic.Bool
-}
-
-func newDaemon(t *testing.T) *daemon {
-	t.Helper()
-	d := &daemon{b: &controltest.Backend{
-		AccountList: []control.Account{{Name: "work", State: control.StateAvailable}},
-		ConfigValue: config.Default(),
-	}}
-	d.srv.Store(control.NewServer(d.b, secret, nil))
-	d.hs = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d.down.Load() {
-			if hj, ok := w.(http.Hijacker); ok {
-				if c, _, err := hj.Hijack(); err == nil {
-					c.Close()
-					return
-				}
-			}
-			http.Error(w, "down", http.StatusBadGateway)
-			return
-		}
-		d.srv.Load().ServeHTTP(w, r)
-	}))
-	t.Cleanup(func() {
-		d.srv.Load().Close()
-		d.hs.Close()
-	})
-	return d
-}
-
-// stop stops the daemon as a signal does: it says it is stopping, ends
-// its event streams, and goes.
-func (d *daemon) stop(t *testing.T) {
-	t.Helper()
-	d.b.Publish(control.Event{Type: event.Stopping})
-	d.srv.Load().Close()
-	d.b.WaitSubscribers(t, 0)
-	d.kill()
-}
-
-// kill makes the daemon vanish, its streams cut.
-func (d *daemon) kill() {
-	d.down.Store(true)
-	d.hs.CloseClientConnections()
-}
-
-// revive starts the daemon again.
-func (d *daemon) revive() {
-	d.srv.Store(control.NewServer(d.b, secret, nil))
-	d.down.Store(false)
-}
 
 // recorder keeps what a Watcher was told.
 type recorder struct {
@@ -133,9 +69,18 @@ func (r *recorder) seen(typ event.Type) int {
 	return n
 }
 
-func serve(t *testing.T, d *daemon) *Model {
+// newDaemon is a daemon with one account and the default configuration.
+func newDaemon(t *testing.T) *controltest.Daemon {
 	t.Helper()
-	m := New(control.NewClient(d.hs.URL, secret), Options{Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	return controltest.NewDaemon(t, &controltest.Backend{
+		AccountList: []control.Account{{Name: "work", State: control.StateAvailable}},
+		ConfigValue: config.Default(),
+	})
+}
+
+func serve(t *testing.T, d *controltest.Daemon) *Model {
+	t.Helper()
+	m := New(d.Client(), Options{Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -151,7 +96,7 @@ func serve(t *testing.T, d *daemon) *Model {
 
 func TestModelFollowsTheDaemon(t *testing.T) {
 	d := newDaemon(t)
-	m := New(control.NewClient(d.hs.URL, secret), Options{})
+	m := New(d.Client(), Options{})
 	r := watch(t, m)
 	if s := m.State(); s.Tried || s.Connected {
 		t.Fatalf("before Serve: %+v, want connecting", s)
@@ -163,8 +108,8 @@ func TestModelFollowsTheDaemon(t *testing.T) {
 	}
 
 	// An account event: the accounts are read again, the event handed on.
-	d.b.SetAccounts([]control.Account{{Name: "work", State: control.StateCooling}})
-	d.b.Publish(control.Event{Type: event.CooldownStarted, Account: "work"})
+	d.Backend().SetAccounts([]control.Account{{Name: "work", State: control.StateCooling}})
+	d.Backend().Publish(control.Event{Type: event.CooldownStarted, Account: "work"})
 	r.until(t, "work is cooling", func(s State) bool { return len(s.Accounts) == 1 && s.Accounts[0].State == control.StateCooling })
 	if r.seen(event.CooldownStarted) != 1 {
 		t.Errorf("watchers saw cooldown_started %d times, want once", r.seen(event.CooldownStarted))
@@ -173,12 +118,12 @@ func TestModelFollowsTheDaemon(t *testing.T) {
 	// A change made elsewhere (the CLI, a hand edit): the new configuration.
 	cfg := config.Default()
 	cfg.Strategy = "priority"
-	d.b.SetConfig(cfg)
-	_, rev := d.b.Config()
+	d.Backend().SetConfig(cfg)
+	_, rev := d.Backend().Config()
 	r.until(t, "the new config is shown", func(s State) bool { return s.Config.Strategy == "priority" && s.Revision == rev })
 
 	// Pause from elsewhere.
-	if err := d.b.Pause(); err != nil {
+	if err := d.Backend().Pause(); err != nil {
 		t.Fatal(err)
 	}
 	r.until(t, "routing is paused", func(s State) bool { return s.Paused() })
@@ -207,7 +152,7 @@ func TestModelSeesTheDaemonDieAndComeBack(t *testing.T) {
 	r.until(t, "it is connected", func(s State) bool { return s.Connected })
 
 	start := time.Now()
-	d.kill()
+	d.Kill()
 	s := r.until(t, "it is gone", func(s State) bool { return s.Tried && !s.Connected })
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("the dead daemon was noticed after %v, want within 2s", took)
@@ -220,8 +165,8 @@ func TestModelSeesTheDaemonDieAndComeBack(t *testing.T) {
 	}
 
 	// Events published while the stream was down arrive after reconnecting.
-	d.b.Publish(control.Event{Type: event.NeedsLogin, Account: "work"})
-	d.revive()
+	d.Backend().Publish(control.Event{Type: event.NeedsLogin, Account: "work"})
+	d.Revive()
 	r.until(t, "it is back", func(s State) bool { return s.Connected && s.Since.After(start) })
 	deadline := time.Now().Add(5 * time.Second)
 	for r.seen(event.NeedsLogin) == 0 && time.Now().Before(deadline) {
@@ -238,13 +183,13 @@ func TestModelKnowsAStopFromACrash(t *testing.T) {
 	m := serve(t, d)
 	r := watch(t, m)
 	r.until(t, "it is connected", func(s State) bool { return s.Connected })
-	d.b.WaitSubscribers(t, 1)
-	d.stop(t)
+	d.Backend().WaitSubscribers(t, 1)
+	d.Stop(t)
 	s := r.until(t, "it is gone", func(s State) bool { return s.Tried && !s.Connected })
 	if !s.Stopped {
 		t.Errorf("state after an announced stop = %+v, want Stopped", s)
 	}
-	d.revive()
+	d.Revive()
 	if s := r.until(t, "it is back", func(s State) bool { return s.Connected }); s.Stopped {
 		t.Error("Stopped still set after the daemon came back")
 	}
@@ -256,13 +201,13 @@ func TestModelRereadsAfterLostEvents(t *testing.T) {
 	m := serve(t, d)
 	r := watch(t, m)
 	r.until(t, "it is connected", func(s State) bool { return s.Connected })
-	d.kill()
+	d.Kill()
 	r.until(t, "it is gone", func(s State) bool { return !s.Connected })
 	for range event.Keep + 1 {
-		d.b.Publish(control.Event{Type: event.Refreshed})
+		d.Backend().Publish(control.Event{Type: event.Refreshed})
 	}
-	d.b.SetAccounts([]control.Account{{Name: "new", State: control.StateAvailable}})
-	d.revive()
+	d.Backend().SetAccounts([]control.Account{{Name: "new", State: control.StateAvailable}})
+	d.Revive()
 	r.until(t, "the new accounts are read", func(s State) bool {
 		return s.Connected && slices.ContainsFunc(s.Accounts, func(a control.Account) bool { return a.Name == "new" })
 	})

@@ -3,12 +3,9 @@ package settings
 import (
 	"context"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,7 +18,6 @@ import (
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/control/controltest"
-	"github.com/maxrouter/maxrouter/core/event"
 )
 
 // testHome is the home directory the fixtures pretend to have.
@@ -131,66 +127,6 @@ func (f *fakeAutostart) Disable() error {
 	return f.err
 }
 
-const testSecret = "test-secret"
-
-// daemon is a real control server over a controltest.Backend, behind a
-// switch that makes it vanish as a killed daemon does: every connection,
-// the open event stream included, is cut and new ones are refused.
-type daemon struct {
-	b    *controltest.Backend
-	srv  atomic.Pointer[control.Server]
-	hs   *httptest.Server
-	down atomic.Bool
-}
-
-func newDaemon(t *testing.T, b *controltest.Backend) *daemon {
-	t.Helper()
-	d := &daemon{b: b}
-	d.srv.Store(control.NewServer(b, testSecret, quiet))
-	d.hs = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d.down.Load() {
-			if hj, ok := w.(http.Hijacker); ok {
-				if c, _, err := hj.Hijack(); err == nil {
-					c.Close()
-					return
-				}
-			}
-			http.Error(w, "down", http.StatusBadGateway)
-			return
-		}
-		d.srv.Load().ServeHTTP(w, r)
-	}))
-	t.Cleanup(func() {
-		d.srv.Load().Close()
-		d.hs.Close()
-	})
-	return d
-}
-
-func (d *daemon) client() *control.Client { return control.NewClient(d.hs.URL, testSecret) }
-
-// kill makes the daemon vanish, its streams cut (kill -9).
-func (d *daemon) kill() {
-	d.down.Store(true)
-	d.hs.CloseClientConnections()
-}
-
-// stop stops the daemon as a signal does: it says it is stopping, ends
-// its event streams, and goes.
-func (d *daemon) stop(t *testing.T) {
-	t.Helper()
-	d.b.Publish(control.Event{Type: event.Stopping})
-	d.srv.Load().Close()
-	d.b.WaitSubscribers(t, 0)
-	d.kill()
-}
-
-// revive starts the daemon again.
-func (d *daemon) revive() {
-	d.srv.Store(control.NewServer(d.b, testSecret, quiet))
-	d.down.Store(false)
-}
-
 // uiLoop stands in for fyne's main goroutine: the window hands it UI work
 // (Window.do) from any goroutine, and the test goroutine runs it, so that
 // every widget is touched by one goroutine as in the app.
@@ -232,7 +168,7 @@ func (u *uiLoop) run() bool {
 type harness struct {
 	t  *testing.T
 	b  *controltest.Backend
-	d  *daemon
+	d  *controltest.Daemon
 	m  *live.Model
 	ui *uiLoop
 	w  *Window
@@ -256,8 +192,8 @@ func newHarness(t *testing.T, b *controltest.Backend, opts Options, wrap ...func
 func build(t *testing.T, b *controltest.Backend, opts Options, wrap ...func(*control.Client) Daemon) *harness {
 	t.Helper()
 	test.NewTempApp(t)
-	h := &harness{t: t, b: b, d: newDaemon(t, b), ui: &uiLoop{wake: make(chan struct{}, 1)}}
-	client := h.d.client()
+	h := &harness{t: t, b: b, d: controltest.NewDaemon(t, b), ui: &uiLoop{wake: make(chan struct{}, 1)}}
+	client := h.d.Client()
 	h.m = live.New(client, live.Options{Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Logger: quiet})
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return testNow }

@@ -285,7 +285,7 @@ func (w *Window) loaded() bool { return w.rev != "" }
 // baseURL is the address clients use: the configured listen address,
 // the daemon's address until it is known.
 func (w *Window) baseURL() string {
-	if u := baseURLFor(w.base.Listen); w.loaded() && u != "" {
+	if u := control.BaseURL(w.base.Listen); w.loaded() && u != "" {
 		return u
 	}
 	return w.d.BaseURL()

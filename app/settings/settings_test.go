@@ -911,12 +911,12 @@ func TestDaemonDeathShowsBanner(t *testing.T) {
 	h = newHarness(t, newBackend(), Options{Start: func() error {
 		close(started)
 		<-release
-		h.d.revive()
+		h.d.Revive()
 		return nil
 	}})
 	w := h.w
 
-	h.d.kill()
+	h.d.Kill()
 	took := h.waitFor("the banner shows", func() bool { return w.banner.box.Visible() })
 	if took > 2*time.Second {
 		t.Errorf("the banner showed %v after the daemon died, want within 2s", took)
@@ -955,7 +955,7 @@ func TestDaemonStoppedBanner(t *testing.T) {
 	h = newHarness(t, newBackend(), Options{Start: func() error { return errors.New("no service manager") }})
 	w := h.w
 	h.b.WaitSubscribers(t, 1)
-	h.d.stop(t)
+	h.d.Stop(t)
 	h.waitFor("the banner shows", func() bool { return w.banner.box.Visible() })
 	if got := w.banner.text.Text; !strings.HasPrefix(got, "MaxRouter was stopped") {
 		t.Errorf("banner = %q, want it to say MaxRouter was stopped", got)
@@ -969,7 +969,7 @@ func TestDaemonStoppedBanner(t *testing.T) {
 		t.Error("Start disabled after a failed start: the person cannot retry")
 	}
 
-	h.d.revive()
+	h.d.Revive()
 	h.waitFor("the banner goes", func() bool { return !w.banner.box.Visible() })
 }
 
@@ -996,7 +996,7 @@ func TestPausedBanner(t *testing.T) {
 func TestDaemonUnreachable(t *testing.T) {
 	b := newBackend()
 	h := build(t, b, Options{})
-	h.d.kill()
+	h.d.Kill()
 	h.serve()
 	h.w.Show()
 	w := h.w
@@ -1026,7 +1026,7 @@ func TestDaemonGoesAwayOnApply(t *testing.T) {
 	h := newHarness(t, newBackend(), Options{})
 	w := h.w
 	w.routing.strategy.SetSelected("Priority")
-	h.d.kill()
+	h.d.Kill()
 	h.apply()
 	if got := w.bar.summary.Text; !strings.Contains(got, "MaxRouter is not running") {
 		t.Errorf("summary = %q, want it to say the daemon is not running", got)
@@ -1090,7 +1090,7 @@ func TestWindowKeepsItsSize(t *testing.T) {
 	}
 	h.w.hide()
 
-	w2 := New(fyne.CurrentApp(), h.d.client(), h.m, Options{Preferences: prefs, Logger: quiet})
+	w2 := New(fyne.CurrentApp(), h.d.Client(), h.m, Options{Preferences: prefs, Logger: quiet})
 	w2.do = h.ui.do
 	w2.build()
 	if got, want := w2.win.Canvas().Size(), fyne.NewSize(1000, 760); got != want {

@@ -77,10 +77,10 @@ func TestSnapshot(t *testing.T) {
 		w.win.Canvas().Overlays().Top().Hide()
 		w.tabs.SelectIndex(0)
 
-		h.d.kill()
+		h.d.Kill()
 		h.waitFor("the banner shows", func() bool { return w.banner.box.Visible() })
 		shot("down")
-		h.d.revive()
+		h.d.Revive()
 		h.waitFor("the banner goes", func() bool { return !w.banner.box.Visible() })
 	}
 }

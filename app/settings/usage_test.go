@@ -187,7 +187,7 @@ func TestUsageRefresh(t *testing.T) {
 
 func TestUsageDaemonAway(t *testing.T) {
 	h := build(t, newBackend(), Options{})
-	h.d.kill()
+	h.d.Kill()
 	h.serve()
 	h.w.Show()
 	h.settle()

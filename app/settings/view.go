@@ -509,20 +509,6 @@ func withPort(listen string, port int) string {
 	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
-// baseURLFor is the address clients use for a listen address: an
-// unspecified host (0.0.0.0, ::, none) becomes 127.0.0.1. It returns ""
-// when listen does not parse.
-func baseURLFor(listen string) string {
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		return ""
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port)
-}
-
 // tokenStatus says whether a client token is usable: "Active", "Expires in
 // 3 days", "Expired", "Revoked".
 func tokenStatus(t control.Token, now time.Time) string {

@@ -374,8 +374,8 @@ func TestListenHelpers(t *testing.T) {
 		if got := withPort(tt.listen, tt.port); got != tt.with {
 			t.Errorf("withPort(%q, %d) = %q, want %q", tt.listen, tt.port, got, tt.with)
 		}
-		if got := baseURLFor(tt.listen); got != tt.url {
-			t.Errorf("baseURLFor(%q) = %q, want %q", tt.listen, got, tt.url)
+		if got := control.BaseURL(tt.listen); got != tt.url {
+			t.Errorf("control.BaseURL(%q) = %q, want %q", tt.listen, got, tt.url)
 		}
 	}
 	if got := listenPort("127.0.0.1:8787"); got != "8787" {

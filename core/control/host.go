@@ -22,3 +22,26 @@ func IsLoopbackHost(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// DialAddr is the address a client on this machine dials for a listen
+// address: an unspecified host (0.0.0.0, ::, none) becomes 127.0.0.1. It
+// returns "" when listen is not host:port.
+func DialAddr(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// BaseURL is the URL clients on this machine use for a daemon listening on
+// listen ("http://127.0.0.1:8787"); "" when listen is not host:port.
+func BaseURL(listen string) string {
+	if a := DialAddr(listen); a != "" {
+		return "http://" + a
+	}
+	return ""
+}

@@ -37,3 +37,20 @@ func TestIsLoopbackHost(t *testing.T) {
 		})
 	}
 }
+
+func TestBaseURL(t *testing.T) {
+	tests := []struct{ listen, want string }{
+		{"127.0.0.1:8787", "http://127.0.0.1:8787"},
+		{"0.0.0.0:9000", "http://127.0.0.1:9000"},
+		{"[::]:9000", "http://127.0.0.1:9000"},
+		{":9000", "http://127.0.0.1:9000"},
+		{"localhost:8787", "http://localhost:8787"},
+		{"[::1]:8787", "http://[::1]:8787"},
+		{"no port", ""},
+	}
+	for _, tt := range tests {
+		if got := BaseURL(tt.listen); got != tt.want {
+			t.Errorf("BaseURL(%q) = %q, want %q", tt.listen, got, tt.want)
+		}
+	}
+}

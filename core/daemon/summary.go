@@ -3,7 +3,6 @@ package daemon
 import (
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,7 +16,7 @@ import (
 // it. It never prints a secret.
 func (d *Daemon) Summary(w io.Writer) {
 	addr := d.Addr()
-	base := "http://" + clientAddr(addr)
+	base := control.BaseURL(addr)
 	fmt.Fprintf(w, "MaxRouter %s listening on %s\n", d.o.Version, base)
 	note := ""
 	if d.created {
@@ -35,18 +34,6 @@ func (d *Daemon) Summary(w io.Writer) {
 	fmt.Fprintf(w, "\nPoint Claude Code at it:\n")
 	fmt.Fprintf(w, "  export ANTHROPIC_BASE_URL=%s\n", base)
 	fmt.Fprintf(w, "  export ANTHROPIC_AUTH_TOKEN=$(maxrouter tokens issue --label \"$(hostname)\")\n\n")
-}
-
-// clientAddr turns a listen address into one a client can dial.
-func clientAddr(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }
 
 // WriteAccounts writes accounts as an aligned table: name, state with when
