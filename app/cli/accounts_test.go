@@ -23,6 +23,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/control/controltest"
 	"github.com/maxrouter/maxrouter/core/daemon"
+	"github.com/maxrouter/maxrouter/core/wait"
 )
 
 // live is a real daemon over a temporary home (HOME points there), in
@@ -265,7 +266,7 @@ func TestAccountsLogin(t *testing.T) {
 	if err := os.WriteFile(creds, []byte(dead), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "work to need a login", func() bool {
+	wait.For(t, "work to need a login", func() bool {
 		l.post(t) // the expired token is found dead on use
 		return l.account(t, "work").State == control.StateNeedsLogin
 	})
@@ -356,7 +357,7 @@ func TestAccountsShowQuotaBeforeAnyRequest(t *testing.T) {
 		l.fake.SetUsage("sk-ant-oat01-test-b", anthropictest.Usage{FiveHour: &anthropictest.UsageWindow{}, SevenDay: &anthropictest.UsageWindow{Percent: 3, ResetsAt: reset.Add(96 * time.Hour)}})
 	})
 	var out string
-	waitFor(t, "the quota in the table", func() bool {
+	wait.For(t, "the quota in the table", func() bool {
 		var err error
 		out, _, err = run(t, "--config", l.cfg, "accounts")
 		return err == nil && strings.Contains(out, "61%") && strings.Contains(out, "3% · resets in")
@@ -414,18 +415,6 @@ func TestAccountsAdd(t *testing.T) {
 	}
 }
 
-// waitFor waits up to 10s for cond.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // A login the daemon gave up on after its 10 minutes exits with status 2.
 func TestAccountsLoginExpires(t *testing.T) {
 	b := &controltest.Backend{StatusValue: control.Status{Version: "1.2.3"}, Now: func() time.Time { return usageNow.Add(-10 * time.Minute) }}
@@ -439,7 +428,7 @@ func TestAccountsLoginExpires(t *testing.T) {
 		out, errOut, err := run(t, "--config", cfg, "accounts", "login", "work", "--no-browser")
 		done <- result{out, errOut, err}
 	}()
-	waitFor(t, "the login to start", func() bool {
+	wait.For(t, "the login to start", func() bool {
 		b.Lock()
 		defer b.Unlock()
 		return len(b.LoginStarts) == 1

@@ -23,6 +23,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/control/controltest"
 	"github.com/maxrouter/maxrouter/core/event"
+	"github.com/maxrouter/maxrouter/core/wait"
 )
 
 // watcher is a fake org.kde.StatusNotifierWatcher: it records the items
@@ -407,7 +408,7 @@ func TestTrayOverDBus(t *testing.T) {
 		}
 		Title, Body string
 	}
-	waitFor(t, "the tooltip", func() bool {
+	wait.For(t, "the tooltip", func() bool {
 		v, err := item.GetProperty("org.kde.StatusNotifierItem.ToolTip")
 		return err == nil && dbus.Store([]any{v.Value()}, &tip) == nil && strings.HasPrefix(tip.Title, want[0])
 	})
@@ -419,7 +420,7 @@ func TestTrayOverDBus(t *testing.T) {
 	// 3. A click on the strategy "Least used" reaches the daemon.
 	least, _ := findItem(items, "Least used")
 	menu.click(t, least.id)
-	waitFor(t, "PutConfig with strategy least-used", func() bool {
+	wait.For(t, "PutConfig with strategy least-used", func() bool {
 		backend.Lock()
 		defer backend.Unlock()
 		n := len(backend.PutConfigs)
@@ -436,7 +437,7 @@ func TestTrayOverDBus(t *testing.T) {
 	items = menu.wait(t, "the copy item", func(items []menuItem) bool { _, ok := findItem(items, tray.LabelCopy); return ok })
 	cp, _ := findItem(items, tray.LabelCopy)
 	menu.click(t, cp.id)
-	waitFor(t, "IssueToken", func() bool {
+	wait.For(t, "IssueToken", func() bool {
 		backend.Lock()
 		defer backend.Unlock()
 		return len(backend.Issues) == 1
@@ -447,7 +448,7 @@ func TestTrayOverDBus(t *testing.T) {
 	if !strings.HasSuffix(label, " (tray)") {
 		t.Errorf("issued token label %q, want \"<hostname> (tray)\"", label)
 	}
-	waitFor(t, "the confirmation", func() bool {
+	wait.For(t, "the confirmation", func() bool {
 		return slices.ContainsFunc(sender.all(), func(s string) bool { return strings.HasPrefix(s, "Claude Code setup copied") })
 	})
 	var clip string
@@ -456,7 +457,7 @@ func TestTrayOverDBus(t *testing.T) {
 		t.Errorf("clipboard = %q, want the base URL and token export lines", clip)
 	}
 	menu.click(t, cp.id)
-	waitFor(t, "the second confirmation", func() bool {
+	wait.For(t, "the second confirmation", func() bool {
 		n := 0
 		for _, s := range sender.all() {
 			if strings.HasPrefix(s, "Claude Code setup copied") {
@@ -519,7 +520,7 @@ func TestTrayOverDBusStable(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantPixels := argbOf(t, asset)
-	waitFor(t, "the needs-login icon's pixels, exactly", func() bool {
+	wait.For(t, "the needs-login icon's pixels, exactly", func() bool {
 		v, err := item.GetProperty("org.kde.StatusNotifierItem.IconPixmap")
 		if err != nil {
 			return false

@@ -14,6 +14,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"github.com/godbus/dbus/v5"
+	"github.com/maxrouter/maxrouter/core/wait"
 )
 
 func needBus(t *testing.T) {
@@ -87,7 +88,7 @@ func TestTrayHostShown(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		waitFor(t, "no StatusNotifierWatcher on the test bus", func() bool {
+		wait.For(t, "no StatusNotifierWatcher on the test bus", func() bool {
 			var owned bool
 			err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&owned)
 			return err == nil && !owned
@@ -179,7 +180,7 @@ func TestNoTrayHostShowsSettings(t *testing.T) {
 			t.Errorf("without a panel: notifications %q, want one saying why and naming the AppIndicator extension", got)
 		}
 		var opened []fyne.Window
-		waitFor(t, "the settings window to open", func() bool {
+		wait.For(t, "the settings window to open", func() bool {
 			opened = nil
 			for _, w := range settingsWindows() {
 				if !slices.Contains(before, w) {

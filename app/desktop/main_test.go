@@ -282,17 +282,3 @@ func (r *recorder) all() []string {
 	defer r.mu.Unlock()
 	return slices.Clone(r.sent)
 }
-
-// waitFor polls cond until it holds, failing t after 15s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
-}

@@ -20,6 +20,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/control/controltest"
+	"github.com/maxrouter/maxrouter/core/wait"
 )
 
 // TestSettingsWindow opens the real settings window (GLFW, under Xvfb in
@@ -64,7 +65,7 @@ func TestSettingsWindow(t *testing.T) {
 	})
 
 	var texts []string
-	waitFor(t, "the settings window to show the accounts", func() bool {
+	wait.For(t, "the settings window to show the accounts", func() bool {
 		fyne.DoAndWait(func() {
 			texts = nil
 			if w := settingsWindow(); w != nil && w.Content() != nil {
@@ -95,7 +96,7 @@ func captureWindow(t *testing.T, title string, minW, minH int, save string) {
 	}
 	shot := filepath.Join(t.TempDir(), "window.png")
 	var img, prev image.Image
-	waitFor(t, "a steady rendered frame of "+title, func() bool {
+	wait.For(t, "a steady rendered frame of "+title, func() bool {
 		out, err := exec.Command(imp, "-window", title, shot).CombinedOutput()
 		if err != nil {
 			t.Logf("import: %v: %s", err, out)
@@ -240,7 +241,7 @@ func TestDaemonDeathBannerWindow(t *testing.T) {
 	hasPrefix := func(texts []string, p string) bool {
 		return slices.ContainsFunc(texts, func(s string) bool { return strings.HasPrefix(s, p) })
 	}
-	waitFor(t, "the accounts", func() bool { return hasPrefix(windowTexts(), "Cooling until") })
+	wait.For(t, "the accounts", func() bool { return hasPrefix(windowTexts(), "Cooling until") })
 	if hasPrefix(windowTexts(), "MaxRouter is not running") {
 		t.Fatal("the banner shows while the daemon runs")
 	}
@@ -249,7 +250,7 @@ func TestDaemonDeathBannerWindow(t *testing.T) {
 	died := time.Now()
 	testDaemon.unplug()
 	backend.CloseStreams()
-	waitFor(t, "the banner", func() bool {
+	wait.For(t, "the banner", func() bool {
 		texts := windowTexts()
 		return hasPrefix(texts, "MaxRouter is not running") && slices.Contains(texts, "Start MaxRouter")
 	})
@@ -260,5 +261,5 @@ func TestDaemonDeathBannerWindow(t *testing.T) {
 
 	// It comes back: the banner goes by itself.
 	testDaemon.plug(t, client)
-	waitFor(t, "the banner to clear", func() bool { return !hasPrefix(windowTexts(), "MaxRouter is not running") })
+	wait.For(t, "the banner to clear", func() bool { return !hasPrefix(windowTexts(), "MaxRouter is not running") })
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/maxrouter/maxrouter/app/service"
 	"github.com/maxrouter/maxrouter/core/control/controltest"
+	"github.com/maxrouter/maxrouter/core/wait"
 )
 
 // fakeService records the calls the app makes to the service manager.
@@ -188,9 +189,9 @@ func TestStartIfDown(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			sh.wg.Go(func() { sh.model.Serve(ctx) })
 			sh.startIfDown(ctx)
-			waitFor(t, "the first attempt to reach the daemon", func() bool { return sh.model.State().Tried })
+			wait.For(t, "the first attempt to reach the daemon", func() bool { return sh.model.State().Tried })
 			if tt.wantCalls != nil {
-				waitFor(t, "the start", func() bool { return len(svc.got()) > 0 })
+				wait.For(t, "the start", func() bool { return len(svc.got()) > 0 })
 			}
 			cancel()
 			sh.wait()

@@ -16,6 +16,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/control/controltest"
+	"github.com/maxrouter/maxrouter/core/wait"
 )
 
 // Usage implements settings.Daemon for the test app.
@@ -96,7 +97,7 @@ func TestUsageTabWindow(t *testing.T) {
 			}
 		})
 	})
-	waitFor(t, "the settings window to load", func() bool {
+	wait.For(t, "the settings window to load", func() bool {
 		var texts []string
 		fyne.DoAndWait(func() {
 			if w := settingsWindow(); w != nil && w.Content() != nil {
@@ -119,7 +120,7 @@ func TestUsageTabWindow(t *testing.T) {
 	})
 
 	var texts []string
-	waitFor(t, "the Usage tab to show the history", func() bool {
+	wait.For(t, "the Usage tab to show the history", func() bool {
 		fyne.DoAndWait(func() {
 			texts = nil
 			if w := settingsWindow(); w != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/maxrouter/maxrouter/app/desktop/welcome"
 	"github.com/maxrouter/maxrouter/app/service"
 	"github.com/maxrouter/maxrouter/core/config"
+	"github.com/maxrouter/maxrouter/core/wait"
 )
 
 // welcomeShell is a shell with the given service control that shows the
@@ -58,7 +59,7 @@ func welcomeWindow() fyne.Window {
 func welcomeTexts(t *testing.T, want string) []string {
 	t.Helper()
 	var texts []string
-	waitFor(t, "the welcome window to show "+want, func() bool {
+	wait.For(t, "the welcome window to show "+want, func() bool {
 		fyne.DoAndWait(func() {
 			texts = nil
 			if w := welcomeWindow(); w != nil && w.Content() != nil {

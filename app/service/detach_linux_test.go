@@ -11,7 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/maxrouter/maxrouter/core/wait"
 )
 
 // procStat returns a process's state, process group and session from
@@ -27,20 +28,6 @@ func procStat(t *testing.T, pid int) (state byte, pgrp, session int) {
 	pgrp, _ = strconv.Atoi(f[2])
 	session, _ = strconv.Atoi(f[3])
 	return f[0][0], pgrp, session
-}
-
-// waitFor polls cond until it holds or five seconds pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
 }
 
 // killAtEnd makes sure the helper does not outlive the test.
@@ -81,7 +68,7 @@ func TestStartDetached(t *testing.T) {
 	}
 	readLog := func() string { b, _ := os.ReadFile(logPath); return string(b) }
 	wantOut := fmt.Sprintf("fake daemon pid=%d args=%q", pid, []string{"serve", "--config", config})
-	waitFor(t, "the daemon's output in the log", func() bool {
+	wait.For(t, "the daemon's output in the log", func() bool {
 		return strings.Contains(readLog(), wantOut) && strings.Contains(readLog(), "fake daemon stderr")
 	})
 
@@ -163,7 +150,7 @@ func TestStartDetachedOutlivesStarter(t *testing.T) {
 	killAtEnd(t, pid)
 
 	logPath := filepath.Join(filepath.Dir(config), "maxrouter.log")
-	waitFor(t, "the daemon's output in the log", func() bool {
+	wait.For(t, "the daemon's output in the log", func() bool {
 		b, _ := os.ReadFile(logPath)
 		return bytes.Contains(b, []byte(fmt.Sprintf("fake daemon pid=%d", pid)))
 	})

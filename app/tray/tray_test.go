@@ -12,6 +12,7 @@ import (
 	"github.com/maxrouter/maxrouter/app/live"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/wait"
 )
 
 // fakeMenu is a Menu that remembers what it shows, like a panel reading
@@ -157,18 +158,6 @@ func state(accounts ...control.Account) live.State {
 	return live.State{Tried: true, Connected: true, Accounts: accounts, Config: cfg, Revision: "r1"}
 }
 
-// waitFor polls cond until it holds, failing t after 5 seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // recorder records the actions the menu asked for.
 type recorder struct {
 	mu    sync.Mutex
@@ -290,7 +279,7 @@ func TestDaemonDownOffersStart(t *testing.T) {
 		t.Errorf("icon = %s, want %s", got, Down)
 	}
 	m.find(t, LabelStart).click()
-	waitFor(t, "the start", func() bool { return len(r.got()) == 1 })
+	wait.For(t, "the start", func() bool { return len(r.got()) == 1 })
 	if got := m.find(t, "Starting").label; got != LabelStarting {
 		t.Errorf("start item = %q, want %q while it starts", got, LabelStarting)
 	}
@@ -331,7 +320,7 @@ func TestClicks(t *testing.T) {
 	} {
 		n := len(r.got())
 		m.find(t, c.item).click()
-		waitFor(t, c.want, func() bool { return len(r.got()) > n })
+		wait.For(t, c.want, func() bool { return len(r.got()) > n })
 		if got := r.got()[n]; got != c.want {
 			t.Errorf("click on %q did %q, want %q", c.item, got, c.want)
 		}
@@ -343,7 +332,7 @@ func TestClicks(t *testing.T) {
 	s.Status.Paused = true
 	tr.Show(s, nil)
 	m.find(t, LabelResume).click()
-	waitFor(t, "resume", func() bool { return r.got()[len(r.got())-1] == "paused false" })
+	wait.For(t, "resume", func() bool { return r.got()[len(r.got())-1] == "paused false" })
 }
 
 func TestStrategyRefusedMovesBack(t *testing.T) {
@@ -351,7 +340,7 @@ func TestStrategyRefusedMovesBack(t *testing.T) {
 	tr, m := newTray(t, r)
 	tr.Show(state(), nil)
 	m.find(t, "Least used").click()
-	waitFor(t, "the refusal told", func() bool {
+	wait.For(t, "the refusal told", func() bool {
 		for _, c := range r.got() {
 			if strings.HasPrefix(c, "tell Couldn't change the strategy: the daemon said no") {
 				return true
@@ -360,7 +349,7 @@ func TestStrategyRefusedMovesBack(t *testing.T) {
 		return false
 	})
 	least, rr := m.find(t, "Least used"), m.find(t, "Round-robin")
-	waitFor(t, "the check back on round-robin", func() bool {
+	wait.For(t, "the check back on round-robin", func() bool {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		return !least.checked && rr.checked

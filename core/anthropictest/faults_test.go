@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/maxrouter/maxrouter/core/wait"
 )
 
 func post(ctx context.Context, t *testing.T, url, token, body string) (*http.Response, error) {
@@ -151,7 +153,7 @@ func TestTokenEndpointHang(t *testing.T) {
 		}
 		done <- err
 	}()
-	waitFor(t, "the endpoint holds the request", func() bool { _, w := e.Requests(); return w == 1 })
+	wait.For(t, "the endpoint holds the request", func() bool { _, w := e.Requests(); return w == 1 })
 	select {
 	case err := <-done:
 		t.Fatalf("the request ended while the endpoint hangs: %v", err)
@@ -161,20 +163,8 @@ func TestTokenEndpointHang(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want the client's cancellation", err)
 	}
-	waitFor(t, "the endpoint lets go", func() bool { _, w := e.Requests(); return w == 0 })
+	wait.For(t, "the endpoint lets go", func() bool { _, w := e.Requests(); return w == 0 })
 	if got, _ := e.Requests(); got != 1 {
 		t.Errorf("requests: got %d, want 1", got)
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after 5 seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

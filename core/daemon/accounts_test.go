@@ -19,6 +19,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/event"
 	"github.com/maxrouter/maxrouter/core/quota"
+	"github.com/maxrouter/maxrouter/core/wait"
 )
 
 // profileCreds writes a Claude Code credentials file whose token may read
@@ -178,7 +179,7 @@ func TestLoginAddsAnAccount(t *testing.T) {
 		t.Errorf("upstream tokens = %v, want the new login's", got)
 	}
 	// Its quota is read at once: a new account shows where it stands.
-	waitFor(t, "the new account's quota", func() bool { return h.fake.UsageCalls(file.Login.Access) > 0 })
+	wait.For(t, "the new account's quota", func() bool { return h.fake.UsageCalls(file.Login.Access) > 0 })
 	// Nothing secret reached the log: not the tokens, the code, the state
 	// or the verifier (which the URL hides behind its challenge).
 	state := mustQuery(t, l.AuthorizeURL).Get("state")
@@ -213,7 +214,7 @@ func TestReloginClearsNeedsLogin(t *testing.T) {
 		oauthConfig(t, h, "", "main", "~/.claude-main", "other", "~/.claude-other")
 		profileCreds(t, filepath.Join(h.home, ".claude-other"), tok("other"), "r", time.Now().Add(8*time.Hour), "user:inference")
 	})
-	waitFor(t, "main to need a login", func() bool { return h.snapshots(t)["main"].State == control.StateNeedsLogin })
+	wait.For(t, "main to need a login", func() bool { return h.snapshots(t)["main"].State == control.StateNeedsLogin })
 	next := h.follow(t)
 	l, err := h.client.StartLogin(context.Background(), control.LoginRequest{Account: "main"})
 	if err != nil {
@@ -259,7 +260,7 @@ func TestReloginAsAnotherEmail(t *testing.T) {
 		h.fake.SetIdentity(tok("main"), anthropictest.Identity{Email: "old@example.test"})
 		oauthConfig(t, h, "", "main", "~/.claude-main")
 	})
-	waitFor(t, "main's email", func() bool { return h.snapshots(t)["main"].Email == "old@example.test" })
+	wait.For(t, "main's email", func() bool { return h.snapshots(t)["main"].Email == "old@example.test" })
 	next := h.follow(t)
 	h.fake.LoginAs(anthropictest.Identity{Email: "new@example.test", OrganizationType: "claude_pro"})
 	l, _ := h.client.StartLogin(context.Background(), control.LoginRequest{Account: "main"})
@@ -338,7 +339,7 @@ func TestQuotaForIdleAccounts(t *testing.T) {
 		f.Close()
 	})
 	started := time.Now()
-	waitFor(t, "every account's quota", func() bool {
+	wait.For(t, "every account's quota", func() bool {
 		s := h.snapshots(t)
 		return s["a"].Quota != nil && s["a"].Quota.CheckedAt != nil && s["b"].Quota != nil && s["ci"].Quota != nil
 	})

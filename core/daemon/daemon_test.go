@@ -24,6 +24,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/event"
 	"github.com/maxrouter/maxrouter/core/proxy"
 	"github.com/maxrouter/maxrouter/core/token"
+	"github.com/maxrouter/maxrouter/core/wait"
 )
 
 func tok(name string) string { return "sk-ant-oat01-test-" + name }
@@ -125,17 +126,6 @@ func (h *harness) post(t *testing.T, secret, body string) *http.Response {
 }
 
 const body = `{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 func TestFirstRun(t *testing.T) {
 	h := start(t, func(h *harness) {
@@ -261,7 +251,7 @@ dir = "~/.claude-good"
 	}
 	// Logging in later (the file appears fixed) brings it back without a restart.
 	writeCreds(t, filepath.Join(h.home, ".claude-corrupt"), tok("corrupt"), "r", time.Now().Add(time.Hour))
-	waitFor(t, "corrupt account to recover", func() bool {
+	wait.For(t, "corrupt account to recover", func() bool {
 		a, _ := h.client.Accounts(context.Background())
 		return len(a) == 3 && a[1].State == control.StateAvailable
 	})
@@ -279,7 +269,7 @@ func TestCredentialRewriteIsPickedUp(t *testing.T) {
 	tmp := filepath.Join(dir, "new")
 	writeCreds(t, tmp, tok("new"), "r2", time.Now().Add(8*time.Hour))
 	os.Rename(filepath.Join(tmp, ".credentials.json"), filepath.Join(dir, ".credentials.json"))
-	waitFor(t, "the new token to be used", func() bool {
+	wait.For(t, "the new token to be used", func() bool {
 		h.post(t, secret, body)
 		toks := h.fake.Tokens()
 		return toks[len(toks)-1] == tok("new")
@@ -315,12 +305,12 @@ func TestRefreshWritesBackThroughDaemon(t *testing.T) {
 	if toks := h.fake.Tokens(); toks[0] != tok("stale") && toks[0] != tok("fresh") {
 		t.Errorf("first upstream token = %q, want the still-valid one or the refreshed one", toks[0])
 	}
-	waitFor(t, "the background refresh", func() bool {
+	wait.For(t, "the background refresh", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) == 1
 	})
-	waitFor(t, "the refreshed token to be used", func() bool {
+	wait.For(t, "the refreshed token to be used", func() bool {
 		h.post(t, secret, body)
 		toks := h.fake.Tokens()
 		return toks[len(toks)-1] == tok("fresh")
@@ -419,7 +409,7 @@ func TestListenChange(t *testing.T) {
 			t.Errorf("Serve: %v", err)
 		}
 	}()
-	waitFor(t, "the daemon to listen", func() bool { return d.Addr() != "" })
+	wait.For(t, "the daemon to listen", func() bool { return d.Addr() != "" })
 	sec, _ := os.ReadFile(filepath.Join(home, "control.secret"))
 	c := control.NewClient("http://"+first, strings.TrimSpace(string(sec)))
 	cfg, rev, err := c.Config(context.Background())
@@ -831,13 +821,13 @@ func TestTokenWrittenBesideTheDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the daemon to accept the token the CLI wrote", func() bool {
+	wait.For(t, "the daemon to accept the token the CLI wrote", func() bool {
 		return h.post(t, secret, body).StatusCode == http.StatusOK
 	})
 	if err := cli.Revoke(info.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the daemon to refuse the token the CLI revoked", func() bool {
+	wait.For(t, "the daemon to refuse the token the CLI revoked", func() bool {
 		return h.post(t, secret, body).StatusCode == http.StatusForbidden
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/event"
+	"github.com/maxrouter/maxrouter/core/wait"
 )
 
 // threeAccounts writes a config with accounts spent, dead and ok, all
@@ -65,7 +66,7 @@ func TestConfigChangeKeepsAccountState(t *testing.T) {
 	if resp := h.post(t, secret, body); resp.StatusCode != 200 {
 		t.Fatalf("status = %d, want 200 from ok", resp.StatusCode)
 	}
-	waitFor(t, "dead to need a login", func() bool { return h.snapshots(t)["dead"].State == control.StateNeedsLogin })
+	wait.For(t, "dead to need a login", func() bool { return h.snapshots(t)["dead"].State == control.StateNeedsLogin })
 	before := h.snapshots(t)
 	if before["spent"].State != control.StateCooling || before["spent"].FiveHour.Utilization == 0 {
 		t.Fatalf("spent = %+v, want cooling with its 5-hour use learnt", before["spent"])
@@ -257,7 +258,7 @@ func TestHangingTokenEndpointStallsNothing(t *testing.T) {
 			t.Errorf("upstream got %q, want only ok's token (stuck's is expired)", tk)
 		}
 	}
-	waitFor(t, "stuck to be in the error state", func() bool { return h.snapshots(t)["stuck"].State == control.StateError })
+	wait.For(t, "stuck to be in the error state", func() bool { return h.snapshots(t)["stuck"].State == control.StateError })
 	if s := h.snapshots(t)["stuck"]; !strings.Contains(s.Reason, "did not answer in time") {
 		t.Errorf("stuck = %+v, want a reason saying the token endpoint did not answer", s)
 	}
@@ -287,7 +288,7 @@ func TestIdleAccountsAreChecked(t *testing.T) {
 			"[[account]]\nname = \"dead\"\ndir = \"~/.claude-dead\"\n"+
 			"[[account]]\nname = \"flaky\"\ndir = \"~/.claude-flaky\"\n"), 0o600)
 	})
-	waitFor(t, "dead to need a login and flaky to fail", func() bool {
+	wait.For(t, "dead to need a login and flaky to fail", func() bool {
 		s := h.snapshots(t)
 		return s["dead"].State == control.StateNeedsLogin && s["flaky"].State == control.StateError
 	})

@@ -20,6 +20,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/credential"
 	"github.com/maxrouter/maxrouter/core/token"
+	"github.com/maxrouter/maxrouter/core/wait"
 )
 
 // fakeCred hands out tok; Refresh moves to refreshed (or fails with err).
@@ -58,18 +59,6 @@ func (f *fakeCred) Refresh(_ context.Context, stale string) (credential.Token, e
 }
 
 func (f *fakeCred) Info() credential.Info { return credential.Info{} }
-
-// waitFor polls cond until it holds, failing t after 5 seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // count reports how many refreshes the credential made.
 func (f *fakeCred) count() int {
@@ -382,7 +371,7 @@ func TestUnauthorizedMovesOnWhileRefreshing(t *testing.T) {
 	if got, want := fmt.Sprint(e.fake.Tokens()), fmt.Sprint([]string{tok("a"), tok("b")}); got != want {
 		t.Errorf("upstream tokens = %v, want %v (b while a refreshes)", got, want)
 	}
-	waitFor(t, "a's refresh", func() bool { return e.creds["a"].count() == 1 })
+	wait.For(t, "a's refresh", func() bool { return e.creds["a"].count() == 1 })
 	e.post(t, "/v1/messages", msgBody)
 	if toks := e.fake.Tokens(); toks[len(toks)-1] != tok("a-refreshed") {
 		t.Errorf("next request went with %q, want a's refreshed token (priority)", toks[len(toks)-1])
@@ -397,7 +386,7 @@ func TestDeadLoginMovesOn(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("status = %d, want 200 from b", resp.StatusCode)
 	}
-	waitFor(t, "a to need a login", func() bool { return e.pool.Snapshots()[0].State == control.StateNeedsLogin })
+	wait.For(t, "a to need a login", func() bool { return e.pool.Snapshots()[0].State == control.StateNeedsLogin })
 	if s := e.pool.Snapshots()[0]; !strings.Contains(s.Reason, "invalid_grant") {
 		t.Errorf("a = %+v, want needs_login with the reason", s)
 	}

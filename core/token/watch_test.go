@@ -6,7 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/maxrouter/maxrouter/core/wait"
 )
 
 // startWatch runs s.watch until the test ends and returns once the
@@ -29,17 +30,6 @@ func startWatch(t *testing.T, s *Store) {
 	}
 }
 
-// eventually polls cond until it holds or five seconds pass.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 5s: %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestWatchSeesAnotherWriter plays the daemon (d) and the tokens CLI
 // writing the same file itself (cli).
 func TestWatchSeesAnotherWriter(t *testing.T) {
@@ -58,7 +48,7 @@ func TestWatchSeesAnotherWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the daemon's store accepts the token the CLI issued", func() bool {
+	wait.For(t, "the daemon's store accepts the token the CLI issued", func() bool {
 		_, err := d.Check(secret)
 		return err == nil
 	})
@@ -66,7 +56,7 @@ func TestWatchSeesAnotherWriter(t *testing.T) {
 	if err := cli.Revoke(info.ID); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the daemon's store refuses the token the CLI revoked", func() bool {
+	wait.For(t, "the daemon's store refuses the token the CLI revoked", func() bool {
 		_, err := d.Check(secret)
 		return errors.Is(err, ErrRevoked)
 	})
@@ -87,7 +77,7 @@ func TestWatchKeepsTokensWhenTheFileBreaks(t *testing.T) {
 	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the store notices the unreadable file", func() bool {
+	wait.For(t, "the store notices the unreadable file", func() bool {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		return d.broken != nil
