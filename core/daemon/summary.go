@@ -25,13 +25,18 @@ func (d *Daemon) Summary(w io.Writer) {
 	fmt.Fprintf(w, "Config: %s%s\n", d.o.ConfigPath, note)
 	snaps := d.pool.Snapshots()
 	if len(snaps) == 0 {
-		fmt.Fprintf(w, "\nNo accounts yet. Log in with Claude Code (`claude`, then /login), or add a\n"+
-			"directory to %s:\n  [[account]]\n  name = \"work\"\n  dir  = \"~/.claude-work\"\n", d.o.ConfigPath)
+		fmt.Fprintf(w, "\nNo accounts yet. Log in to a Claude subscription (a browser page opens):\n"+
+			"  maxrouter accounts login work\n"+
+			"or add a folder Claude Code is logged in to:\n"+
+			"  maxrouter accounts add work --dir ~/.claude-work\n"+
+			"(the accounts are kept in %s)\n", d.o.ConfigPath)
 	} else {
 		fmt.Fprintf(w, "\nAccounts (%s):\n", d.pool.Strategy())
 		WriteAccounts(w, snaps, time.Now(), d.o.Home)
 	}
-	fmt.Fprintf(w, "\nPoint Claude Code at it:\n")
+	fmt.Fprintf(w, "\nPoint Claude Code at it (in its settings.json; --undo takes it back):\n")
+	fmt.Fprintf(w, "  maxrouter setup claude\n")
+	fmt.Fprintf(w, "or, for one shell:\n")
 	fmt.Fprintf(w, "  export ANTHROPIC_BASE_URL=%s\n", base)
 	fmt.Fprintf(w, "  export ANTHROPIC_AUTH_TOKEN=$(maxrouter tokens issue --label \"$(hostname)\")\n\n")
 }
