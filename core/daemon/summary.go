@@ -49,7 +49,7 @@ func WriteAccounts(w io.Writer, accounts []control.Account, now time.Time, home 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  NAME\tSTATE\tPLAN\tEMAIL\t5H\t7D\tDIRECTORY")
 	for _, a := range accounts {
-		state := strings.Join(append([]string{words.State(a, now, home)}, words.Notes(a, now)...), " · ")
+		state := strings.Join(append([]string{words.Brief(a, now, home)}, words.Notes(a, now)...), " · ")
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, state,
 			orDash(words.Plan(a.Subscription, a.RateLimitTier)), orDash(a.Email),
 			orDash(words.Window(a.FiveHour, now)), orDash(words.Window(a.SevenDay, now)), words.Tilde(a.Dir, home))
