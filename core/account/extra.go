@@ -124,11 +124,19 @@ func (p *Pool) SetAvoidExtra(on bool) { p.avoidExtra.Store(on) }
 
 // Quota records what the usage endpoint said about a (see quota.Poller).
 // A reading older than what the answers' headers said last is ignored for
-// the windows the headers give.
-func (p *Pool) Quota(a *Account, r quota.Result) { a.setQuota(r) }
+// the windows the headers give. A reading that says a window is used up
+// (100% or more, resetting later) rests the account until it resets, as a
+// 429 would, without a request having to find out.
+func (p *Pool) Quota(a *Account, r quota.Result) {
+	if v, ok := a.setQuota(r, p.now()); ok {
+		p.Observe(a, ratelimit.Info{}, v, "")
+	}
+}
 
-// setQuota records a read of the usage endpoint.
-func (a *Account) setQuota(r quota.Result) {
+// setQuota records a read of the usage endpoint. It reports a Spent
+// verdict when a window the reading gave (and that was taken: newer than
+// the headers) is used up and resets after now.
+func (a *Account) setQuota(r quota.Result, now time.Time) (spent ratelimit.Verdict, ok bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	q := &control.Quota{Skipped: r.Skipped}
@@ -146,8 +154,20 @@ func (a *Account) setQuota(r quota.Result) {
 	if u := r.Usage; u != nil {
 		at := r.At
 		q.CheckedAt = &at
-		read(&a.fiveHour, &a.fiveAt, u.FiveHour, at)
-		read(&a.sevenDay, &a.sevenAt, u.SevenDay, at)
+		for _, w := range []struct {
+			dst   *ratelimit.Window
+			heard *time.Time
+			got   *quota.Window
+			name  string
+		}{
+			{&a.fiveHour, &a.fiveAt, u.FiveHour, ratelimit.FiveHour},
+			{&a.sevenDay, &a.sevenAt, u.SevenDay, ratelimit.SevenDay},
+		} {
+			if read(w.dst, w.heard, w.got, at) && w.got.Utilization >= 1 && w.got.ResetsAt.After(now) && w.got.ResetsAt.After(spent.Until) {
+				spent = ratelimit.Verdict{Kind: ratelimit.Spent, Until: w.got.ResetsAt, Window: w.name, Reason: ratelimit.WindowReason(w.name)}
+				ok = true
+			}
+		}
 		if at.After(a.weeklyAt) {
 			a.weekly, a.weeklyAt = nil, at
 			for f, w := range u.Models {
@@ -170,16 +190,19 @@ func (a *Account) setQuota(r quota.Result) {
 			a.org = pr.Organization
 		}
 	}
+	return spent, ok
 }
 
 // read takes a window the usage endpoint gave, read at at, into dst
-// unless the headers said something newer (heard of at *heard).
-func read(dst *ratelimit.Window, heard *time.Time, w *quota.Window, at time.Time) {
+// unless the headers said something newer (heard of at *heard), and
+// reports whether it did.
+func read(dst *ratelimit.Window, heard *time.Time, w *quota.Window, at time.Time) bool {
 	if w == nil || !at.After(*heard) {
-		return
+		return false
 	}
 	dst.Utilization, dst.HasUtilization, dst.Reset = w.Utilization, true, w.ResetsAt
 	*heard = at
+	return true
 }
 
 // ClearQuota forgets how the usage was read (quota_poll turned off); what

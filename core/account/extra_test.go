@@ -98,6 +98,39 @@ func TestQuotaMergesWithHeaders(t *testing.T) {
 	}
 }
 
+// A reading that says a window is used up rests the account until it
+// resets, without a request having to be refused first; one that is not
+// newer than the headers, or whose reset is past, does not.
+func TestQuotaUsedUpRestsAccount(t *testing.T) {
+	p, bus, accts, c := clockedPool(t, "round-robin", "a", "b")
+	f := follow(t, bus)
+	reset := c.now().Add(2 * time.Hour)
+	p.Quota(accts[0], quota.Result{At: c.now(), Usage: usage(0.30, 1.0, time.Time{})})
+	if s := p.Snapshots()[0]; s.State == control.StateCooling {
+		t.Fatalf("a weekly window at 100%% with no reset time rested the account: %+v", s)
+	}
+	c.add(time.Minute)
+	p.Quota(accts[0], quota.Result{At: c.now(), Usage: usage(1.0, 0.5, reset)})
+	s := p.Snapshots()[0]
+	if s.State != control.StateCooling || s.CooldownUntil == nil || !s.CooldownUntil.Equal(reset) || s.Reason != "5-hour limit" {
+		t.Fatalf("after a 100%% reading: %s until %v (%q); want cooling until %v for the 5-hour limit", s.State, s.CooldownUntil, s.Reason, reset)
+	}
+	if e := f.next(t); e.Type != event.CooldownStarted || e.Account != "a" {
+		t.Errorf("event = %+v, want cooldown_started for a", e)
+	}
+	if got := pickNames(t, p, &Request{}, 3); fmt.Sprint(got) != "[b b b]" {
+		t.Errorf("picks = %v, want only b while a rests", got)
+	}
+	// An older reading (the headers spoke since) does not rest b.
+	c.add(time.Minute)
+	p.Observe(accts[1], five(0.2), ratelimit.Verdict{}, "")
+	p.Quota(accts[1], quota.Result{At: c.now().Add(-30 * time.Second), Usage: usage(1.0, 0.5, reset)})
+	if s := p.Snapshots()[1]; s.State == control.StateCooling {
+		t.Errorf("a reading older than the headers rested b: %+v", s)
+	}
+	f.none(t)
+}
+
 // The usage endpoint's readings steer headroom before any request was
 // sent.
 func TestHeadroomUsesReadings(t *testing.T) {
