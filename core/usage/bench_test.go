@@ -100,11 +100,11 @@ func TestAnsweredDoesNotAllocate(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Answered("work", 200, -1, -1) // the account's first answer this hour allocates
-	r.Tokens("work", usage.Tokens{Input: 1})
+	r.Tokens("work", "", usage.Tokens{Input: 1})
 	account := string([]byte("work")) // not the same string as the key
 	got := testing.AllocsPerRun(1000, func() {
 		r.Answered(account, 429, 0.5, 0.25)
-		r.Tokens(account, usage.Tokens{Input: 1, Output: 2})
+		r.Tokens(account, "", usage.Tokens{Input: 1, Output: 2})
 	})
 	if got != 0 {
 		t.Errorf("Answered and Tokens allocate %v times per call, want 0", got)
