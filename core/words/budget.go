@@ -69,9 +69,17 @@ func Limits(l control.Limits) string {
 	}
 	var parts []string
 	for _, k := range kinds(l, nil) {
-		parts = append(parts, Amount(k.limit)+" "+k.name)
+		parts = append(parts, Amount(k.limit)+" "+unit(k.name, k.limit))
 	}
 	return strings.Join(parts, ", ") + " per " + l.Per.String()
+}
+
+// unit is the plural name of a limit's kind, singular for one.
+func unit(name string, n int64) string {
+	if n == 1 {
+		return strings.TrimSuffix(name, "s")
+	}
+	return name
 }
 
 // kind is one limit of a token and what its window used of it.
@@ -150,7 +158,7 @@ func TokenStatus(t control.Token, now time.Time) string {
 
 // BudgetLimit writes one limit of a client token: "500 requests per 5h".
 func BudgetLimit(what string, limit int64, per control.Period) string {
-	return Amount(limit) + " " + what + " per " + per.String()
+	return Amount(limit) + " " + unit(what, limit) + " per " + per.String()
 }
 
 // BudgetSpent is the message of a request refused because its client

@@ -47,6 +47,7 @@ func TestTokenBudgetWords(t *testing.T) {
 		{"requests spent", control.Token{Limits: limits, Window: win(500, 10)}, "500 requests, 2M tokens per 5h", "500/500 requests, 10/2M tokens · resets 17:05", "spent until 17:05"},
 		{"tokens overshot", control.Token{Limits: limits, Window: win(3, 2_100_000)}, "500 requests, 2M tokens per 5h", "3/500 requests, 2.1M/2M tokens · resets 17:05", "spent until 17:05"},
 		{"ended window", control.Token{Limits: limits, Window: &control.TokenWindow{ResetsAt: past, Requests: 500}}, "500 requests, 2M tokens per 5h", "0/500 requests, 0/2M tokens", "active"},
+		{"one", control.Token{Limits: control.Limits{MaxRequests: 1, MaxTokens: 1, Per: h5}}, "1 request, 1 token per 5h", "0/1 requests, 0/1 tokens", "active"},
 		{"cache reads", control.Token{Limits: control.Limits{MaxCacheReads: 50_000_000, Per: control.Period(7 * 24 * time.Hour)}}, "50M cache-read tokens per 7d", "0/50M cache-read tokens", "active"},
 		{"revoked", control.Token{RevokedAt: &past, Limits: limits, Window: win(500, 0)}, "500 requests, 2M tokens per 5h", "500/500 requests, 0/2M tokens · resets 17:05", "revoked"},
 		{"expired", control.Token{ExpiresAt: &past}, "no limits", "", "expired"},
