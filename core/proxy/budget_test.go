@@ -196,7 +196,7 @@ func TestBudgetWindowRollsOver(t *testing.T) {
 		{0, 200, "", ""},
 		{10 * time.Minute, 429, "3000", "false"},
 		{59*time.Minute + 30*time.Second, 429, "30", ""}, // the SDKs wait for it themselves
-		{time.Hour, 200, "", ""},                           // the next window: 10:00 to 11:00
+		{time.Hour, 200, "", ""},                         // the next window: 10:00 to 11:00
 		{time.Hour + time.Minute, 429, "3540", "false"},
 		{3*time.Hour + 17*time.Minute, 200, "", ""}, // a window opens at the first request after the last one ended
 	}
