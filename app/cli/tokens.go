@@ -400,4 +400,3 @@ func expires(k control.Token) string {
 	}
 	return k.ExpiresAt.Local().Format("2006-01-02 15:04")
 }
-
