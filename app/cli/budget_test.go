@@ -32,6 +32,25 @@ func TestTokensIssueWithLimits(t *testing.T) {
 	}
 }
 
+func TestParseTTL(t *testing.T) {
+	for _, tt := range []struct {
+		in    string
+		never bool
+		want  time.Duration
+		err   bool
+	}{
+		{"", false, 0, false}, {"0", false, 0, false}, {"720h", false, 720 * time.Hour, false}, {"30d", false, 30 * 24 * time.Hour, false},
+		{"1d12h", false, 36 * time.Hour, false}, {"90m", false, 90 * time.Minute, false},
+		{"never", true, 0, false}, {"0", true, 0, false}, {"never", false, 0, true}, {"", true, 0, true},
+		{"-1h", false, 0, true}, {"soon", false, 0, true}, {"d", false, 0, true}, {"-2d", false, 0, true},
+	} {
+		got, err := parseTTL(tt.in, tt.never)
+		if got != tt.want || (err != nil) != tt.err {
+			t.Errorf("parseTTL(%q, %v) = %v, %v, want %v (error %v)", tt.in, tt.never, got, err, tt.want, tt.err)
+		}
+	}
+}
+
 func TestTokensBadLimitFlags(t *testing.T) {
 	for _, tt := range []struct {
 		args []string

@@ -316,16 +316,14 @@ func (l *limitFlags) update(cmd *cobra.Command) (control.TokenUpdate, error) {
 }
 
 // parseTTL reads a lifetime: a Go duration ("720h") or days ("30d",
-// "1d12h"); "" is none, and so are "never" and "0" when never is set.
+// "1d12h"); "0" is none (never expires), and so is "" unless never is
+// set, when "never" is none too.
 func parseTTL(s string, never bool) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	switch {
-	case s == "":
-		if never {
-			return 0, errors.New(`--ttl wants a lifetime such as 720h or 30d, or "never"`)
-		}
-		return 0, nil
-	case never && (strings.EqualFold(s, "never") || s == "0"):
+	case s == "" && never:
+		return 0, errors.New(`--ttl wants a lifetime such as 720h or 30d, or "never"`)
+	case s == "", s == "0", never && strings.EqualFold(s, "never"):
 		return 0, nil
 	}
 	var d time.Duration
