@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -94,4 +96,46 @@ func TestSDKStopsAtASpentBudget(t *testing.T) {
 			t.Errorf("error = %+v, want the openai package's RateLimitError naming the token, with retry-after", oe)
 		}
 	})
+}
+
+// TestClaudeCodeShowsSpentBudgetAtOnce runs claude with a client token
+// that spent its budget: it must fail at once with MaxRouter's words, not
+// wait for the window (hours) nor retry.
+func TestClaudeCodeShowsSpentBudgetAtOnce(t *testing.T) {
+	dir := needClient(t, "claude")
+	bin := claudeBinary(t, dir)
+	r := startRouter(t, account{"a", ".claude-a", tok("a")})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	is, err := r.client.IssueTokenWith(ctx, control.IssueRequest{Label: "agent", Limits: control.Limits{MaxRequests: 1, Per: control.Period(24 * time.Hour)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(ctx, "POST", r.base+"/v1/messages", strings.NewReader(`{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer "+is.Secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("the request that spends the budget: %d", resp.StatusCode)
+	}
+
+	env, work, _ := claudeEnv(t, r, is.Secret)
+	res := run(t, work, 45*time.Second, env, bin, "-p", "say hi")
+	t.Logf("claude -p took %v", res.took.Round(time.Millisecond))
+	out := res.stdout + res.stderr
+	if res.err == nil {
+		t.Errorf("claude -p succeeded with a spent budget:\n%s", redact(tail(out, 2000), is.Secret))
+	}
+	if strings.Contains(fmt.Sprint(res.err), "killed after") {
+		t.Fatalf("claude -p was still waiting after 45s: %v\n%s", res.err, redact(tail(out, 2000), is.Secret))
+	}
+	if want := `client token "agent" has used its 1 request per 1d`; !strings.Contains(out, want) {
+		t.Errorf("claude -p output lacks %q:\n%s", want, redact(tail(out, 2000), is.Secret))
+	}
+	if got := r.received("/v1/messages"); len(got) != 1 {
+		t.Errorf("upstream saw %d message requests, want only the one that spent the budget", len(got))
+	}
 }
