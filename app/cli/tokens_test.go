@@ -29,6 +29,7 @@ Token      la_sk_AbCd…
 Created    2026-03-01 14:00
 Expires    never
 Last used  2026-03-10 09:12
+Limits     no limits
 Status     active
 `
 	if out != want {

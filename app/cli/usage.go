@@ -28,22 +28,26 @@ func (a *app) usageCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "usage",
-		Short: "Show each account's usage history",
+		Short: "Show each account's (or client token's) usage history",
 		Long: `Show what each account did per day (or hour): the answers Anthropic gave,
 how many were rate limits (429s) or errors, how many were billed to paid
 extra usage (EXTRA), the tokens it reported, and the
-highest 5-hour and 7-day utilization it reported. The history keeps 90 days.
+highest 5-hour and 7-day utilization it reported. With --by token, what
+each client token did instead: the requests it sent, how many were refused
+because its budget was spent (REFUSED), and the tokens their answers
+reported (--by token,hour for hours). The history keeps 90 days.
 When the daemon is not running, its history file is read directly.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if days < 1 {
 				return fmt.Errorf("--days wants a whole number from 1 on, got %d", days)
 			}
-			if by != control.StepDay && by != control.StepHour {
-				return fmt.Errorf("--by wants %q or %q, got %q", control.StepDay, control.StepHour, by)
+			step, group, err := parseBy(by)
+			if err != nil {
+				return err
 			}
 			since := startOfDay(a.now(), days-1)
-			u, err := a.usage(since, by)
+			u, err := a.usage(since, step, group)
 			if err != nil {
 				return err
 			}
@@ -56,25 +60,55 @@ When the daemon is not running, its history file is read directly.`,
 				fmt.Fprintf(a.stdout, "No usage recorded since %s. MaxRouter counts the requests it forwards; send some through it and look again.\n", since.Format("Mon 2006-01-02"))
 				return nil
 			}
-			writeUsage(a.stdout, u)
+			if group == control.UsageByToken {
+				writeTokenUsage(a.stdout, u)
+			} else {
+				writeUsage(a.stdout, u)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().IntVar(&days, "days", 7, "how many days to show, today included")
-	cmd.Flags().StringVar(&by, "by", control.StepDay, "one line per account and \"day\" or \"hour\"")
+	cmd.Flags().StringVar(&by, "by", control.StepDay, "one line per \"day\" or \"hour\", and per \"account\" or client \"token\" (such as token,hour)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the history as JSON (the control API's GET usage body)")
 	return cmd
 }
 
-// usage asks the daemon for the history from since on, or reads the
-// history file when no daemon runs (without ever writing it).
-func (a *app) usage(since time.Time, step string) (control.Usage, error) {
+// parseBy reads --by: a step ("day", "hour") and a grouping ("account",
+// "token"), either or both, comma-separated.
+func parseBy(by string) (step, group string, err error) {
+	step, group = control.StepDay, control.UsageByAccount
+	var seenStep, seenGroup bool
+	for v := range strings.SplitSeq(by, ",") {
+		switch v = strings.TrimSpace(v); v {
+		case control.StepDay, control.StepHour:
+			if seenStep {
+				return "", "", fmt.Errorf("--by takes one of \"day\" and \"hour\", got %q", by)
+			}
+			step, seenStep = v, true
+		case control.UsageByAccount, control.UsageByToken:
+			if seenGroup {
+				return "", "", fmt.Errorf("--by takes one of \"account\" and \"token\", got %q", by)
+			}
+			group, seenGroup = v, true
+		default:
+			return "", "", fmt.Errorf("--by wants %q or %q, and %q or %q (such as token,hour), got %q",
+				control.StepDay, control.StepHour, control.UsageByAccount, control.UsageByToken, by)
+		}
+	}
+	return step, group, nil
+}
+
+// usage asks the daemon for the history from since on, per account or per
+// client token (group), or reads the history file when no daemon runs
+// (without ever writing it).
+func (a *app) usage(since time.Time, step, group string) (control.Usage, error) {
 	t, err := a.find()
 	if err != nil {
 		return control.Usage{}, err
 	}
 	if t.client != nil {
-		u, err := t.client.Usage(ctx(), since, step)
+		u, err := t.client.UsageBy(ctx(), since, step, group)
 		if errors.Is(err, control.ErrNotFound) {
 			return control.Usage{}, fmt.Errorf("the running daemon (%s) keeps no usage history: restart it with this version", t.status.Version)
 		}
@@ -90,6 +124,13 @@ func (a *app) usage(since time.Time, step string) (control.Usage, error) {
 		return control.Usage{}, err
 	}
 	fmt.Fprintf(a.stderr, "The daemon is not running; this is the history in %s.\n", path)
+	if group == control.UsageByToken {
+		u := rec.QueryClients(since, step, time.Local)
+		if s, err := t.store(); err == nil {
+			u = usage.Labelled(u, s.List())
+		}
+		return u, nil
+	}
 	return rec.Query(since, step), nil
 }
 
@@ -131,6 +172,42 @@ func writeUsage(w io.Writer, u control.Usage) {
 		i = j
 	}
 	writeTable(w, rows, 2)
+}
+
+// writeTokenUsage prints u, buckets of client tokens, as a table: a line
+// per token and period, then a total line per period.
+func writeTokenUsage(w io.Writer, u control.Usage) {
+	period, layout := "DAY", "Mon 2006-01-02"
+	if u.Step == control.StepHour {
+		period, layout = "HOUR", "Mon 2006-01-02 15:00"
+	}
+	rows := [][]string{{period, "TOKEN", "ID", "REQUESTS", "REFUSED", "INPUT", "OUTPUT", "CACHE READ"}}
+	row := func(when, label, id string, b control.UsageBucket) []string {
+		return []string{when, label, id, usage.Count(b.Requests), usage.Count(b.RateLimited),
+			usage.Count(b.InputTokens), usage.Count(b.OutputTokens), usage.Count(b.CacheReadTokens)}
+	}
+	buckets := slices.Clone(u.Buckets)
+	slices.SortStableFunc(buckets, func(x, y control.UsageBucket) int { return x.Start.Compare(y.Start) })
+	for i := 0; i < len(buckets); {
+		j := i
+		var sum control.UsageBucket
+		for ; j < len(buckets) && buckets[j].Start.Equal(buckets[i].Start); j++ {
+			b := buckets[j]
+			when := ""
+			if j == i {
+				when = b.Start.Local().Format(layout)
+			}
+			rows = append(rows, row(when, or(b.Label, "(unknown)"), b.Token, b))
+			sum.Requests += b.Requests
+			sum.RateLimited += b.RateLimited
+			sum.InputTokens += b.InputTokens
+			sum.OutputTokens += b.OutputTokens
+			sum.CacheReadTokens += b.CacheReadTokens
+		}
+		rows = append(rows, row("", "total", "", sum))
+		i = j
+	}
+	writeTable(w, rows, 3)
 }
 
 func usageRow(period, account string, b control.UsageBucket, five, seven string) []string {

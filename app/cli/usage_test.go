@@ -213,7 +213,9 @@ func TestUsageBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--by", "week"}, `--by wants "day" or "hour", got "week"`},
+		{[]string{"--by", "week"}, `--by wants "day" or "hour", and "account" or "token" (such as token,hour), got "week"`},
+		{[]string{"--by", "day,hour"}, `--by takes one of "day" and "hour", got "day,hour"`},
+		{[]string{"--by", "token,account"}, `--by takes one of "account" and "token", got "token,account"`},
 		{[]string{"--days", "0"}, "--days wants a whole number from 1 on, got 0"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -269,7 +271,7 @@ func TestUsageWithoutDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.Answered("work", 200, 0.31, 0.12)
-	rec.Tokens("work", usage.Tokens{Input: 1_500, Output: 300, CacheRead: 42_000})
+	rec.Tokens("work", "", usage.Tokens{Input: 1_500, Output: 300, CacheRead: 42_000})
 	rec.Answered("work", 429, 1.0, 0.2)
 	rec.ExtraUsage("work")
 	clock = march(10, 11)

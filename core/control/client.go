@@ -171,6 +171,24 @@ func (c *Client) IssueToken(ctx context.Context, label string, ttl time.Duration
 	return is, err
 }
 
+// IssueTokenWith makes a client token as req says: label, lifetime and
+// limits. The answer holds the token's secret, shown this once.
+func (c *Client) IssueTokenWith(ctx context.Context, req IssueRequest) (Issued, error) {
+	var is Issued
+	err := c.call(ctx, http.MethodPost, "tokens", req, http.StatusCreated, &is)
+	return is, err
+}
+
+// UpdateToken changes the limits or the expiry of the client token with
+// the given ID (see TokenUpdate) and returns the token as it is now. An
+// unknown ID gives an error matching ErrNotFound, a bad value one matching
+// ErrInvalid.
+func (c *Client) UpdateToken(ctx context.Context, id string, u TokenUpdate) (Token, error) {
+	var t Token
+	err := c.call(ctx, http.MethodPatch, "tokens/"+url.PathEscape(id), u, http.StatusOK, &t)
+	return t, err
+}
+
 // RevokeToken revokes the client token with the given ID. An unknown ID
 // gives an error matching ErrNotFound.
 func (c *Client) RevokeToken(ctx context.Context, id string) error {
@@ -182,7 +200,16 @@ func (c *Client) RevokeToken(ctx context.Context, id string) error {
 // the daemon: local days from midnight six days ago. A step the daemon does
 // not know gives an error matching ErrInvalid.
 func (c *Client) Usage(ctx context.Context, since time.Time, step string) (Usage, error) {
+	return c.UsageBy(ctx, since, step, "")
+}
+
+// UsageBy is Usage per account (by UsageByAccount, or "") or per client
+// token (UsageByToken): each token's bucket has its ID and label.
+func (c *Client) UsageBy(ctx context.Context, since time.Time, step, by string) (Usage, error) {
 	q := url.Values{}
+	if by != "" {
+		q.Set("by", by)
+	}
 	if !since.IsZero() {
 		q.Set("since", since.Format(time.RFC3339Nano))
 	}
@@ -212,7 +239,8 @@ func (c *Client) Resume(ctx context.Context) error {
 
 // Events follows the daemon's event stream, calling fn for each event in
 // order, from the goroutine that called Events: account and pool changes,
-// routing paused and resumed, configuration changes, each with its ID set.
+// routing paused and resumed, configuration changes, client tokens that
+// spent their budget, each with its ID set.
 // With after set to the ID of the last event seen, the stream resumes after
 // it; when the daemon no longer has those events (or restarted), fn first
 // gets an Event of type EventReset: re-read everything. Events blocks until
@@ -253,7 +281,7 @@ func (c *Client) Events(ctx context.Context, after string, fn func(Event)) error
 }
 
 // readEvents parses Server-Sent Events from r, calling fn for each event of
-// a stream it knows (account, routing, config, daemon; reset as an
+// a stream it knows (account, routing, config, daemon, token; reset as an
 // EventReset);
 // other event names are skipped. It returns nil at the end of the stream,
 // an error wrapping ErrUnreachable when reading fails, and a decoding error
@@ -273,7 +301,7 @@ func readEvents(r io.Reader, fn func(Event)) error {
 			switch {
 			case typ == event.StreamReset:
 				fn(Event{Type: EventReset})
-			case has && (typ == event.StreamAccount || typ == event.StreamRouting || typ == event.StreamConfig || typ == event.StreamDaemon):
+			case has && (typ == event.StreamAccount || typ == event.StreamRouting || typ == event.StreamConfig || typ == event.StreamDaemon || typ == event.StreamToken):
 				var e Event
 				if err := json.Unmarshal([]byte(strings.TrimSuffix(data.String(), "\n")), &e); err != nil {
 					return fmt.Errorf("decoding %s event: %w", typ, err)

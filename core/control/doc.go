@@ -1,7 +1,8 @@
 // Package control is the daemon's control API: the JSON-over-HTTP surface
 // under /control/v1/ that the desktop app and the CLI use to read account
 // state, follow account events, edit the configuration, manage client
-// tokens and pause or resume routing.
+// tokens and their budgets (limits.go), read the usage history per account
+// or per client token, and pause or resume routing.
 //
 // The package holds the wire types (types.go), the server side (Server,
 // driven by a Backend the daemon implements), the Go client (Client) and the
@@ -15,7 +16,8 @@
 // If-Match). The event stream is Server-Sent Events: `event: account` for
 // account and pool changes, `event: routing` for pause and resume,
 // `event: config` for configuration changes, `event: daemon` when the
-// daemon stops on purpose, each with an `id:`; a client
+// daemon stops on purpose, `event: token` when a client token spends its
+// budget, each with an `id:`; a client
 // that reconnects with Last-Event-ID gets what it missed, or one
 // `event: reset` when that is gone.
 //

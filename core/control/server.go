@@ -55,15 +55,21 @@ type Backend interface {
 	CheckDir(dir string) DirCheck
 	// Tokens lists the client tokens, revoked and expired ones included.
 	Tokens() []Token
-	// IssueToken makes a client token; ttl 0 means it never expires. An
-	// error wrapping ErrInvalid (or a *config.ValidationError) answers 400.
-	IssueToken(label string, ttl time.Duration) (Issued, error)
+	// IssueToken makes a client token with the given limits (none when
+	// zero); ttl 0 means it never expires. An error wrapping ErrInvalid (or
+	// a *config.ValidationError) answers 400.
+	IssueToken(label string, ttl time.Duration, limits Limits) (Issued, error)
+	// UpdateToken changes a client token's limits or expiry (see
+	// TokenUpdate) and returns it changed. An error wrapping ErrNotFound
+	// answers 404, one wrapping ErrInvalid 400.
+	UpdateToken(id string, u TokenUpdate) (Token, error)
 	// RevokeToken revokes a client token by ID. An error wrapping
 	// ErrNotFound answers 404.
 	RevokeToken(id string) error
 	// Usage returns the usage history from since on, in buckets of step
-	// (StepHour or StepDay).
-	Usage(since time.Time, step string) Usage
+	// (StepHour or StepDay), per account or per client token (by is
+	// UsageByAccount or UsageByToken).
+	Usage(since time.Time, step, by string) Usage
 	// Pause stops routing: proxied requests get 503 until Resume. Pausing
 	// a paused daemon does nothing. Status reports it as Paused.
 	Pause() error
@@ -134,6 +140,7 @@ func NewServer(b Backend, secret string, log *slog.Logger) *Server {
 	s.mux.HandleFunc("PUT "+Prefix+"config", s.handlePutConfig)
 	s.mux.HandleFunc("GET "+Prefix+"tokens", s.handleTokens)
 	s.mux.HandleFunc("POST "+Prefix+"tokens", s.handleIssue)
+	s.mux.HandleFunc("PATCH "+Prefix+"tokens/{id}", s.handleUpdate)
 	s.mux.HandleFunc("DELETE "+Prefix+"tokens/{id}", s.handleRevoke)
 	s.mux.HandleFunc("GET "+Prefix+"usage", s.handleUsage)
 	s.mux.HandleFunc("POST "+Prefix+"pause", s.handlePause)
@@ -332,13 +339,30 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 		}
 		ttl = d
 	}
-	issued, err := s.b.IssueToken(req.Label, ttl)
+	issued, err := s.b.IssueToken(req.Label, ttl, req.Limits)
 	if err != nil {
 		s.backendError(w, r, err)
 		return
 	}
-	s.log.Info("client token issued", "id", issued.ID, "label", issued.Label)
+	s.log.Info("client token issued", "id", issued.ID, "label", issued.Label, "limited", issued.Limited())
 	writeJSON(w, http.StatusCreated, issued)
+}
+
+// handleUpdate changes a client token's limits or expiry: 200 with the
+// token as it is now.
+func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
+	var u TokenUpdate
+	if !s.decode(w, r, &u) {
+		return
+	}
+	id := r.PathValue("id")
+	tok, err := s.b.UpdateToken(id, u)
+	if err != nil {
+		s.backendError(w, r, err)
+		return
+	}
+	s.log.Info("client token changed", "id", id, "label", tok.Label)
+	writeJSON(w, http.StatusOK, tok)
 }
 
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
@@ -355,12 +379,23 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 // and the six days before.
 const usageDays = 7
 
-// handleUsage answers GET usage?since=RFC3339&step=hour|day. Without step
-// the buckets are local days; without since the history starts at local
-// midnight six days ago (seven buckets of a day with today's). A since
-// older than UsageRetention is moved forward to now minus UsageRetention.
+// handleUsage answers GET usage?since=RFC3339&step=hour|day&by=account|token.
+// Without step the buckets are local days; without since the history
+// starts at local midnight six days ago (seven buckets of a day with
+// today's); without by they are per account. A since older than
+// UsageRetention is moved forward to now minus UsageRetention.
 func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	by := q.Get("by")
+	switch by {
+	case "":
+		by = UsageByAccount
+	case UsageByAccount, UsageByToken:
+	default:
+		writeError(w, http.StatusBadRequest, errInvalidRequest,
+			fmt.Sprintf("invalid by %q: want %q or %q", by, UsageByAccount, UsageByToken), nil)
+		return
+	}
 	step := q.Get("step")
 	switch step {
 	case "":
@@ -394,7 +429,7 @@ func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
 	if oldest := t.Add(-UsageRetention); since.Before(oldest) {
 		since = oldest
 	}
-	u := s.b.Usage(since, step)
+	u := s.b.Usage(since, step, by)
 	if u.Buckets == nil {
 		u.Buckets = []UsageBucket{}
 	}

@@ -148,7 +148,7 @@ func TestRouting(t *testing.T) {
 		{"POST", "/control/v1/status", 405, "GET, HEAD"},
 		{"DELETE", "/control/v1/config", 405, "GET, HEAD, PUT"},
 		{"DELETE", "/control/v1/tokens", 405, "GET, HEAD, POST"},
-		{"GET", "/control/v1/tokens/x", 405, "DELETE"},
+		{"GET", "/control/v1/tokens/x", 405, "DELETE, PATCH"},
 		{"GET", "/control/v1/pause", 405, "POST"},
 		{"PUT", "/control/v1/resume", 405, "POST"},
 		{"POST", "/control/v1/usage", 405, "GET, HEAD"},
@@ -192,6 +192,10 @@ func TestBadBodies(t *testing.T) {
 		{"bad ttl", "POST", "/control/v1/tokens", `{"label":"x","ttl":"soon"}`, 400, "soon"},
 		{"negative ttl", "POST", "/control/v1/tokens", `{"label":"x","ttl":"-1h"}`, 400, "-1h"},
 		{"empty label", "POST", "/control/v1/tokens", `{"label":""}`, 400, "label"},
+		{"bad window", "POST", "/control/v1/tokens", `{"label":"x","max_requests":5,"per":"5 hours"}`, 400, `"5 hours"`},
+		{"count as text", "POST", "/control/v1/tokens", `{"label":"x","max_tokens":"2M"}`, 400, "max_tokens"},
+		{"unknown limit", "PATCH", "/control/v1/tokens/tok-1", `{"max_request":5}`, 400, "max_request"},
+		{"update not json", "PATCH", "/control/v1/tokens/tok-1", `max_requests=5`, 400, "not valid JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -331,6 +335,47 @@ func TestEndpoints(t *testing.T) {
 		}
 		if got.Found || got.Dir != "/empty" || got.Problem == "" {
 			t.Errorf("CheckDir(/empty) = %+v, want not found with a problem", got)
+		}
+	})
+	t.Run("token limits", func(t *testing.T) {
+		b := &controltest.Backend{Now: func() time.Time { return started }}
+		c, _ := controltest.NewServer(t, b)
+		h5 := control.Period(5 * time.Hour)
+		is, err := c.IssueTokenWith(ctx, control.IssueRequest{Label: "ci", TTL: "720h", Limits: control.Limits{MaxRequests: 500, MaxTokens: 2_000_000}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (control.Limits{MaxRequests: 500, MaxTokens: 2_000_000, Per: h5}); is.Limits != want || is.ExpiresAt == nil || is.Secret == "" {
+			t.Errorf("issued %+v, want limits %+v (the default window), an expiry and the secret", is, want)
+		}
+		if want := []controltest.IssueCall{{Label: "ci", TTL: 720 * time.Hour, Limits: control.Limits{MaxRequests: 500, MaxTokens: 2_000_000}}}; !reflect.DeepEqual(b.Issues, want) {
+			t.Errorf("Issues = %+v, want %+v", b.Issues, want)
+		}
+		if _, err := c.IssueTokenWith(ctx, control.IssueRequest{Label: "bad", Limits: control.Limits{MaxTokens: -1}}); !errors.Is(err, control.ErrInvalid) || !strings.Contains(err.Error(), "max_tokens") {
+			t.Errorf("IssueTokenWith a negative limit = %v, want ErrInvalid naming max_tokens", err)
+		}
+
+		three, day := int64(3_000_000), control.Period(24*time.Hour)
+		got, err := c.UpdateToken(ctx, is.ID, control.TokenUpdate{MaxTokens: &three, Per: &day, NeverExpires: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (control.Limits{MaxRequests: 500, MaxTokens: 3_000_000, Per: day}); got.Limits != want || got.ExpiresAt != nil {
+			t.Errorf("UpdateToken = %+v, want limits %+v and no expiry", got, want)
+		}
+		if len(b.Updates) != 1 || b.Updates[0].ID != is.ID || *b.Updates[0].Update.MaxTokens != three || !b.Updates[0].Update.NeverExpires {
+			t.Errorf("Updates = %+v, want the change as sent", b.Updates)
+		}
+		zero := int64(0)
+		got, err = c.UpdateToken(ctx, is.ID, control.TokenUpdate{MaxRequests: &zero, MaxTokens: &zero})
+		if err != nil || got.Limited() || got.Per != 0 {
+			t.Errorf("UpdateToken removing every limit = %+v, %v, want no limits and no window", got, err)
+		}
+		if _, err := c.UpdateToken(ctx, "nope", control.TokenUpdate{MaxTokens: &three}); !errors.Is(err, control.ErrNotFound) {
+			t.Errorf("UpdateToken of an unknown token = %v, want ErrNotFound", err)
+		}
+		if _, err := c.UpdateToken(ctx, is.ID, control.TokenUpdate{Per: &day}); !errors.Is(err, control.ErrInvalid) || !strings.Contains(err.Error(), "per") {
+			t.Errorf("UpdateToken of a window alone on a token without limits = %v, want ErrInvalid naming per", err)
 		}
 	})
 	t.Run("tokens", func(t *testing.T) {
@@ -504,6 +549,7 @@ func TestEvents(t *testing.T) {
 		{Type: event.CooldownStarted, Account: "work", Until: &until, Reason: "5-hour limit", Window: "five_hour", At: at},
 		{Type: event.AllExhausted, Until: &until, At: at},
 		{Type: event.CooldownEnded, Account: "work", At: until},
+		{Type: event.TokenBudgetReached, Token: "0a1b", Label: "ci", Until: &until, Reason: "500 requests per 5h", At: at},
 	}
 	for _, e := range want {
 		b.Publish(e)

@@ -145,6 +145,13 @@ type Token struct {
 	// LastUsedAt is when the token last admitted a request (to the second,
 	// saved about once a minute); null = never.
 	LastUsedAt *time.Time `json:"last_used_at"`
+	// Limits are the token's budget (its fields are left out when no
+	// maximum is set).
+	Limits
+	// Window is what the token used in its current budget window; null
+	// when it has no limits, or no window is open (none was, or the last
+	// one ended and no request came since).
+	Window *TokenWindow `json:"window"`
 }
 
 // Tokens is the body of GET tokens.
@@ -153,10 +160,11 @@ type Tokens struct {
 }
 
 // IssueRequest is the body of POST tokens. TTL is a Go duration string; ""
-// means the token does not expire.
+// means the token does not expire. The Limits fields give it a budget.
 type IssueRequest struct {
 	Label string `json:"label"`
 	TTL   string `json:"ttl,omitempty"`
+	Limits
 }
 
 // Issued is the answer to POST tokens: the only time the secret is shown.
@@ -221,16 +229,25 @@ const (
 // moves an older since forward to now minus UsageRetention.
 const UsageRetention = 90 * 24 * time.Hour
 
-// UsageBucket is what one account did in one hour or day (local time).
+// UsageBucket is what one account, or one client token, did in one hour
+// or day (local time).
 type UsageBucket struct {
 	// Start is the start of the hour or the local day.
-	Start   time.Time `json:"start"`
-	Account string    `json:"account"`
+	Start time.Time `json:"start"`
+	// Account names the account of an account's bucket; Token is the ID
+	// and Label the label of a client token's bucket (UsageByToken), the
+	// label "" when the token is no longer in the store.
+	Account string `json:"account,omitempty"`
+	Token   string `json:"token,omitempty"`
+	Label   string `json:"label,omitempty"`
 	// Requests counts answers the upstream gave on this account (failovers
-	// included: one client request may count on two accounts).
+	// included: one client request may count on two accounts); for a
+	// client token, the requests it sent that were admitted.
 	Requests int64 `json:"requests"`
 	// RateLimited counts 429 and 529 answers; Errors counts other 4xx/5xx
-	// answers and connection failures.
+	// answers and connection failures. For a client token, RateLimited
+	// counts its requests refused because its budget was spent, and Errors
+	// is 0.
 	RateLimited int64 `json:"rate_limited"`
 	Errors      int64 `json:"errors"`
 	// ExtraUsageRequests counts answers billed to paid extra usage
@@ -249,8 +266,15 @@ type UsageBucket struct {
 	SevenDayPeak *float64 `json:"seven_day_peak"`
 }
 
-// Usage is the body of GET usage: buckets ordered by Start, then Account.
-// Buckets in which an account did nothing are left out.
+// What GET usage?by= groups the buckets by.
+const (
+	UsageByAccount = "account"
+	UsageByToken   = "token"
+)
+
+// Usage is the body of GET usage: buckets ordered by Start, then Account
+// (or Token). Buckets in which an account or token did nothing are left
+// out.
 type Usage struct {
 	Step    string        `json:"step"`
 	Since   time.Time     `json:"since"`

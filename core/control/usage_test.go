@@ -91,6 +91,7 @@ func TestUsageBadParams(t *testing.T) {
 	}{
 		{"unknown step", "?step=week", 400, "invalid_request_error", []string{"step", `"week"`, `"hour"`, `"day"`}, ""},
 		{"step case", "?step=Day", 400, "invalid_request_error", []string{"step", `"Day"`}, ""},
+		{"unknown by", "?by=model", 400, "invalid_request_error", []string{"by", `"model"`, `"account"`, `"token"`}, ""},
 		{"since not a time", "?since=yesterday", 400, "invalid_request_error", []string{"since", `"yesterday"`, "RFC 3339"}, ""},
 		{"since a date", "?since=2026-11-20", 400, "invalid_request_error", []string{"since", "2026-11-20"}, ""},
 		{"since plus unencoded", "?since=2026-11-25T06:00:00+01:00", 400, "invalid_request_error", []string{"since"}, ""},
@@ -178,6 +179,35 @@ func TestClientUsage(t *testing.T) {
 	}
 	if n := len(b.Usages); n != 2 {
 		t.Errorf("backend calls = %d, want 2 (the bad step refused before)", n)
+	}
+}
+
+func TestClientUsageByToken(t *testing.T) {
+	start := time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC)
+	want := control.Usage{Step: control.StepDay, Since: start, Buckets: []control.UsageBucket{
+		{Start: start, Token: "0a1b", Label: "ci", Requests: 500, RateLimited: 12, InputTokens: 10, OutputTokens: 20},
+	}}
+	b := &controltest.Backend{UsageValue: want}
+	hs := usageServer(t, b, start, time.UTC)
+	c := control.NewClient(hs.URL, testSecret)
+	got, err := c.UsageBy(context.Background(), start, control.StepDay, control.UsageByToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !usageEqual(got, want) {
+		t.Errorf("UsageBy token = %+v, want %+v", got, want)
+	}
+	if calls := b.Usages; len(calls) != 1 || calls[0].By != control.UsageByToken {
+		t.Errorf("backend calls = %+v, want one by token", calls)
+	}
+	// Without by: per account.
+	resp, data := do(t, "GET", hs.URL+"/control/v1/usage", "", "Bearer "+testSecret, "")
+	if resp.StatusCode != 200 || b.Usages[1].By != control.UsageByAccount {
+		t.Errorf("GET usage = %d %s, backend asked by %q, want 200 by account", resp.StatusCode, data, b.Usages[1].By)
+	}
+	// A token's bucket has no account; an account's has no token.
+	if !strings.Contains(string(data), `"token":"0a1b","label":"ci"`) || strings.Contains(string(data), `"account"`) {
+		t.Errorf("token bucket JSON %s, want token and label without account", data)
 	}
 }
 

@@ -15,7 +15,10 @@ import (
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/credential"
 	"github.com/maxrouter/maxrouter/core/event"
+	"github.com/maxrouter/maxrouter/core/proxy"
 	"github.com/maxrouter/maxrouter/core/token"
+	"github.com/maxrouter/maxrouter/core/usage"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
 // The Daemon is the control API's Backend.
@@ -262,21 +265,49 @@ func (d *Daemon) CheckDir(dir string) control.DirCheck {
 func (d *Daemon) Tokens() []control.Token { return d.tokens.List() }
 
 // IssueToken implements control.Backend.
-func (d *Daemon) IssueToken(label string, ttl time.Duration) (control.Issued, error) {
-	secret, info, err := d.tokens.Issue(label, ttl)
+func (d *Daemon) IssueToken(label string, ttl time.Duration, limits control.Limits) (control.Issued, error) {
+	secret, info, err := d.tokens.IssueWithLimits(label, ttl, limits)
 	if err != nil {
-		if errors.Is(err, token.ErrInvalid) {
-			return control.Issued{}, fmt.Errorf("%w: %v", control.ErrInvalid, err)
-		}
-		return control.Issued{}, err
+		return control.Issued{}, tokenError(err)
 	}
 	return control.Issued{Token: info, Secret: secret}, nil
 }
 
+// UpdateToken implements control.Backend: the new limits apply to the
+// token's next request; its requests in flight are not touched.
+func (d *Daemon) UpdateToken(id string, u control.TokenUpdate) (control.Token, error) {
+	info, err := d.tokens.Update(id, u)
+	if err != nil {
+		return control.Token{}, tokenError(err)
+	}
+	return info, nil
+}
+
+// tokenError is err, from the token store, as the control API answers it.
+func tokenError(err error) error {
+	switch {
+	case errors.Is(err, token.ErrInvalid):
+		return fmt.Errorf("%w: %v", control.ErrInvalid, err)
+	case errors.Is(err, token.ErrNotFound):
+		return fmt.Errorf("%w: %v", control.ErrNotFound, err)
+	}
+	return err
+}
+
 // Usage implements control.Backend: the history kept in
-// <data_dir>/usage.json, in hours or in days of the local time zone.
-func (d *Daemon) Usage(since time.Time, step string) control.Usage {
+// <data_dir>/usage.json, in hours or in days of the local time zone, per
+// account or per client token (each bucket with the token's label).
+func (d *Daemon) Usage(since time.Time, step, by string) control.Usage {
+	if by == control.UsageByToken {
+		return usage.Labelled(d.usage.QueryClients(since, step, time.Local), d.tokens.List())
+	}
 	return d.usage.Query(since, step)
+}
+
+// budgetSpent announces a client token that spent its budget.
+func (d *Daemon) budgetSpent(s proxy.Spent) {
+	until := s.Until
+	d.bus.Publish(event.Event{Type: event.TokenBudgetReached, Token: s.ID, Label: s.Label, Until: &until, Reason: words.Limits(s.Limits), At: time.Now()})
 }
 
 // RevokeToken implements control.Backend.

@@ -176,6 +176,7 @@ func New(o Options) (*Daemon, error) {
 	d.proxy, err = proxy.New(proxy.Options{
 		Pool: d.pool, Tokens: d.tokens, Upstream: eff.Upstream, Transport: o.Transport,
 		MaxBody: int64(eff.MaxBodyMB) << 20, Cooldown: time.Duration(eff.Cooldown), Usage: d.usage, Logger: o.Logger,
+		Spent:           d.budgetSpent,
 		ResponseTimeout: time.Duration(eff.ResponseTimeout), StreamIdleTimeout: time.Duration(eff.StreamIdleTimeout),
 	})
 	if err != nil {

@@ -53,7 +53,7 @@ func TestUsageHistory(t *testing.T) {
 	// What the proxy reports for each upstream answer.
 	h.d.usage.Answered("default", 200, 0.25, 0.5)
 	h.d.usage.Answered("default", 429, 1.01, -1)
-	h.d.usage.Tokens("default", usage.Tokens{Input: 10, Output: 20, CacheRead: 30, CacheCreation: 40})
+	h.d.usage.Tokens("default", "", usage.Tokens{Input: 10, Output: 20, CacheRead: 30, CacheCreation: 40})
 	h.d.usage.Answered("gone", 0, -1, -1)
 
 	check := func(t *testing.T, bs []control.UsageBucket, start time.Time) {
@@ -123,7 +123,7 @@ func TestUsageHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d2.pool.Close()
-	check(t, d2.Usage(now.Add(-time.Hour), control.StepHour).Buckets, now.Truncate(time.Hour))
+	check(t, d2.Usage(now.Add(-time.Hour), control.StepHour, control.UsageByAccount).Buckets, now.Truncate(time.Hour))
 }
 
 func TestCorruptUsageHistory(t *testing.T) {

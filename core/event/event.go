@@ -1,8 +1,8 @@
 // Package event defines the events the daemon publishes (account and pool
-// changes, configuration changes, routing paused and resumed) and a small
-// in-process bus that keeps the latest of them, so that a subscriber that
-// went away (the tray's event stream, after a reconnect) can resume where
-// it left off.
+// changes, configuration changes, routing paused and resumed, client
+// tokens that spent their budget) and a small in-process bus that keeps
+// the latest of them, so that a subscriber that went away (the tray's
+// event stream, after a reconnect) can resume where it left off.
 package event
 
 import (
@@ -33,6 +33,11 @@ const (
 	Resumed         Type = "resumed"          // routing resumed after Paused
 	ConfigChanged   Type = "config_changed"   // the configuration changed; Revision is the new one
 	Stopping        Type = "stopping"         // the daemon is stopping on purpose (asked to by a signal or its service manager)
+	// TokenBudgetReached: a client token spent its budget (Token is its ID,
+	// Label its label, Reason which limit, such as "500 requests per 5h");
+	// its requests are refused until Until, when its window ends. Sent
+	// once per token and window.
+	TokenBudgetReached Type = "token_budget_reached"
 )
 
 // Stream names, the SSE `event:` field each type is sent under.
@@ -41,6 +46,7 @@ const (
 	StreamRouting = "routing" // Paused, Resumed
 	StreamConfig  = "config"  // ConfigChanged
 	StreamDaemon  = "daemon"  // Stopping
+	StreamToken   = "token"   // TokenBudgetReached
 	StreamReset   = "reset"   // events were lost: re-read everything (no data)
 )
 
@@ -53,6 +59,8 @@ func (t Type) Stream() string {
 		return StreamConfig
 	case Stopping:
 		return StreamDaemon
+	case TokenBudgetReached:
+		return StreamToken
 	}
 	return StreamAccount
 }
@@ -77,6 +85,10 @@ type Event struct {
 	// Email is the login's email address (LoginCompleted, LoginFailed),
 	// when known.
 	Email string `json:"email,omitempty"`
+	// Token and Label are a client token's ID and label
+	// (TokenBudgetReached).
+	Token string `json:"token,omitempty"`
+	Label string `json:"label,omitempty"`
 
 	At time.Time `json:"at"`
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/maxrouter/maxrouter/core/account"
+	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/token"
 )
 
@@ -67,7 +68,9 @@ func loopbackConn(b *testing.B) net.Conn {
 // account pick with a session id, upstream bounds, the answer read to its
 // end), against an upstream that answers at once. "no-bounds" runs with
 // response_timeout and stream_idle_timeout at 0, the baseline for the
-// cost of the bounds' context and timer.
+// cost of the bounds' context and timer. "limited" is "bounds" with a
+// client token that has limits (never reached): the baseline for the cost
+// of its budget (taking a request, charging the answer's tokens).
 func BenchmarkServeHTTP(b *testing.B) {
 	pool, _ := account.NewPool(account.Options{Affinity: true})
 	b.Cleanup(pool.Close)
@@ -77,6 +80,10 @@ func BenchmarkServeHTTP(b *testing.B) {
 		b.Fatal(err)
 	}
 	secret, _, _ := tokens.Issue("bench", 0)
+	limited, _, err := tokens.IssueWithLimits("limited", 0, control.Limits{MaxRequests: 1 << 60, MaxTokens: 1 << 60})
+	if err != nil {
+		b.Fatal(err)
+	}
 	up := cannedUpstream{http.Header{
 		"Content-Type":                                     {"application/json"},
 		"Anthropic-Ratelimit-Unified-Status":               {"allowed"},
@@ -94,13 +101,14 @@ func BenchmarkServeHTTP(b *testing.B) {
 	for _, bb := range []struct {
 		name           string
 		response, idle time.Duration
-	}{{"no-bounds", 0, 0}, {"bounds", 10 * time.Minute, 2 * time.Minute}} {
+		secret         string
+	}{{"no-bounds", 0, 0, secret}, {"bounds", 10 * time.Minute, 2 * time.Minute, secret}, {"limited", 10 * time.Minute, 2 * time.Minute, limited}} {
 		b.Run(bb.name, func(b *testing.B) {
 			h.SetTimeouts(bb.response, bb.idle)
 			b.ReportAllocs()
 			for b.Loop() {
 				req := httptest.NewRequest("POST", "/v1/messages?beta=true", bytes.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+secret)
+				req.Header.Set("Authorization", "Bearer "+bb.secret)
 				req.Header.Set(SessionHeader, "5b1c0d6e-3f1a-4c7e-9a57-2d8f61b4c0aa")
 				w := deadlineRecorder{httptest.NewRecorder(), conn}
 				h.ServeHTTP(w, req)

@@ -64,15 +64,20 @@ func WriteErrorFor(w http.ResponseWriter, r *http.Request, status int, typ, msg 
 func (h *Handler) ServeOpenAI(w http.ResponseWriter, r *http.Request) {
 	ow := &openaiWriter{w: w, h: h, created: h.now()}
 	defer ow.finish()
-	if err := h.Authorize(r); err != nil {
+	c, err := h.client(r)
+	if err != nil {
 		DropBody(w, r)
 		writeAuthError(ow, err)
+		return
+	}
+	g, ok := h.admit(ow, r, c)
+	if !ok {
 		return
 	}
 	if r.URL.Path == ModelsPath {
 		ow.kind = kindModels
 		out := outbound(r, ModelsPath, "limit=1000", 0)
-		h.rp.ServeHTTP(ow, out.WithContext(context.WithValue(r.Context(), ctxKey{}, &request{})))
+		h.rp.ServeHTTP(ow, out.WithContext(context.WithValue(r.Context(), ctxKey{}, &request{grant: g})))
 		return
 	}
 	if r.Method != http.MethodPost {
@@ -91,10 +96,7 @@ func (h *Handler) ServeOpenAI(w http.ResponseWriter, r *http.Request) {
 	if in != nil {
 		data = in.data
 	}
-	var (
-		tr  openai.Request
-		err error
-	)
+	var tr openai.Request
 	if r.URL.Path == ResponsesPath {
 		ow.kind = kindResponses
 		tr, err = openai.ResponsesRequest(data, h.modelMap())
@@ -114,7 +116,7 @@ func (h *Handler) ServeOpenAI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ow.req = tr
-	st := &request{body: &body{data: tr.Body}, family: family(tr.Body), messages: true}
+	st := &request{body: &body{data: tr.Body}, family: family(tr.Body), messages: true, grant: g}
 	st.body.refs.Store(1)
 	out := outbound(r, "/v1/messages", "", int64(len(tr.Body)))
 	h.rp.ServeHTTP(ow, out.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))

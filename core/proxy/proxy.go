@@ -25,7 +25,9 @@ import (
 	"github.com/maxrouter/maxrouter/core/account"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/openai"
+	"github.com/maxrouter/maxrouter/core/token"
 	"github.com/maxrouter/maxrouter/core/usage"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
 // OAuthBeta is the anthropic-beta flag an OAuth bearer token needs.
@@ -48,9 +50,10 @@ const ShouldRetryHeader = "X-Should-Retry"
 // backoff cannot outlast it.
 const maxClientWait = 60
 
-// Tokens checks client tokens; *token.Store implements it.
+// Tokens finds client tokens; *token.Store implements it.
 type Tokens interface {
-	Check(secret string) (control.Token, error)
+	// Find returns the usable token secret is (see token.Store.Find).
+	Find(secret string) (token.Client, error)
 }
 
 // Usage receives what each upstream answer says about an account's usage;
@@ -64,10 +67,23 @@ type Usage interface {
 	// ExtraUsage records that an answer on account was billed to paid
 	// extra usage (anthropic-ratelimit-unified-overage-in-use: true).
 	ExtraUsage(account string)
-	// Tokens records the token usage an answer reported: called once for
-	// a 200 answer to /v1/messages (JSON or event stream, not compressed)
-	// that reported any, when its body ends.
-	Tokens(account string, t usage.Tokens)
+	// Tokens records the token usage an answer reported, on account and
+	// for the client token with the ID client: called once for a 200
+	// answer to /v1/messages (JSON or event stream, not compressed) that
+	// reported any, when its body ends.
+	Tokens(account, client string, t usage.Tokens)
+	// Client records one request of the client token with the ID client,
+	// once it is authenticated: admitted, or refused because the token
+	// spent its budget.
+	Client(client string, refused bool)
+}
+
+// Spent describes a client token whose budget is spent until Until (see
+// Options.Spent).
+type Spent struct {
+	ID, Label string
+	Limits    control.Limits
+	Until     time.Time
 }
 
 // Options configure a Handler.
@@ -102,6 +118,10 @@ type Options struct {
 	// Models maps the model names of OpenAI clients to Claude models (the
 	// config's [models]); nil means openai.DefaultModels.
 	Models map[string]string
+	// Spent is told when a client token spends its budget: once per token
+	// and window, on the request path, so it must be quick. Nil tells
+	// nobody (the proxy logs it either way).
+	Spent func(Spent)
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -115,6 +135,7 @@ type Handler struct {
 	tokens          Tokens
 	metrics         *Metrics
 	usage           Usage // nil: record nothing
+	spent           func(Spent)
 	log             *slog.Logger
 	now             func() time.Time
 	upstream        atomic.Pointer[url.URL]
@@ -135,7 +156,7 @@ func New(o Options) (*Handler, error) {
 	if o.Pool == nil || o.Tokens == nil {
 		return nil, errors.New("proxy: Pool and Tokens are required")
 	}
-	h := &Handler{pool: o.Pool, tokens: o.Tokens, metrics: o.Metrics, usage: o.Usage, log: o.Logger, now: o.Now}
+	h := &Handler{pool: o.Pool, tokens: o.Tokens, metrics: o.Metrics, usage: o.Usage, spent: o.Spent, log: o.Logger, now: o.Now}
 	if h.metrics == nil {
 		h.metrics = new(Metrics)
 	}
@@ -229,7 +250,8 @@ type request struct {
 	body     *body // nil: none
 	family   string
 	session  string
-	messages bool // a /v1/messages request: its answer reports token usage
+	messages bool        // a /v1/messages request: its answer reports token usage
+	grant    token.Grant // the client token's admission: its answer's tokens are charged to it
 }
 
 type ctxKey struct{}
@@ -238,7 +260,8 @@ type ctxKey struct{}
 // A request it refuses before reading the body is answered at once, and its
 // connection closed (see DropBody).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := h.Authorize(r); err != nil {
+	c, err := h.client(r)
+	if err != nil {
 		DropBody(w, r)
 		writeAuthError(w, err)
 		return
@@ -249,7 +272,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusBadRequest, "invalid_request_error", "MaxRouter: the path "+quotePath(r.URL.EscapedPath())+" is not forwarded: "+why)
 		return
 	}
-	st := &request{session: r.Header.Get(SessionHeader), messages: r.URL.Path == "/v1/messages"}
+	g, ok := h.admit(w, r, c)
+	if !ok {
+		return
+	}
+	st := &request{session: r.Header.Get(SessionHeader), messages: r.URL.Path == "/v1/messages", grant: g}
 	if r.Body != nil && r.Body != http.NoBody {
 		body := h.buffer(w, r)
 		if body == nil {
@@ -292,26 +319,85 @@ func (h *Handler) buffer(w http.ResponseWriter, r *http.Request) *body {
 }
 
 // Authorize checks the client token in Authorization: Bearer or x-api-key.
-// When both are sent, either valid token admits the request.
+// When both are sent, either valid token admits the request. It takes
+// nothing from the token's budget.
 func (h *Handler) Authorize(r *http.Request) error {
+	_, err := h.client(r)
+	return err
+}
+
+// client finds the client token in Authorization: Bearer or x-api-key;
+// when both are sent, the first valid one (the bearer's when both are).
+func (h *Handler) client(r *http.Request) (token.Client, error) {
 	bearer, key := bearerToken(r.Header.Get("Authorization")), r.Header.Get("X-Api-Key")
 	if bearer == "" && key == "" {
-		return errMissingToken
+		return token.Client{}, errMissingToken
 	}
 	var firstErr error
 	for _, secret := range [2]string{bearer, key} {
 		if secret == "" {
 			continue
 		}
-		_, err := h.tokens.Check(secret)
+		c, err := h.tokens.Find(secret)
 		if err == nil {
-			return nil
+			return c, nil
 		}
 		if firstErr == nil {
 			firstErr = err
 		}
 	}
-	return firstErr
+	return token.Client{}, firstErr
+}
+
+// admit takes one request from the budget of the client token c and
+// records it. A token that spent its budget is answered at once, without
+// its body being read and without reaching the upstream: 429 in
+// Anthropic's error shape (OpenAI's when w translates), naming the token
+// and when its window ends, in retry-after (whole seconds, rounded up) and
+// the message; with x-should-retry: false when that is a minute or more
+// away, which the SDKs would not wait for.
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request, c token.Client) (token.Grant, bool) {
+	now := h.now()
+	g, err := c.Take(now)
+	if h.usage != nil {
+		h.usage.Client(c.ID(), err != nil)
+	}
+	if err == nil {
+		if g.Reached {
+			h.budgetSpent(c, g.Until())
+		}
+		return g, true
+	}
+	se, ok := err.(*token.SpentError)
+	if !ok { // Take fails only with a SpentError
+		h.metrics.RouterError(http.StatusInternalServerError)
+		WriteError(w, http.StatusInternalServerError, "api_error", "MaxRouter: "+err.Error())
+		return g, false
+	}
+	if se.Reached {
+		h.budgetSpent(c, se.Until)
+	}
+	DropBody(w, r)
+	secs := int64((se.Until.Sub(now) + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	if secs >= maxClientWait {
+		w.Header().Set(ShouldRetryHeader, "false")
+	}
+	h.metrics.RouterError(http.StatusTooManyRequests)
+	WriteError(w, http.StatusTooManyRequests, "rate_limit_error", "MaxRouter: "+words.BudgetSpent(se.Label, se.What, se.Limit, se.Per, se.Until, now))
+	return g, false
+}
+
+// budgetSpent tells that the client token c spent its budget until until.
+func (h *Handler) budgetSpent(c token.Client, until time.Time) {
+	h.log.Info("client token spent its budget; its requests are refused until its window ends",
+		"token", c.ID(), "label", c.Label(), "limits", words.Limits(c.Limits()), "until", until)
+	if h.spent != nil {
+		h.spent(Spent{ID: c.ID(), Label: c.Label(), Limits: c.Limits(), Until: until})
+	}
 }
 
 func bearerToken(v string) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/maxrouter/maxrouter/core/account"
 	"github.com/maxrouter/maxrouter/core/ratelimit"
+	"github.com/maxrouter/maxrouter/core/token"
 	"github.com/maxrouter/maxrouter/core/usage"
 )
 
@@ -16,9 +17,11 @@ import (
 // the account's in-flight count when the body is closed and, for an event
 // stream, notices an `event: error` that ends a 200 with a rate-limit or
 // overload error, so the account rests before the next request. With a
-// Usage to feed, it also picks the token usage out of a /v1/messages
-// answer and reports it when the body ends. It looks at the bytes as they
-// pass; it never holds them back.
+// Usage to feed or a client token with limits to charge, it also picks the
+// token usage out of a /v1/messages answer: it reports it to the Usage
+// when the body ends, and charges it to the client token's budget as soon
+// as it is known (a stream's as each event reports it). It looks at the
+// bytes as they pass; it never holds them back.
 type watchedBody struct {
 	io.ReadCloser
 	h      *Handler
@@ -37,6 +40,9 @@ type watchedBody struct {
 	jtail  *[jsonTailSize]byte // tokens == tokensJSON: the body's last bytes (nil until needed)
 	jn     int                 // bytes in jtail
 	last   []byte              // the final chunk while the body ends within one Read
+
+	grant   token.Grant  // the client token the request was admitted with
+	charged usage.Tokens // what was charged to its budget so far
 }
 
 // tokenMode is where a body's token usage is read from.
@@ -56,8 +62,8 @@ func watch(resp *http.Response, a *account.Account, h *Handler, st *request, s *
 	plain := resp.Header.Get("Content-Encoding") == ""
 	ct := resp.Header.Get("Content-Type")
 	sse := plain && strings.HasPrefix(ct, "text/event-stream")
-	b := &watchedBody{ReadCloser: resp.Body, h: h, a: a, family: st.family, stall: s, done: done, sse: sse}
-	if h.usage != nil && st.messages && plain && resp.StatusCode == http.StatusOK {
+	b := &watchedBody{ReadCloser: resp.Body, h: h, a: a, family: st.family, stall: s, done: done, sse: sse, grant: st.grant}
+	if (h.usage != nil || st.grant.Metered()) && st.messages && plain && resp.StatusCode == http.StatusOK {
 		switch {
 		case sse:
 			b.tokens = tokensSSE
@@ -78,6 +84,9 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 		switch b.tokens {
 		case tokensSSE:
 			b.events.feed(p[:n])
+			if b.grant.Metered() && b.events.t != b.charged {
+				b.charge(b.events.t)
+			}
 		case tokensJSON:
 			if err != nil && b.jtail == nil {
 				b.last = p[:n] // the whole body in one read: nothing to copy
@@ -192,7 +201,33 @@ func (b *watchedBody) report() {
 	if err != nil {
 		b.h.log.Debug("no token usage in the answer", "account", b.a.Name, "err", err)
 	}
-	if ok {
-		b.h.usage.Tokens(b.a.Name, t)
+	if !ok {
+		return
+	}
+	if b.h.usage != nil {
+		b.h.usage.Tokens(b.a.Name, b.grant.Client().ID(), t)
+	}
+	b.charge(t)
+}
+
+// charge charges the client token's budget with what t, the usage the
+// answer reported so far, adds to what was charged before. A stream's
+// usage is cumulative: message_start gives the input, message_delta the
+// output so far.
+func (b *watchedBody) charge(t usage.Tokens) {
+	if !b.grant.Metered() {
+		return
+	}
+	c := &b.charged
+	d := usage.Tokens{
+		Input: max(t.Input-c.Input, 0), Output: max(t.Output-c.Output, 0),
+		CacheRead: max(t.CacheRead-c.CacheRead, 0), CacheCreation: max(t.CacheCreation-c.CacheCreation, 0),
+	}
+	*c = usage.Tokens{
+		Input: max(t.Input, c.Input), Output: max(t.Output, c.Output),
+		CacheRead: max(t.CacheRead, c.CacheRead), CacheCreation: max(t.CacheCreation, c.CacheCreation),
+	}
+	if b.grant.Charge(d.Input+d.CacheCreation+d.Output, d.CacheRead) {
+		b.h.budgetSpent(b.grant.Client(), b.grant.Until())
 	}
 }

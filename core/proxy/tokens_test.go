@@ -184,8 +184,9 @@ var errAny = errors.New("any error")
 type discardUsage struct{}
 
 func (discardUsage) Answered(string, int, float64, float64) {}
-func (discardUsage) Tokens(string, usage.Tokens)            {}
+func (discardUsage) Tokens(string, string, usage.Tokens)    {}
 func (discardUsage) ExtraUsage(string)                      {}
+func (discardUsage) Client(string, bool)                    {}
 
 // bareHandler is a Handler with just what a watchedBody uses.
 func bareHandler(u Usage) *Handler {

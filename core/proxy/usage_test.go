@@ -33,8 +33,16 @@ type recorder struct {
 	mu      sync.Mutex
 	answers []answer
 	tokens  []tokensCall
+	from    []string // the client token of each tokens call
+	clients []clientCall
 	extras  []string
 	served  chan struct{}
+}
+
+// clientCall is one Usage.Client call.
+type clientCall struct {
+	client  string
+	refused bool
 }
 
 func newRecorder() *recorder { return &recorder{served: make(chan struct{}, 64)} }
@@ -51,10 +59,17 @@ func (r *recorder) ExtraUsage(account string) {
 	r.extras = append(r.extras, account)
 }
 
-func (r *recorder) Tokens(account string, t usage.Tokens) {
+func (r *recorder) Tokens(account, client string, t usage.Tokens) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.tokens = append(r.tokens, tokensCall{account, t})
+	r.from = append(r.from, client)
+}
+
+func (r *recorder) Client(client string, refused bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.clients = append(r.clients, clientCall{client, refused})
 }
 
 func (r *recorder) serving(h http.Handler) http.Handler {

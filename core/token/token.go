@@ -8,11 +8,13 @@
 // in a JSON file written atomically (created with mode 0600); the secret is
 // shown once, by Issue, and never again.
 //
-// Check, called for every proxied request, reads an immutable snapshot
-// through an atomic pointer and never takes a lock; Issue, Revoke and Reload
-// serialize on a mutex, write the file first and publish a new snapshot only
-// once the file holds it. The one thing Check writes is the second a token
-// was last used, an atomic kept beside the snapshots and saved by Flush.
+// Check and Find, called for every proxied request, read an immutable
+// snapshot through an atomic pointer and never take a lock; Issue, Update,
+// Revoke and Reload serialize on a mutex, write the file first and publish
+// a new snapshot only once the file holds it. What the request path writes
+// lives beside the snapshots, shared by every snapshot's entry of a token,
+// and is saved by Flush: the second a token was last used (an atomic), and
+// the counters of its budget window (see Limits and budget.go).
 package token
 
 import (
@@ -49,7 +51,8 @@ var (
 	ErrRevoked = errors.New("client token revoked")
 	// ErrNotFound means no token has the given ID.
 	ErrNotFound = errors.New("no such client token")
-	// ErrInvalid means Issue was given a bad label or TTL.
+	// ErrInvalid means Issue or Update was given a bad label, TTL, limit
+	// or expiry.
 	ErrInvalid = errors.New("invalid client token request")
 )
 
@@ -95,12 +98,18 @@ type entry struct {
 	info Info
 	hash [32]byte
 	// used is the Unix second the token last admitted a request (0: never).
-	// It is shared by every snapshot's entry of one ID.
-	used *atomic.Int64
+	// It is shared by every snapshot's entry of one ID, as is meter.
+	used  *atomic.Int64
+	meter *meter // the budget window's counters
 }
 
 func newEntry(info Info, hash [32]byte) *entry {
-	return &entry{info: info, hash: hash, used: new(atomic.Int64)}
+	return &entry{info: info, hash: hash, used: new(atomic.Int64), meter: new(meter)}
+}
+
+// with returns a copy of e holding info, sharing e's last use and meter.
+func (e *entry) with(info Info) *entry {
+	return &entry{info: info, hash: e.hash, used: e.used, meter: e.meter}
 }
 
 // Open loads the store kept at path (normally <data_dir>/tokens.json). A
@@ -133,12 +142,21 @@ func (s *Store) Path() string { return s.path }
 // with no control characters; a bad label or a negative ttl is ErrInvalid.
 // If the file cannot be written the store is unchanged.
 func (s *Store) Issue(label string, ttl time.Duration) (secret string, info Info, err error) {
+	return s.IssueWithLimits(label, ttl, control.Limits{})
+}
+
+// IssueWithLimits is Issue for a token with a budget: limits as
+// control.Limits.Check returns them (bad limits are ErrInvalid).
+func (s *Store) IssueWithLimits(label string, ttl time.Duration, limits control.Limits) (secret string, info Info, err error) {
 	label, err = cleanLabel(label)
 	if err != nil {
 		return "", Info{}, err
 	}
 	if ttl < 0 {
 		return "", Info{}, fmt.Errorf("%w: negative ttl %v", ErrInvalid, ttl)
+	}
+	if limits, err = limits.Check(); err != nil {
+		return "", Info{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 
 	s.mu.Lock()
@@ -162,6 +180,7 @@ func (s *Store) Issue(label string, ttl time.Duration) (secret string, info Info
 		Label:     label,
 		Prefix:    secret[:prefixLen] + "…",
 		CreatedAt: created,
+		Limits:    limits,
 	}
 	if ttl > 0 {
 		exp := created.Add(ttl)
@@ -195,9 +214,10 @@ func (s *Store) Revoke(id string) error {
 	if s.broken != nil {
 		return fmt.Errorf("not revoking %q: %w", id, s.broken)
 	}
-	revoked := &entry{info: old.entries[i].info, hash: old.entries[i].hash, used: old.entries[i].used}
+	info := old.entries[i].info
 	at := s.now().Round(0)
-	revoked.info.RevokedAt = &at
+	info.RevokedAt = &at
+	revoked := old.entries[i].with(info)
 
 	entries := slices.Clone(old.entries)
 	entries[i] = revoked
@@ -210,14 +230,23 @@ func (s *Store) Revoke(id string) error {
 }
 
 // List returns every token, revoked and expired ones included, sorted by
-// creation time. The result is the caller's to modify.
+// creation time, each with its last use and what it used in its current
+// budget window. The result is the caller's to modify.
 func (s *Store) List() []Info {
 	snap := s.snap.Load()
+	now := s.now()
 	out := make([]Info, len(snap.entries))
 	for i, e := range snap.entries {
-		out[i] = e.withUse()
+		out[i] = e.view(now)
 	}
 	return out
+}
+
+// view is a copy of e's Info with its last use and its current window.
+func (e *entry) view(now time.Time) Info {
+	info := e.withUse()
+	info.Window = e.window(now)
+	return info
 }
 
 // withUse is a copy of e's Info with its last use.
@@ -230,14 +259,15 @@ func (e *entry) withUse() Info {
 	return info
 }
 
-// Flush saves the tokens' last uses when any changed since the file was
-// last written or read. It reads the file first (another writer may have
-// changed it) and keeps the later of each token's two last uses.
+// Flush saves the tokens' last uses and budget windows when any changed
+// since the file was last written or read. It reads the file first
+// (another writer may have changed it) and keeps the later of each token's
+// two last uses, and the window counted in memory.
 func (s *Store) Flush() error {
 	s.mu.Lock()
 	changed := false
 	for _, e := range s.snap.Load().entries {
-		if e.used.Load() != unix(e.info.LastUsedAt) {
+		if e.used.Load() != unix(e.info.LastUsedAt) || e.meter.state() != e.meter.saved {
 			changed = true
 			break
 		}
@@ -253,7 +283,7 @@ func (s *Store) Flush() error {
 	defer s.mu.Unlock()
 	entries := slices.Clone(s.snap.Load().entries)
 	for i, e := range entries {
-		entries[i] = &entry{info: e.withUse(), hash: e.hash, used: e.used}
+		entries[i] = e.with(e.withUse())
 	}
 	next := newSnapshot(entries)
 	if err := save(s.path, next); err != nil {
@@ -277,26 +307,43 @@ func unix(t *time.Time) int64 {
 // (now at or past ExpiresAt) ErrExpired (with its Info). Check takes no lock
 // and is meant to be called for every request.
 func (s *Store) Check(secret string) (Info, error) {
+	e, err := s.find(secret)
+	if e == nil {
+		return Info{}, err
+	}
+	return clone(e.info), err
+}
+
+// Find is Check for the proxy: it returns the token as a Client, whose
+// budget a request takes from, and copies nothing (it allocates nothing).
+// The Client is usable only when the error is nil.
+func (s *Store) Find(secret string) (Client, error) {
+	e, err := s.find(secret)
+	return Client{e}, err
+}
+
+// find is Check without the copy of the Info.
+func (s *Store) find(secret string) (*entry, error) {
 	if !strings.HasPrefix(secret, SecretPrefix) || len(secret) > maxSecretLen {
-		return Info{}, ErrUnknown
+		return nil, ErrUnknown
 	}
 	var buf [maxSecretLen]byte // on the stack: hashing allocates nothing
 	sum := sha256.Sum256(buf[:copy(buf[:], secret)])
 	e, ok := s.snap.Load().byHash[sum]
 	if !ok || subtle.ConstantTimeCompare(e.hash[:], sum[:]) != 1 {
-		return Info{}, ErrUnknown
+		return nil, ErrUnknown
 	}
 	if e.info.RevokedAt != nil {
-		return clone(e.info), ErrRevoked
+		return e, ErrRevoked
 	}
 	now := s.now()
 	if e.info.ExpiresAt != nil && !now.Before(*e.info.ExpiresAt) {
-		return clone(e.info), ErrExpired
+		return e, ErrExpired
 	}
 	if sec := now.Unix(); e.used.Load() != sec {
 		e.used.Store(sec) // once a second at most: no write per request
 	}
-	return clone(e.info), nil
+	return e, nil
 }
 
 // Reload reads the file again, for when another process (the CLI while the
@@ -312,7 +359,8 @@ func (s *Store) Reload() error {
 		return err
 	}
 	s.broken = nil
-	// Keep the last uses counted since: the file has them to the minute.
+	// Keep the last uses and the budget windows counted since: the file
+	// has them to the minute, and nothing but the request path counts.
 	old := map[string]*entry{}
 	for _, e := range s.snap.Load().entries {
 		old[e.info.ID] = e
@@ -323,6 +371,8 @@ func (s *Store) Reload() error {
 				o.used.Store(e.used.Load())
 			}
 			e.used = o.used
+			o.meter.saved = e.meter.saved
+			e.meter = o.meter
 		}
 	}
 	s.snap.Store(snap)
@@ -372,6 +422,10 @@ func clone(info Info) Info {
 		t := *info.LastUsedAt
 		info.LastUsedAt = &t
 	}
+	if info.Window != nil {
+		w := *info.Window
+		info.Window = &w
+	}
 	return info
 }
 
@@ -396,14 +450,25 @@ type file struct {
 }
 
 type fileToken struct {
-	ID        string     `json:"id"`
-	Label     string     `json:"label"`
-	Prefix    string     `json:"prefix"`
-	Hash      string     `json:"hash"` // hex SHA-256 of the secret
-	CreatedAt time.Time  `json:"created_at"`
-	ExpiresAt *time.Time `json:"expires_at"`
-	RevokedAt *time.Time `json:"revoked_at"`
-	LastUsed  *time.Time `json:"last_used_at,omitempty"`
+	ID        string          `json:"id"`
+	Label     string          `json:"label"`
+	Prefix    string          `json:"prefix"`
+	Hash      string          `json:"hash"` // hex SHA-256 of the secret
+	CreatedAt time.Time       `json:"created_at"`
+	ExpiresAt *time.Time      `json:"expires_at"`
+	RevokedAt *time.Time      `json:"revoked_at"`
+	LastUsed  *time.Time      `json:"last_used_at,omitempty"`
+	Limits    *control.Limits `json:"limits,omitempty"`
+	Window    *fileWindow     `json:"window,omitempty"`
+}
+
+// fileWindow is a token's budget window in the file.
+type fileWindow struct {
+	Start      time.Time `json:"start"`
+	Requests   int64     `json:"requests,omitempty"`
+	Tokens     int64     `json:"tokens,omitempty"`
+	CacheReads int64     `json:"cache_read_tokens,omitempty"`
+	Reached    bool      `json:"reached,omitempty"` // token_budget_reached was told
 }
 
 // load reads the store file; a missing file is an empty store.
@@ -436,6 +501,19 @@ func load(path string) (*snapshot, error) {
 			LastUsedAt: t.LastUsed,
 		}, [32]byte{})
 		e.used.Store(unix(t.LastUsed))
+		if t.Limits != nil {
+			l, err := t.Limits.Check()
+			if err != nil {
+				return nil, fmt.Errorf("reading %s: token %q: %v", path, t.ID, err)
+			}
+			e.info.Limits = l
+		}
+		if w := t.Window; w != nil {
+			if w.Start.IsZero() || min(w.Requests, w.Tokens, w.CacheReads) < 0 {
+				return nil, fmt.Errorf("reading %s: token %q: window without a start, or with a negative count", path, t.ID)
+			}
+			e.meter.restore(windowState{w.Start.UnixNano(), w.Requests, w.Tokens, w.CacheReads, w.Reached})
+		}
 		switch {
 		case t.ID == "":
 			return nil, fmt.Errorf("reading %s: token %d has no id", path, i)
@@ -463,10 +541,14 @@ func decodeHash(dst []byte, s string) bool {
 	return err == nil
 }
 
-// save writes snap to path atomically, mode 0600 for a new file.
+// save writes snap to path atomically, mode 0600 for a new file, and notes
+// in each meter the window the file now holds. The caller holds Store.mu
+// (or owns snap alone).
 func save(path string, snap *snapshot) error {
 	f := file{Version: fileVersion, Tokens: make([]fileToken, len(snap.entries))}
+	states := make([]windowState, len(snap.entries))
 	for i, e := range snap.entries {
+		states[i] = e.meter.state()
 		f.Tokens[i] = fileToken{
 			ID:        e.info.ID,
 			Label:     e.info.Label,
@@ -477,11 +559,27 @@ func save(path string, snap *snapshot) error {
 			RevokedAt: e.info.RevokedAt,
 			LastUsed:  e.info.LastUsedAt,
 		}
+		if e.info.Limited() {
+			l := e.info.Limits
+			f.Tokens[i].Limits = &l
+		}
+		if st := states[i]; st.start != 0 {
+			f.Tokens[i].Window = &fileWindow{
+				Start:    time.Unix(0, st.start).UTC(),
+				Requests: st.requests, Tokens: st.tokens, CacheReads: st.cacheReads, Reached: st.reached,
+			}
+		}
 	}
 	// store.WriteFile creates the directory too, but its error would name
 	// the directory only; callers are promised the file's name.
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	return store.WriteJSON(path, f, fileMode)
+	if err := store.WriteJSON(path, f, fileMode); err != nil {
+		return err
+	}
+	for i, e := range snap.entries {
+		e.meter.saved = states[i]
+	}
+	return nil
 }

@@ -100,13 +100,37 @@ func TestAnsweredDoesNotAllocate(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Answered("work", 200, -1, -1) // the account's first answer this hour allocates
-	r.Tokens("work", usage.Tokens{Input: 1})
+	r.Tokens("work", "ci", usage.Tokens{Input: 1})
+	r.Client("ci", false)
 	account := string([]byte("work")) // not the same string as the key
+	client := string([]byte("ci"))
 	got := testing.AllocsPerRun(1000, func() {
+		r.Client(client, false)
 		r.Answered(account, 429, 0.5, 0.25)
-		r.Tokens(account, usage.Tokens{Input: 1, Output: 2})
+		r.Tokens(account, client, usage.Tokens{Input: 1, Output: 2})
 	})
 	if got != 0 {
-		t.Errorf("Answered and Tokens allocate %v times per call, want 0", got)
+		t.Errorf("Client, Answered and Tokens allocate %v times per call, want 0", got)
 	}
+}
+
+// BenchmarkClient is what recording a client token's request costs, beside
+// an account's answer (BenchmarkAnswered).
+func BenchmarkClient(b *testing.B) {
+	rec, err := usage.Open(filepath.Join(b.TempDir(), "usage.json"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("answered", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			rec.Answered("work", 200, 0.5, 0.25)
+		}
+	})
+	b.Run("client", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			rec.Client("0a1b2c3d4e5f6a7b", false)
+		}
+	})
 }

@@ -68,15 +68,23 @@ func raise(p *float64, v float64) {
 	}
 }
 
-// key names one account's bucket.
+// key names one account's (or client token's) bucket.
 type key struct {
-	start   int64 // Unix seconds of the bucket's start
-	account string
+	start   int64  // Unix seconds of the bucket's start
+	account string // or the client token's ID, in Recorder.clients
 }
 
-// Recorder is the usage history of every account. It implements
-// proxy.Usage. Its methods are safe for concurrent use. Create it with Open
-// (or Replace), run Serve to save it.
+// table is the history of one kind of name: accounts, or client tokens.
+type table struct {
+	cur   map[string]*counters // the current hour's counters by name, also in hours
+	hours map[key]*counters
+}
+
+func newTable() table { return table{cur: map[string]*counters{}, hours: map[key]*counters{}} }
+
+// Recorder is the usage history of every account and of every client
+// token. It implements proxy.Usage. Its methods are safe for concurrent
+// use. Create it with Open (or Replace), run Serve to save it.
 type Recorder struct {
 	// Log receives failures to save and the renaming of a corrupt file;
 	// nil discards them. Set it before Serve.
@@ -85,11 +93,11 @@ type Recorder struct {
 	path string
 	now  func() time.Time
 
-	mu    sync.Mutex
-	hour  int64                // the current hour: the latest that was recorded
-	cur   map[string]*counters // the current hour's counters by account, also in hours
-	hours map[key]*counters
-	dirty bool // changed since the last write
+	mu       sync.Mutex
+	hour     int64 // the current hour: the latest that was recorded
+	accounts table
+	clients  table // by client token ID
+	dirty    bool  // changed since the last write
 
 	flushMu sync.Mutex // serializes writes of the file
 	aside   bool       // rename the file at path before the first write; guarded by flushMu
@@ -144,7 +152,7 @@ func newRecorder(path string, now func() time.Time) *Recorder {
 	if now == nil {
 		now = time.Now
 	}
-	return &Recorder{path: path, now: now, cur: map[string]*counters{}, hours: map[key]*counters{}}
+	return &Recorder{path: path, now: now, accounts: newTable(), clients: newTable()}
 }
 
 // hourOf returns the Unix seconds of the start of t's hour.
@@ -156,31 +164,38 @@ func hourOf(t time.Time) int64 {
 // countersLocked returns account's counters for the hour starting at h,
 // creating them when needed; r.mu is held.
 func (r *Recorder) countersLocked(account string, h int64) *counters {
+	return r.inLocked(&r.accounts, account, h)
+}
+
+// inLocked returns name's counters in t for the hour starting at h,
+// creating them when needed; r.mu is held.
+func (r *Recorder) inLocked(t *table, name string, h int64) *counters {
 	switch {
 	case h == r.hour:
-		if c := r.cur[account]; c != nil {
+		if c := t.cur[name]; c != nil {
 			return c // the common case
 		}
 	case h > r.hour: // a new hour
 		r.hour = h
-		clear(r.cur)
+		clear(r.accounts.cur)
+		clear(r.clients.cur)
 	default: // an answer timed before a later one recorded already
-		k := key{h, account}
-		if c := r.hours[k]; c != nil {
+		k := key{h, name}
+		if c := t.hours[k]; c != nil {
 			return c
 		}
-		k.account = strings.Clone(account)
+		k.account = strings.Clone(name)
 		c := newCounters()
-		r.hours[k] = c
+		t.hours[k] = c
 		return c
 	}
-	k := key{h, strings.Clone(account)}
-	c := r.hours[k] // loaded from the file
+	k := key{h, strings.Clone(name)}
+	c := t.hours[k] // loaded from the file
 	if c == nil {
 		c = newCounters()
-		r.hours[k] = c
+		t.hours[k] = c
 	}
-	r.cur[k.account] = c
+	t.cur[k.account] = c
 	return c
 }
 
@@ -215,18 +230,41 @@ func (r *Recorder) ExtraUsage(account string) {
 	r.mu.Unlock()
 }
 
-// Tokens adds the token usage an answer on account reported.
-func (r *Recorder) Tokens(account string, t Tokens) {
+// Tokens adds the token usage an answer on account reported, to the
+// account and to the client token with the ID client ("" for none) that
+// sent the request.
+func (r *Recorder) Tokens(account, client string, t Tokens) {
 	if t == (Tokens{}) {
 		return
 	}
 	h := hourOf(r.now())
 	r.mu.Lock()
-	c := r.countersLocked(account, h)
+	r.countersLocked(account, h).addTokens(t)
+	if client != "" {
+		r.inLocked(&r.clients, client, h).addTokens(t)
+	}
+	r.dirty = true
+	r.mu.Unlock()
+}
+
+func (c *counters) addTokens(t Tokens) {
 	c.input += t.Input
 	c.output += t.Output
 	c.cacheRead += t.CacheRead
 	c.cacheCreation += t.CacheCreation
+}
+
+// Client records one request of the client token with the ID client:
+// admitted, or refused because the token had spent its budget.
+func (r *Recorder) Client(client string, refused bool) {
+	h := hourOf(r.now())
+	r.mu.Lock()
+	c := r.inLocked(&r.clients, client, h)
+	if refused {
+		c.rateLimited++
+	} else {
+		c.requests++
+	}
 	r.dirty = true
 	r.mu.Unlock()
 }
@@ -245,6 +283,24 @@ func (r *Recorder) Query(since time.Time, step string) control.Usage {
 // start, then account; buckets in which an account did nothing are left
 // out. Another step gives no buckets: callers check it first.
 func (r *Recorder) QueryIn(since time.Time, step string, loc *time.Location) control.Usage {
+	return r.query(&r.accounts, since, step, loc)
+}
+
+// QueryClients is QueryIn for the client tokens: a bucket per token (its
+// ID in Token, the Label left for the caller to fill), ordered by start,
+// then ID. A token's Requests are its admitted requests, its RateLimited
+// those refused because its budget was spent.
+func (r *Recorder) QueryClients(since time.Time, step string, loc *time.Location) control.Usage {
+	u := r.query(&r.clients, since, step, loc)
+	for i := range u.Buckets {
+		b := &u.Buckets[i]
+		b.Token, b.Account = b.Account, ""
+	}
+	return u
+}
+
+// query is QueryIn over t.
+func (r *Recorder) query(t *table, since time.Time, step string, loc *time.Location) control.Usage {
 	u := control.Usage{Step: step, Since: since, Buckets: []control.UsageBucket{}}
 	var from int64
 	switch step {
@@ -260,8 +316,8 @@ func (r *Recorder) QueryIn(since time.Time, step string, loc *time.Location) con
 		c counters
 	}
 	r.mu.Lock()
-	rows := make([]row, 0, len(r.hours))
-	for k, c := range r.hours {
+	rows := make([]row, 0, len(t.hours))
+	for k, c := range t.hours {
 		if k.start >= from && !c.empty() {
 			rows = append(rows, row{k, *c})
 		}
@@ -329,30 +385,28 @@ func (r *Recorder) Flush() error {
 	now := r.now()
 	cutoff := now.Add(-control.UsageRetention).Unix()
 	r.mu.Lock()
-	for k := range r.hours {
-		if k.start+hourSeconds <= cutoff {
-			delete(r.hours, k)
-			r.dirty = true
+	for _, t := range [...]*table{&r.accounts, &r.clients} {
+		for k := range t.hours {
+			if k.start+hourSeconds <= cutoff {
+				delete(t.hours, k)
+				r.dirty = true
+			}
 		}
 	}
 	if r.hour+hourSeconds <= cutoff { // its counters may be gone
 		r.hour = 0
-		clear(r.cur)
+		clear(r.accounts.cur)
+		clear(r.clients.cur)
 	}
 	if !r.dirty {
 		r.mu.Unlock()
 		return nil
 	}
-	entries := make([]entry, 0, len(r.hours))
-	for k, c := range r.hours {
-		if !c.empty() {
-			entries = append(entries, entry{Start: time.Unix(k.start, 0).UTC(), Account: k.account, c: *c})
-		}
-	}
+	entries, clients := r.accounts.entries(), r.clients.entries()
 	r.dirty = false
 	r.mu.Unlock()
 
-	err := r.write(entries, now)
+	err := r.write(entries, clients, now)
 	if err != nil {
 		r.mu.Lock()
 		r.dirty = true
@@ -361,8 +415,20 @@ func (r *Recorder) Flush() error {
 	return err
 }
 
-// write stores entries in the file, first moving a corrupt one aside.
-func (r *Recorder) write(entries []entry, now time.Time) error {
+// entries are t's hours that count anything, to be written.
+func (t *table) entries() []entry {
+	out := make([]entry, 0, len(t.hours))
+	for k, c := range t.hours {
+		if !c.empty() {
+			out = append(out, entry{Start: time.Unix(k.start, 0).UTC(), Account: k.account, c: *c})
+		}
+	}
+	return out
+}
+
+// write stores the hours of the accounts and of the client tokens in the
+// file, first moving a corrupt one aside.
+func (r *Recorder) write(entries, clients []entry, now time.Time) error {
 	if r.aside {
 		// When the file is a symbolic link, its target is moved aside and
 		// the link kept: the new file is written where it points.
@@ -379,7 +445,7 @@ func (r *Recorder) write(entries []entry, now time.Time) error {
 		}
 		r.aside = false
 	}
-	data, err := encode(entries)
+	data, err := encode(entries, clients)
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", r.path, err)
 	}

@@ -75,7 +75,7 @@ func checkBuckets(t *testing.T, got, want []control.UsageBucket) {
 				return fmt.Sprint(*f)
 			}
 			fmt.Fprintf(&sb, "\n  %s %s req=%d rl=%d err=%d extra=%d tok=%d/%d/%d/%d 5h=%s 7d=%s",
-				b.Start.UTC().Format(time.RFC3339), b.Account, b.Requests, b.RateLimited, b.Errors, b.ExtraUsageRequests,
+				b.Start.UTC().Format(time.RFC3339), b.Account+b.Token+"/"+b.Label, b.Requests, b.RateLimited, b.Errors, b.ExtraUsageRequests,
 				b.InputTokens, b.OutputTokens, b.CacheReadTokens, b.CacheCreationTokens, p(b.FiveHourPeak), p(b.SevenDayPeak))
 		}
 		return sb.String()
@@ -126,10 +126,10 @@ func TestPeaksAndTokens(t *testing.T) {
 	r.Answered("a", 200, 0.7, 0.2)
 	r.Answered("a", 200, 0.5, -1) // lower: the peak stays
 	r.Answered("a", 200, -1, 0.1)
-	r.Tokens("a", usage.Tokens{Input: 1, Output: 2, CacheRead: 3, CacheCreation: 4})
-	r.Tokens("a", usage.Tokens{Input: 10, Output: 20, CacheRead: 30, CacheCreation: 40})
-	r.Tokens("b", usage.Tokens{}) // nothing: no bucket for b
-	r.Tokens("c", usage.Tokens{Output: 5})
+	r.Tokens("a", "", usage.Tokens{Input: 1, Output: 2, CacheRead: 3, CacheCreation: 4})
+	r.Tokens("a", "", usage.Tokens{Input: 10, Output: 20, CacheRead: 30, CacheCreation: 40})
+	r.Tokens("b", "", usage.Tokens{}) // nothing: no bucket for b
+	r.Tokens("c", "", usage.Tokens{Output: 5})
 
 	want := b(t0, "a", 4, 0, 0, ptr(0.7), ptr(0.2))
 	want.InputTokens, want.OutputTokens, want.CacheReadTokens, want.CacheCreationTokens = 11, 22, 33, 44
@@ -260,7 +260,7 @@ func TestPersistence(t *testing.T) {
 	clk := &clock{t: t0.Add(10 * time.Minute)}
 	r := open(t, path, clk)
 	r.Answered("work", 200, 0.25, 0.125)
-	r.Tokens("work", usage.Tokens{Input: 100, Output: 50, CacheRead: 1000, CacheCreation: 10})
+	r.Tokens("work", "", usage.Tokens{Input: 100, Output: 50, CacheRead: 1000, CacheCreation: 10})
 	clk.add(time.Hour)
 	r.Answered("personal", 429, -1, -1)
 	r.Answered("work", 0, -1, -1)
@@ -400,7 +400,7 @@ func TestFlushOnlyWhenChanged(t *testing.T) {
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("an unchanged history was written again (stat: %v)", err)
 	}
-	r.Tokens("a", usage.Tokens{Input: 1})
+	r.Tokens("a", "", usage.Tokens{Input: 1})
 	if err := r.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -619,7 +619,7 @@ func TestConcurrent(t *testing.T) {
 			for i := range each {
 				acct := accounts[(w+i)%len(accounts)]
 				r.Answered(acct, []int{200, 429, 500}[i%3], float64(i)/each, -1)
-				r.Tokens(acct, usage.Tokens{Input: 1, Output: 2})
+				r.Tokens(acct, "", usage.Tokens{Input: 1, Output: 2})
 			}
 		})
 	}

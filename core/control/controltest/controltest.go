@@ -66,6 +66,8 @@ type Backend struct {
 	Checks []string
 	// Issues records every IssueToken call.
 	Issues []IssueCall
+	// Updates records every UpdateToken call.
+	Updates []UpdateCall
 	// Revokes records every token ID RevokeToken received.
 	Revokes []string
 	// Pauses records every Pause (true) and Resume (false) call, in order.
@@ -85,14 +87,22 @@ type Backend struct {
 
 // IssueCall is one recorded IssueToken call.
 type IssueCall struct {
-	Label string
-	TTL   time.Duration
+	Label  string
+	TTL    time.Duration
+	Limits control.Limits
+}
+
+// UpdateCall is one recorded UpdateToken call.
+type UpdateCall struct {
+	ID     string
+	Update control.TokenUpdate
 }
 
 // UsageCall is one recorded Usage call.
 type UsageCall struct {
 	Since time.Time
 	Step  string
+	By    string
 }
 
 var _ control.Backend = (*Backend)(nil)
@@ -217,15 +227,20 @@ func (b *Backend) Tokens() []control.Token {
 // IssueToken records the call; it returns IssueErr when set, an error
 // wrapping control.ErrInvalid for an empty label, and otherwise appends a
 // token "tok-N" to TokenList and returns it with the secret "la_sk_test-N".
-func (b *Backend) IssueToken(label string, ttl time.Duration) (control.Issued, error) {
+// Limits are checked as the daemon does (control.Limits.Check).
+func (b *Backend) IssueToken(label string, ttl time.Duration, limits control.Limits) (control.Issued, error) {
 	b.Lock()
 	defer b.Unlock()
-	b.Issues = append(b.Issues, IssueCall{Label: label, TTL: ttl})
+	b.Issues = append(b.Issues, IssueCall{Label: label, TTL: ttl, Limits: limits})
 	if b.IssueErr != nil {
 		return control.Issued{}, b.IssueErr
 	}
 	if label == "" {
 		return control.Issued{}, fmt.Errorf("%w: a token needs a label", control.ErrInvalid)
+	}
+	limits, err := limits.Check()
+	if err != nil {
+		return control.Issued{}, fmt.Errorf("%w: %v", control.ErrInvalid, err)
 	}
 	now := b.now
 	n := len(b.TokenList) + 1
@@ -234,6 +249,7 @@ func (b *Backend) IssueToken(label string, ttl time.Duration) (control.Issued, e
 		Label:     label,
 		Prefix:    "la_sk_test",
 		CreatedAt: now().UTC(),
+		Limits:    limits,
 	}
 	if ttl > 0 {
 		exp := tok.CreatedAt.Add(ttl)
@@ -260,12 +276,45 @@ func (b *Backend) RevokeToken(id string) error {
 	return fmt.Errorf("no active token %q: %w", id, control.ErrNotFound)
 }
 
-// Usage records the call and returns UsageValue (a copy), with Step and
-// Since set to the call's when they are empty.
-func (b *Backend) Usage(since time.Time, step string) control.Usage {
+// UpdateToken records the call and applies u to the token in TokenList
+// as the daemon does; an unknown ID gives control.ErrNotFound, a bad
+// update an error wrapping control.ErrInvalid.
+func (b *Backend) UpdateToken(id string, u control.TokenUpdate) (control.Token, error) {
 	b.Lock()
 	defer b.Unlock()
-	b.Usages = append(b.Usages, UsageCall{Since: since, Step: step})
+	b.Updates = append(b.Updates, UpdateCall{ID: id, Update: u})
+	i := slices.IndexFunc(b.TokenList, func(t control.Token) bool { return t.ID == id })
+	if i < 0 {
+		return control.Token{}, fmt.Errorf("no token %q: %w", id, control.ErrNotFound)
+	}
+	t := b.TokenList[i]
+	l, err := u.Apply(t.Limits)
+	if err != nil {
+		return control.Token{}, fmt.Errorf("%w: %v", control.ErrInvalid, err)
+	}
+	switch {
+	case u.NeverExpires && u.ExpiresAt != nil:
+		return control.Token{}, fmt.Errorf("%w: expires_at and never_expires together", control.ErrInvalid)
+	case u.NeverExpires:
+		t.ExpiresAt = nil
+	case u.ExpiresAt != nil:
+		exp := *u.ExpiresAt
+		t.ExpiresAt = &exp
+	}
+	t.Limits = l
+	if !l.Limited() {
+		t.Window = nil
+	}
+	b.TokenList[i] = t
+	return t, nil
+}
+
+// Usage records the call and returns UsageValue (a copy), with Step and
+// Since set to the call's when they are empty.
+func (b *Backend) Usage(since time.Time, step, by string) control.Usage {
+	b.Lock()
+	defer b.Unlock()
+	b.Usages = append(b.Usages, UsageCall{Since: since, Step: step, By: by})
 	u := b.UsageValue
 	u.Buckets = slices.Clone(u.Buckets)
 	if u.Step == "" {
