@@ -162,7 +162,9 @@ func TestWelcomeNotNow(t *testing.T) {
 	svc := &fakeService{usable: true, state: service.NotInstalled}
 	sh, sender := welcomeShell(t, svc, true, nil)
 	texts := welcomeTexts(t, "No Claude Code login found yet")
-	if !slices.ContainsFunc(texts, func(s string) bool { return strings.HasPrefix(s, "Choose Settings… in the tray menu, then Add account…") }) {
+	if !slices.ContainsFunc(texts, func(s string) bool {
+		return strings.HasPrefix(s, "Choose Settings… in the tray menu, then Add account…")
+	}) {
 		t.Errorf("welcome window does not say how to log in: %q", texts)
 	}
 	press(t, "Not now")

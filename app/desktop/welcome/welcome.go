@@ -79,7 +79,7 @@ type Window struct {
 
 	startBtn   *widget.Button
 	laterBtn   *widget.Button
-	setupBtn   *widget.Button // Set up Claude Code, once MaxRouter runs
+	setupBtn   *widget.Button  // Set up Claude Code, once MaxRouter runs
 	result     *fyne.Container // the result card; hidden until the first start
 	resultBg   *tint.Panel
 	resultIcon *widget.Icon
