@@ -15,6 +15,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/maxrouter/maxrouter/core/config"
@@ -205,12 +206,20 @@ func colours(img image.Image) int {
 	return len(seen)
 }
 
-// windowTexts returns the visible texts of the settings window.
+// windowTexts returns the visible texts of the settings window, its
+// dialogs included.
 func windowTexts() []string {
 	var texts []string
 	fyne.DoAndWait(func() {
 		if w := settingsWindow(); w != nil && w.Content() != nil {
 			texts = collectTexts(w.Content(), nil)
+			for _, o := range w.Canvas().Overlays().List() {
+				for _, x := range test.LaidOutObjects(o) {
+					if x.Visible() {
+						texts = collectTexts(x, texts)
+					}
+				}
+			}
 		}
 	})
 	return texts
