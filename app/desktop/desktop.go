@@ -170,7 +170,10 @@ type shellOptions struct {
 	// ("": Claude Code's own, see setup.ClaudeSettings).
 	ClaudeState, ClaudeSettings string
 	// OpenURL opens a login page in the browser. Nil: the app's OpenURL.
-	OpenURL   func(*url.URL) error
+	OpenURL func(*url.URL) error
+	// Discover lists the Claude Code folders on this computer for Add
+	// account. Nil: those under the home directory.
+	Discover  func() []string
 	Autostart settings.Autostart // nil: no "start at login" checkbox
 	Version   string
 	// NoTray forces the no-tray mode (the settings window instead).
@@ -222,7 +225,7 @@ func newShell(a fyne.App, o shellOptions) *shell {
 	s.setup = &setup.Setup{Daemon: o.Daemon, TokenFile: o.TokenFile, Logger: log}
 	s.claude = &setup.Claude{Daemon: o.Daemon, Settings: o.ClaudeSettings, StateFile: o.ClaudeState, Logger: log}
 	s.settings = settings.New(a, o.Daemon, s.model, settings.Options{Autostart: o.Autostart, Start: start, Version: o.Version,
-		Claude: s.claude, OpenURL: o.OpenURL, Logger: log})
+		Claude: s.claude, OpenURL: o.OpenURL, Discover: o.Discover, Logger: log})
 
 	menu := o.Menu
 	if menu == nil {

@@ -40,6 +40,8 @@ var (
 	testSender = &recorder{} // the notifications testShell sent
 	// testBrowser is where testShell opens login pages.
 	testBrowser = &browser{}
+	// testFolders are the Claude Code folders testShell finds.
+	testFolders = &folders{}
 	// testService is testShell's service manager: no user service here;
 	// a start "runs" the daemon detached, which no test plugs in by it.
 	testService = &fakeService{}
@@ -88,6 +90,7 @@ func TestMain(m *testing.M) {
 		ClaudeState:    filepath.Join(dir, "data", "claude-setup.json"),
 		ClaudeSettings: filepath.Join(dir, "claude", "settings.json"),
 		OpenURL:        testBrowser.open,
+		Discover:       testFolders.get,
 		Version:        "dev",
 		Logger:         log,
 	})
@@ -291,6 +294,30 @@ func (s *switchDaemon) LoginCode(ctx context.Context, id, code string) (control.
 		return control.Login{}, err
 	}
 	return c.LoginCode(ctx, id, code)
+}
+
+// folders are the Claude Code folders "on this computer", set by a test.
+type folders struct {
+	mu   sync.Mutex
+	dirs []string
+}
+
+func (f *folders) get() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.dirs)
+}
+
+// set makes dirs the folders found until the test ends.
+func (f *folders) set(t *testing.T, dirs ...string) {
+	f.mu.Lock()
+	f.dirs = dirs
+	f.mu.Unlock()
+	t.Cleanup(func() {
+		f.mu.Lock()
+		f.dirs = nil
+		f.mu.Unlock()
+	})
 }
 
 // browser records the pages the app opened.

@@ -56,13 +56,11 @@ type accountRow struct {
 	login   fyne.CanvasObject
 	command *widget.Label // the login command, to select and copy
 	copyCmd *widget.Button
-	bars    *fyne.Container // both usage bars and how fresh; hidden while nothing is known
-	grid    *fyne.Container // both usage bars
+	bars    fyne.CanvasObject // both usage bars; hidden while nothing is known
 	five    *usageBar
 	seven   *usageBar
-	checked *widget.RichText // how fresh the use is: "checked 2 min ago"
-	relogin *widget.Button   // Log in again…
-	action  *widget.Button   // Reset cooldown, Check again
+	relogin *widget.Button // Log in again…
+	action  *widget.Button // Reset cooldown, Check again
 	enable  *widget.Button
 	up      *widget.Button
 	down    *widget.Button
@@ -148,9 +146,7 @@ func (t *accountsTab) newRow(a draftAccount) *accountRow {
 	r.login.Hide()
 	r.five = newUsageBar("5-hour")
 	r.seven = newUsageBar("7-day")
-	r.checked = newHint("")
-	r.grid = container.NewGridWithColumns(2, r.five.box, r.seven.box)
-	r.bars = container.New(layout.NewCustomPaddedVBoxLayout(0), r.grid, r.checked)
+	r.bars = container.NewGridWithColumns(2, r.five.box, r.seven.box)
 	r.relogin = widget.NewButtonWithIcon("Log in again…", theme.LoginIcon(), func() {
 		if r.acct.Orig != "" {
 			t.logIn(r.acct.Orig)
@@ -314,18 +310,10 @@ func (t *accountsTab) showRow(r *accountRow, i int, st rowStatus, snap control.A
 		r.login.Hide()
 	}
 
-	if known && (words.Known(snap.FiveHour) || words.Known(snap.SevenDay) || snap.Quota != nil) {
+	if known && (words.Known(snap.FiveHour) || words.Known(snap.SevenDay)) {
 		r.five.show(snap.FiveHour, now)
 		r.seven.show(snap.SevenDay, now)
-		r.grid.Hidden = !words.Known(snap.FiveHour) && !words.Known(snap.SevenDay)
-		checked := ""
-		if t.w.state.Connected {
-			checked = words.Sentence(words.Checked(snap, now))
-		}
-		setText(r.checked, hint(checked))
-		r.checked.Hidden = checked == ""
-		r.bars.Hidden = r.grid.Hidden && r.checked.Hidden
-		r.bars.Refresh()
+		r.bars.Show()
 	} else {
 		r.bars.Hide()
 	}

@@ -58,7 +58,7 @@ type rowStatus struct {
 	// limit)", "Error: … — trying again at 14:05".
 	Text string
 	// Detail follows the state, greyed: "token renews in 3 h   ·   12
-	// requests".
+	// requests   ·   usage checked 2 min ago".
 	Detail string
 	Level  level
 	// Command is the shell command that logs the account in again, shown
@@ -140,6 +140,9 @@ func accountStatus(in rowInput, now time.Time, home string) rowStatus {
 	}
 	if snap.Requests > 0 {
 		details = append(details, words.Count(snap.Requests, "request"))
+	}
+	if c := words.Checked(snap, now); c != "" {
+		details = append(details, c)
 	}
 	st.Detail = strings.Join(details, "   ·   ")
 	return st

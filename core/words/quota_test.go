@@ -43,16 +43,16 @@ func TestChecked(t *testing.T) {
 		want string
 	}{
 		{"nothing known", control.Account{}, ""},
-		{"read by the poller", control.Account{Quota: &control.Quota{CheckedAt: ago(2 * time.Minute), NextAt: ptr(now.Add(3 * time.Minute))}}, "checked 2 min ago"},
-		{"an answer is newer", control.Account{FiveHour: control.Window{AsOf: ago(10 * time.Second)}, Quota: &control.Quota{CheckedAt: ago(4 * time.Minute)}}, "checked under a minute ago"},
-		{"headers only", control.Account{SevenDay: control.Window{AsOf: ago(time.Hour)}}, "checked 1 h ago"},
+		{"read by the poller", control.Account{Quota: &control.Quota{CheckedAt: ago(2 * time.Minute), NextAt: ptr(now.Add(3 * time.Minute))}}, "usage checked 2 min ago"},
+		{"an answer is newer", control.Account{FiveHour: control.Window{AsOf: ago(10 * time.Second)}, Quota: &control.Quota{CheckedAt: ago(4 * time.Minute)}}, "usage checked under a minute ago"},
+		{"headers only", control.Account{SevenDay: control.Window{AsOf: ago(time.Hour)}}, "usage checked 1 h ago"},
 		{"read failed", control.Account{
 			FiveHour: control.Window{AsOf: ago(70 * time.Minute)},
 			Quota:    &control.Quota{CheckedAt: ago(70 * time.Minute), Error: "429 Too Many Requests", NextAt: ptr(now.Add(8 * time.Minute))},
-		}, "usage not read (429 Too Many Requests) — trying again at 12:08 · checked 1 h 10 min ago"},
+		}, "usage not read (429 Too Many Requests) — trying again at 12:08; checked 1 h 10 min ago"},
 		{"read failed, never read", control.Account{Quota: &control.Quota{Error: "dial tcp: connection refused", NextAt: ago(time.Second)}}, "usage not read (dial tcp: connection refused) — trying again now"},
 		{"cannot be read", control.Account{Quota: &control.Quota{Skipped: "its token cannot read the usage (no user:profile scope, as with a setup token)"}},
-			"use known from answers only: its token cannot read the usage (no user:profile scope, as with a setup token)"},
+			"usage known from answers only: its token cannot read the usage (no user:profile scope, as with a setup token)"},
 	}
 	for _, tt := range tests {
 		if got := Checked(tt.a, now); got != tt.want {
