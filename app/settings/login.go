@@ -194,8 +194,15 @@ func (t *accountsTab) addRow(name, dir string, check *control.DirCheck) {
 }
 
 // logIn logs the account named name in again (Log in again on its row, in
-// the tray or in a notification).
-func (t *accountsTab) logIn(name string) { t.startLogin(name, false) }
+// the tray or in a notification). A name the daemon does not know (any
+// more) is not logged in: that would add it as a new account.
+func (t *accountsTab) logIn(name string) {
+	if !slices.ContainsFunc(t.w.state.Accounts, func(a control.Account) bool { return a.Name == name }) {
+		dialog.ShowInformation("No account "+name, "MaxRouter has no account named "+name+" (any more): add it with Add account…", t.w.win)
+		return
+	}
+	t.startLogin(name, false)
+}
 
 // loginView is the dialog of one login through the daemon.
 type loginView struct {
@@ -286,7 +293,12 @@ func (v *loginView) build() {
 	)
 	v.dlg = dialog.NewCustomWithoutButtons(title, fixedWidth(dialogWidth, content), v.t.w.win)
 	v.dlg.SetButtons([]fyne.CanvasObject{v.close, v.retry})
-	v.dlg.SetOnClosed(v.stop)
+	v.dlg.SetOnClosed(func() {
+		v.stop()
+		if v.t.login == v {
+			v.t.login = nil
+		}
+	})
 	v.show("Starting the login…", "")
 	v.again.Hide()
 	v.copyLink.Hide()
@@ -519,12 +531,7 @@ func (v *loginView) onSubmit() {
 
 // stop ends the waiting; the daemon's logins left pending expire by
 // themselves.
-func (v *loginView) stop() {
-	v.cancel()
-	if v.t.login == v {
-		v.t.login = nil
-	}
-}
+func (v *loginView) stop() { v.cancel() }
 
 // dismiss closes the dialog (Cancel, Close).
 func (v *loginView) dismiss() {

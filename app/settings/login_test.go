@@ -148,7 +148,7 @@ func TestLoginFailedOffersTryAgain(t *testing.T) {
 	w.accounts.startLogin("new", true)
 	h.settle()
 	h.b.FinishLogin("login-1", control.Login{Status: control.LoginFailed, Reason: "the login was not finished within 10 minutes"})
-	h.waitFor("the failure", func() bool { return w.accounts.login == nil })
+	h.waitFor("the failure", func() bool { return w.accounts.login.done })
 	h.settle()
 	dlg := overlayObjects(t, w)
 	if !hasLabel(dlg, "The login failed: the login was not finished within 10 minutes.") {
@@ -159,8 +159,11 @@ func TestLoginFailedOffersTryAgain(t *testing.T) {
 	if got := len(loginStarts(h.b)); got != 2 {
 		t.Errorf("StartLogin called %d times after Try again, want 2", got)
 	}
-	if !dialogOpen(w) || w.accounts.login == nil {
-		t.Error("no login dialog after Try again")
+	if !dialogOpen(w) || w.accounts.login == nil || w.accounts.login.done {
+		t.Error("no login under way after Try again")
+	}
+	if got := len(w.win.Canvas().Overlays().List()); got != 1 {
+		t.Errorf("%d dialogs open after Try again, want the new login's alone", got)
 	}
 }
 
@@ -237,6 +240,18 @@ func TestRowLogsInAgain(t *testing.T) {
 	}
 	if w.accounts.marked != h.row("team") || !dialogOpen(w) {
 		t.Error("ShowLogin did not mark team and open the login dialog")
+	}
+
+	// An account the daemon no longer has is not logged in: that would
+	// add it back.
+	w.accounts.login.dismiss()
+	w.ShowLogin("gone")
+	h.settle()
+	if got := len(loginStarts(h.b)); got != 2 {
+		t.Errorf("StartLogin called for an account the daemon does not have (%d calls, want 2)", got)
+	}
+	if _, ok := findLabelContaining(overlayObjects(t, w), "MaxRouter has no account named gone"); !ok {
+		t.Errorf("no word on the unknown account; labels: %q", labelTexts(overlayObjects(t, w)))
 	}
 }
 
