@@ -81,7 +81,9 @@ func (t *accountsTab) pickFolder() {
 		func() fyne.CanvasObject {
 			name := widget.NewLabel("")
 			name.Truncation = fyne.TextTruncateEllipsis
-			return container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), newHint(""), name)
+			note := newHint("")
+			note.Wrapping = fyne.TextWrapOff
+			return container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), note, name)
 		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			c := o.(*fyne.Container)

@@ -1,7 +1,10 @@
 // Package settings is MaxRouter's settings window: the accounts in
-// priority order with their state and usage, the routing strategy, the
-// proxy's port and client tokens, the notification switches, and each
-// account's usage over the last week.
+// priority order with their state and usage, the routing strategy (and the
+// model names OpenAI clients may send), the proxy's port, client tokens and
+// Claude Code's setup, the notification switches, and each account's usage
+// over the last week. Accounts are added and logged in again from here:
+// a login run by the daemon in the browser, a Claude Code login found on
+// this computer, or a folder picked.
 //
 // The window follows the daemon through a live.Model, as the tray does:
 // account states, usage bars and the configuration shown change as soon

@@ -88,6 +88,12 @@ func TestSnapshot(t *testing.T) {
 		shot("add-account")
 		w.accounts.add2.dlg.Hide()
 
+		w.accounts.pickFolder()
+		w.accounts.picker.open(pickerHome(t))
+		h.settle()
+		shot("picker")
+		w.accounts.picker.dlg.Hide()
+
 		w.accounts.startLogin("personal-2", true)
 		h.settle()
 		shot("login")
@@ -143,4 +149,22 @@ func writePNG(t *testing.T, w *Window, th fyne.Theme, path string) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s", path)
+}
+
+// pickerHome is a home folder as the folder picker shows it: Claude Code
+// folders beside others.
+func pickerHome(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	for _, d := range []string{".cache", ".claude", ".claude-research", ".config", ".local", "Documents", "Downloads", "src"} {
+		if err := os.Mkdir(filepath.Join(home, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{".claude", ".claude-research"} {
+		if err := os.WriteFile(filepath.Join(home, d, ".credentials.json"), []byte("{}"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return home
 }

@@ -1,6 +1,7 @@
 // Package welcome is the window the desktop app shows once, on its first
 // run: the Claude Code logins it found, one sentence on the background
-// service Claude Code talks to, and a button that starts that service.
+// service Claude Code talks to, a button that starts that service, and
+// once it runs one that sets Claude Code up to go through it.
 // With a tray the window only offers to start it ("Not now" leaves that to
 // the tray menu's "Start MaxRouter"); without one nothing else would, so
 // the window starts it as it opens. Either way it shows how MaxRouter was
