@@ -21,7 +21,7 @@ import (
 type daemonAPI interface {
 	live.Daemon
 	settings.Daemon
-	setup.Daemon
+	setup.ClaudeDaemon
 	UpdateConfig(ctx context.Context, edit func(*control.Config) error) error
 	Pause(ctx context.Context) error
 	Resume(ctx context.Context) error
@@ -225,4 +225,34 @@ func (l *lazyDaemon) Resume(ctx context.Context) error {
 		return err
 	}
 	return l.check(c, c.Resume(ctx))
+}
+
+// StartLogin implements settings.Daemon.
+func (l *lazyDaemon) StartLogin(ctx context.Context, req control.LoginRequest) (control.Login, error) {
+	c, err := l.client()
+	if err != nil {
+		return control.Login{}, err
+	}
+	lg, err := c.StartLogin(ctx, req)
+	return lg, l.check(c, err)
+}
+
+// Login implements settings.Daemon.
+func (l *lazyDaemon) Login(ctx context.Context, id string) (control.Login, error) {
+	c, err := l.client()
+	if err != nil {
+		return control.Login{}, err
+	}
+	lg, err := c.Login(ctx, id)
+	return lg, l.check(c, err)
+}
+
+// LoginCode implements settings.Daemon.
+func (l *lazyDaemon) LoginCode(ctx context.Context, id, code string) (control.Login, error) {
+	c, err := l.client()
+	if err != nil {
+		return control.Login{}, err
+	}
+	lg, err := c.LoginCode(ctx, id, code)
+	return lg, l.check(c, err)
 }

@@ -4,10 +4,14 @@ package desktop
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/draw"
 	"image/png"
+	"io/fs"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +21,7 @@ import (
 	"github.com/godbus/dbus/v5"
 	"github.com/godbus/dbus/v5/prop"
 
+	"github.com/maxrouter/maxrouter/app/notify"
 	"github.com/maxrouter/maxrouter/app/tray"
 	"github.com/maxrouter/maxrouter/assets"
 	"github.com/maxrouter/maxrouter/core/config"
@@ -144,6 +149,29 @@ func findItem(items []menuItem, label string) (menuItem, bool) {
 		}
 	}
 	return menuItem{}, false
+}
+
+// findPrefix returns the first item whose label starts with prefix.
+func findPrefix(items []menuItem, prefix string) (menuItem, bool) {
+	for _, it := range items {
+		if strings.HasPrefix(it.label(), prefix) {
+			return it, true
+		}
+	}
+	return menuItem{}, false
+}
+
+// countdown matches the countdown of a reset in a menu line, which moves
+// with the clock: "resets in 2 h 13 min".
+var countdown = regexp.MustCompile(`resets in [^·]*[^· ]`)
+
+// steady writes labels without their countdowns ("resets in …").
+func steady(labels []string) []string {
+	out := make([]string, len(labels))
+	for i, l := range labels {
+		out[i] = countdown.ReplaceAllString(l, "resets in …")
+	}
+	return out
 }
 
 // parseItem decodes an (ia{sv}av) layout as godbus hands it over: a struct
@@ -357,12 +385,13 @@ func TestTrayOverDBus(t *testing.T) {
 	want := []string{
 		"MaxRouter — 2 of 3 accounts available",
 		"---",
-		"✓ work    Max 20x · 5h 42% · 7d 18%",
-		"✓ personal    Max 5x · 5h 100% · 7d 61%",
-		"⚠ side    needs login — run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login",
+		"✓ work    Max 20x · 5h 42%, resets in … · 7d 18%, resets in …",
+		"✓ personal    Max 5x · 5h 100%, resets in … · 7d 61%, resets in …",
+		"⚠ side    needs login — click to log in again",
 		"---",
 		tray.LabelStrategy,
 		"Round-robin", "Priority", "Least used", "Most headroom", // its submenu
+		tray.LabelSetup,
 		tray.LabelCopy,
 		tray.LabelSettings,
 		tray.LabelPause,
@@ -371,12 +400,12 @@ func TestTrayOverDBus(t *testing.T) {
 		tray.LabelQuit,
 	}
 	items = menu.wait(t, "the account lines", func(items []menuItem) bool {
-		_, acct := findItem(items, "✓ work    Max 20x · 5h 42% · 7d 18%")
+		_, acct := findPrefix(items, "✓ work    Max 20x · 5h 42%, resets in ")
 		_, sub := findItem(items, "Round-robin")
 		return acct && sub
 	})
 	t.Logf("menu over DBus: %q", labels(items))
-	if got := labels(items); !slices.Equal(got, want) {
+	if got := steady(labels(items)); !slices.Equal(got, want) {
 		t.Errorf("menu over DBus =\n%q\nwant\n%q", got, want)
 	}
 	if items[0].enabled() {
@@ -432,7 +461,7 @@ func TestTrayOverDBus(t *testing.T) {
 		return l.checked() && !r.checked()
 	})
 
-	// 4. "Copy Claude Code setup" issues a token once, and puts the lines
+	// 4. "Copy shell export lines" issues a token once, and puts the lines
 	// on the clipboard.
 	items = menu.wait(t, "the copy item", func(items []menuItem) bool { _, ok := findItem(items, tray.LabelCopy); return ok })
 	cp, _ := findItem(items, tray.LabelCopy)
@@ -482,10 +511,67 @@ func TestTrayOverDBus(t *testing.T) {
 		return len(items) > 0 && items[0].label() == "MaxRouter — 1 of 3 accounts available"
 	})
 	t.Logf("menu after a cooldown event: %q", labels(items))
-	wantLine := "⏸ personal    cooling until " + cooling[1].CooldownUntil.Local().Format("15:04") + " (5-hour limit)"
-	if _, ok := findItem(items, wantLine); !ok {
+	wantLine := "⏸ personal    cooling until " + cooling[1].CooldownUntil.Local().Format("15:04") + " (5-hour limit) · 5h 100%, resets in … · 7d 61%, resets in …"
+	if !slices.Contains(steady(labels(items)), wantLine) {
 		t.Errorf("menu %q has no line %q", labels(items), wantLine)
 	}
+
+	// 6. "Set up Claude Code" writes Claude Code's settings; the Undo of
+	// its confirmation takes them back and revokes the token.
+	settingsFile := testShell.o.ClaudeSettings
+	up, _ := findItem(items, tray.LabelSetup)
+	menu.click(t, up.id)
+	var done notify.Message
+	wait.For(t, "the setup's confirmation", func() bool {
+		var ok bool
+		done, ok = sender.message("Claude Code goes through MaxRouter now")
+		return ok
+	})
+	data, err := os.ReadFile(settingsFile)
+	if err != nil || !strings.Contains(string(data), `"ANTHROPIC_BASE_URL": "`+client.BaseURL()+`"`) || !strings.Contains(string(data), `"ANTHROPIC_AUTH_TOKEN": "la_sk_test-2"`) {
+		t.Errorf("Claude Code's settings after Set up Claude Code = %s (%v), want the base URL and the token", data, err)
+	}
+	if len(done.Actions) != 1 || done.Actions[0].Label != "Undo" {
+		t.Fatalf("confirmation %q has actions %+v, want Undo", done.Title, done.Actions)
+	}
+	done.Actions[0].Do() // as the notification server does when Undo is clicked
+	wait.For(t, "the undo's confirmation", func() bool {
+		_, ok := sender.message("Claude Code no longer goes through MaxRouter")
+		return ok
+	})
+	if _, err := os.Stat(settingsFile); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Claude Code's settings after Undo: %v, want them gone as before", err)
+	}
+	backend.Lock()
+	revokes := slices.Clone(backend.Revokes)
+	backend.Unlock()
+	if !slices.Equal(revokes, []string{"tok-2"}) {
+		t.Errorf("revoked %q, want the setup's token tok-2", revokes)
+	}
+
+	// 7. A click on the line of an account that needs a login logs it in
+	// again: the browser opens the daemon's login page, and the settings
+	// window waits for it.
+	t.Cleanup(testShell.settings.Hide)
+	side, _ := findPrefix(items, "⚠ side")
+	menu.click(t, side.id)
+	wait.For(t, "the login", func() bool {
+		backend.Lock()
+		defer backend.Unlock()
+		return len(backend.LoginStarts) == 1
+	})
+	backend.Lock()
+	start := backend.LoginStarts[0]
+	backend.Unlock()
+	if start != (control.LoginRequest{Account: "side"}) {
+		t.Errorf("StartLogin(%+v), want side's", start)
+	}
+	wait.For(t, "the login page in the browser", func() bool {
+		return slices.Contains(testBrowser.opened(), "https://claude.example/oauth/authorize?login=1")
+	})
+	wait.For(t, "the settings window waiting for the browser", func() bool {
+		return slices.Contains(windowTexts(), "Waiting for the browser…")
+	})
 }
 
 // TestTrayOverDBusStable reads the menu over DBus again and again while the
@@ -507,7 +593,7 @@ func TestTrayOverDBusStable(t *testing.T) {
 	menu := newMenuClient(conn, reg.sender)
 	testDaemon.plug(t, client)
 	items := menu.wait(t, "the account lines", func(items []menuItem) bool {
-		_, acct := findItem(items, "✓ work    Max 20x · 5h 42% · 7d 18%")
+		_, acct := findPrefix(items, "✓ work    Max 20x · 5h 42%, resets in ")
 		_, sub := findItem(items, "Round-robin")
 		return acct && sub
 	})

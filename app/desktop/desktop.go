@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -31,7 +32,7 @@ import (
 )
 
 // tokenFileName is the file, in the daemon's data directory, where the app
-// remembers the client token it issued for "Copy Claude Code setup".
+// remembers the client token it issued for "Copy shell export lines".
 const tokenFileName = "tray-token"
 
 // settingsTitle is the settings window's title (set by package settings).
@@ -96,13 +97,14 @@ func Run(opts Options) error {
 	sender := notify.NewDesktop(assets.Icon(), base)
 	defer sender.Stop()
 	sh := newShell(a, shellOptions{
-		Daemon:    &lazyDaemon{configPath: path},
-		Sender:    sender,
-		Service:   svcOrNil(svc),
-		TokenFile: filepath.Join(cfg.DataDirFor(path), tokenFileName),
-		Autostart: loginItem{exe: executable()},
-		Version:   opts.Version,
-		Logger:    base,
+		Daemon:      &lazyDaemon{configPath: path},
+		Sender:      sender,
+		Service:     svcOrNil(svc),
+		TokenFile:   filepath.Join(cfg.DataDirFor(path), tokenFileName),
+		ClaudeState: filepath.Join(cfg.DataDirFor(path), setup.ClaudeStateFile),
+		Autostart:   loginItem{exe: executable()},
+		Version:     opts.Version,
+		Logger:      base,
 	})
 	show := sh.settings.Show
 	activate.Store(&show)
@@ -161,8 +163,17 @@ func (l loginItem) Disable() error         { return autostart.Disable() }
 type shellOptions struct {
 	Daemon    daemonAPI
 	Sender    notify.Sender
-	Service   serviceControl     // nil: the daemon cannot be started or stopped from the app
-	TokenFile string             // see setup.Setup.TokenFile
+	Service   serviceControl // nil: the daemon cannot be started or stopped from the app
+	TokenFile string         // see setup.Setup.TokenFile
+	// ClaudeState is setup.Claude.StateFile, shared with `maxrouter setup
+	// claude`; ClaudeSettings is the Claude Code settings file it writes
+	// ("": Claude Code's own, see setup.ClaudeSettings).
+	ClaudeState, ClaudeSettings string
+	// OpenURL opens a login page in the browser. Nil: the app's OpenURL.
+	OpenURL func(*url.URL) error
+	// Discover lists the Claude Code folders on this computer for Add
+	// account. Nil: those under the home directory.
+	Discover  func() []string
 	Autostart settings.Autostart // nil: no "start at login" checkbox
 	Version   string
 	// NoTray forces the no-tray mode (the settings window instead).
@@ -191,6 +202,7 @@ type shell struct {
 	notifier *notify.Notifier
 	settings *settings.Window
 	setup    *setup.Setup
+	claude   *setup.Claude
 	welcome  *welcome.Window // nil unless this is the first run
 	wg       sync.WaitGroup
 	reloaded atomic.Bool // the settings window was shown once the daemon answered
@@ -205,13 +217,15 @@ func newShell(a fyne.App, o shellOptions) *shell {
 	o.Model.Logger = log
 	s := &shell{app: a, o: o, log: log.With("component", "desktop"), trayHost: trayHostShown}
 	s.model = live.New(o.Daemon, o.Model)
-	s.notifier = notify.New(o.Sender, notify.Options{Logger: log, OpenSettings: s.openSettings})
+	s.notifier = notify.New(o.Sender, notify.Options{Logger: log, OpenSettings: s.openSettings, LogIn: s.logIn, Memory: a.Preferences()})
 	var start func() error
 	if o.Service != nil {
 		start = s.startDaemon
 	}
-	s.settings = settings.New(a, o.Daemon, s.model, settings.Options{Autostart: o.Autostart, Start: start, Version: o.Version, Logger: log})
 	s.setup = &setup.Setup{Daemon: o.Daemon, TokenFile: o.TokenFile, Logger: log}
+	s.claude = &setup.Claude{Daemon: o.Daemon, Settings: o.ClaudeSettings, StateFile: o.ClaudeState, Logger: log}
+	s.settings = settings.New(a, o.Daemon, s.model, settings.Options{Autostart: o.Autostart, Start: start, Version: o.Version,
+		Claude: s.claude, OpenURL: o.OpenURL, Discover: o.Discover, Logger: log})
 
 	menu := o.Menu
 	if menu == nil {
@@ -242,9 +256,11 @@ func (s *shell) trayActions() tray.Actions {
 			}
 			return s.o.Daemon.Resume(ctx)
 		},
-		CopySetup: s.copySetup,
-		Quit:      func() { fyne.Do(s.app.Quit) },
-		Tell:      s.tell,
+		SetupClaude: s.setupClaude,
+		CopySetup:   s.copySetup,
+		LogIn:       s.logIn,
+		Quit:        func() { fyne.Do(s.app.Quit) },
+		Tell:        s.tell,
 	}
 	if s.o.Service != nil {
 		a.Start = s.startDaemon
@@ -317,7 +333,62 @@ func (s *shell) startDaemon() error {
 	return err
 }
 
-// copySetup is the tray's "Copy Claude Code setup".
+// setupClaude is the tray's "Set up Claude Code": Claude Code's settings
+// get MaxRouter's address and a client token; the confirmation offers
+// Undo (where the desktop's notifications have buttons; Settings → Proxy
+// has it too).
+func (s *shell) setupClaude(ctx context.Context) error {
+	res, err := s.claude.Apply(ctx)
+	if err != nil {
+		return err
+	}
+	title, body := settings.ClaudeApplied(res, s.home())
+	m := notify.Message{Title: title, Body: body + " Settings → Proxy can undo it."}
+	if res.Changed {
+		m.Actions = []notify.Action{{Key: "undo", Label: "Undo", Do: func() { go s.undoClaude() }}}
+	}
+	s.send(m)
+	return nil
+}
+
+// undoClaude is the Undo of Set up Claude Code's confirmation.
+func (s *shell) undoClaude() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := s.claude.Undo(ctx)
+	if err != nil {
+		s.log.Warn("undoing the Claude Code setup", "err", err)
+		s.tell("Couldn't undo the Claude Code setup", err.Error())
+		return
+	}
+	s.tell(settings.ClaudeUndone(res, s.home()))
+}
+
+// claudeFromWelcome is the welcome window's "Set up Claude Code".
+func (s *shell) claudeFromWelcome() (head, text string, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := s.claude.Apply(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	head, text = settings.ClaudeApplied(res, s.home())
+	return head, text + " Settings → Proxy can undo it.", nil
+}
+
+// home is the home directory, written as "~" in what the app says.
+func (s *shell) home() string {
+	h, _ := os.UserHomeDir()
+	return h
+}
+
+// logIn logs an account in again (a tray line's or a notification's Log
+// in again): the settings window shows the login, which opens the browser.
+func (s *shell) logIn(account string) {
+	s.settings.ShowLogin(account)
+}
+
+// copySetup is the tray's "Copy shell export lines".
 func (s *shell) copySetup(ctx context.Context) error {
 	text, err := s.setup.Lines(ctx)
 	if err != nil {
@@ -335,8 +406,9 @@ func (s *shell) copySetup(ctx context.Context) error {
 // the fyne app runs or on the UI goroutine.
 func (s *shell) showWelcome(logins []welcome.Login) {
 	s.welcome = welcome.New(s.app, welcome.Options{
-		Logins: logins,
-		Start:  s.startFromWelcome,
+		Logins:      logins,
+		Start:       s.startFromWelcome,
+		SetupClaude: s.claudeFromWelcome,
 		// On a first run the panel is up already: a tray nobody shows
 		// (stock GNOME) is no tray for what the window says and does.
 		Tray:   s.hasTray && s.trayHost(context.Background(), 0),
@@ -418,9 +490,12 @@ func (s *shell) openSettings(account string) {
 }
 
 // tell shows a notification, which the person asked for by clicking.
-func (s *shell) tell(title, body string) {
-	if _, err := s.o.Sender.Send(notify.Message{Title: title, Body: body}); err != nil {
-		s.log.Warn("showing a notification", "title", title, "err", err)
+func (s *shell) tell(title, body string) { s.send(notify.Message{Title: title, Body: body}) }
+
+// send shows a notification.
+func (s *shell) send(m notify.Message) {
+	if _, err := s.o.Sender.Send(m); err != nil {
+		s.log.Warn("showing a notification", "title", m.Title, "err", err)
 	}
 }
 

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,6 +38,10 @@ var (
 	testShell  *shell        // the app's tray, settings window and notifier
 	testDaemon *switchDaemon // what testShell talks to
 	testSender = &recorder{} // the notifications testShell sent
+	// testBrowser is where testShell opens login pages.
+	testBrowser = &browser{}
+	// testFolders are the Claude Code folders testShell finds.
+	testFolders = &folders{}
 	// testService is testShell's service manager: no user service here;
 	// a start "runs" the daemon detached, which no test plugs in by it.
 	testService = &fakeService{}
@@ -77,12 +83,16 @@ func TestMain(m *testing.M) {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	testShell = newShell(guiApp, shellOptions{
-		Daemon:    testDaemon,
-		Sender:    testSender,
-		Service:   testService,
-		TokenFile: filepath.Join(dir, tokenFileName),
-		Version:   "dev",
-		Logger:    log,
+		Daemon:         testDaemon,
+		Sender:         testSender,
+		Service:        testService,
+		TokenFile:      filepath.Join(dir, tokenFileName),
+		ClaudeState:    filepath.Join(dir, "data", "claude-setup.json"),
+		ClaudeSettings: filepath.Join(dir, "claude", "settings.json"),
+		OpenURL:        testBrowser.open,
+		Discover:       testFolders.get,
+		Version:        "dev",
+		Logger:         log,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	testShell.start(ctx)
@@ -262,17 +272,98 @@ func (s *switchDaemon) RevokeToken(ctx context.Context, id string) error {
 	return c.RevokeToken(ctx, id)
 }
 
+func (s *switchDaemon) StartLogin(ctx context.Context, req control.LoginRequest) (control.Login, error) {
+	c, err := s.get()
+	if err != nil {
+		return control.Login{}, err
+	}
+	return c.StartLogin(ctx, req)
+}
+
+func (s *switchDaemon) Login(ctx context.Context, id string) (control.Login, error) {
+	c, err := s.get()
+	if err != nil {
+		return control.Login{}, err
+	}
+	return c.Login(ctx, id)
+}
+
+func (s *switchDaemon) LoginCode(ctx context.Context, id, code string) (control.Login, error) {
+	c, err := s.get()
+	if err != nil {
+		return control.Login{}, err
+	}
+	return c.LoginCode(ctx, id, code)
+}
+
+// folders are the Claude Code folders "on this computer", set by a test.
+type folders struct {
+	mu   sync.Mutex
+	dirs []string
+}
+
+func (f *folders) get() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.dirs)
+}
+
+// set makes dirs the folders found until the test ends.
+func (f *folders) set(t *testing.T, dirs ...string) {
+	f.mu.Lock()
+	f.dirs = dirs
+	f.mu.Unlock()
+	t.Cleanup(func() {
+		f.mu.Lock()
+		f.dirs = nil
+		f.mu.Unlock()
+	})
+}
+
+// browser records the pages the app opened.
+type browser struct {
+	mu    sync.Mutex
+	pages []string
+}
+
+func (b *browser) open(u *url.URL) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.pages = append(b.pages, u.String())
+	return nil
+}
+
+func (b *browser) opened() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.pages)
+}
+
 // recorder is a notify.Sender that keeps what it was asked to show.
 type recorder struct {
 	mu   sync.Mutex
 	sent []string
+	msgs []notify.Message
 }
 
 func (r *recorder) Send(m notify.Message) (uint32, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.sent = append(r.sent, m.Title+": "+m.Body)
+	r.msgs = append(r.msgs, m)
 	return uint32(len(r.sent)), nil
+}
+
+// message returns the last message whose title starts with prefix.
+func (r *recorder) message(prefix string) (notify.Message, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.msgs) - 1; i >= 0; i-- {
+		if strings.HasPrefix(r.msgs[i].Title, prefix) {
+			return r.msgs[i], true
+		}
+	}
+	return notify.Message{}, false
 }
 
 func (r *recorder) Close(uint32) error { return nil }

@@ -15,6 +15,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/maxrouter/maxrouter/core/config"
@@ -37,15 +38,25 @@ func TestSettingsWindow(t *testing.T) {
 	cfg := config.Default()
 	cfg.Accounts = []config.Account{
 		{Name: "work", Dir: "~/.claude-work"},
+		{Name: "team", Dir: "~/.claude-team"},
 		{Name: "personal", Dir: "~/.claude-personal"},
 		{Name: "side", Dir: "~/.claude-side"},
-		{Name: "team", Dir: "~/.claude-team"},
 	}
 	backend.ConfigValue = cfg
-	retry := now.Add(4 * time.Minute).Truncate(time.Minute)
-	backend.AccountList = append(realisticAccounts(now), control.Account{
-		Name: "team", Dir: "~/.claude-team", State: control.StateError, Subscription: "team",
-		Reason: "the token endpoint answered 503 Service Unavailable", RetryAt: &retry,
+	// Quota read by the daemon for every account: team has served no
+	// request yet, and its login ends within the week.
+	in := func(d time.Duration) *time.Time { t := now.Add(d).Truncate(time.Minute); return &t }
+	accounts := realisticAccounts(now)
+	for i := range accounts[:2] {
+		accounts[i].Quota = &control.Quota{CheckedAt: in(-time.Minute), NextAt: in(4 * time.Minute)}
+		accounts[i].FiveHour.AsOf, accounts[i].SevenDay.AsOf = in(-time.Minute), in(-time.Minute)
+	}
+	backend.AccountList = append(accounts, control.Account{
+		Name: "team", Dir: "~/.claude-team", State: control.StateAvailable, Subscription: "team",
+		FiveHour:       control.Window{Utilization: 0.07, ResetsAt: in(3*time.Hour + 40*time.Minute), AsOf: in(-3 * time.Minute)},
+		SevenDay:       control.Window{Utilization: 0.31, ResetsAt: in(5*24*time.Hour + 6*time.Hour), AsOf: in(-3 * time.Minute)},
+		Quota:          &control.Quota{CheckedAt: in(-3 * time.Minute), NextAt: in(2 * time.Minute)},
+		LoginExpiresAt: in(4*24*time.Hour + 5*time.Hour), TokenExpiresAt: in(7 * time.Hour),
 	})
 	created := now.Add(-36 * time.Hour)
 	backend.TokenList = []control.Token{
@@ -74,7 +85,9 @@ func TestSettingsWindow(t *testing.T) {
 		})
 		return slices.Contains(texts, "team") &&
 			slices.ContainsFunc(texts, func(s string) bool { return strings.HasPrefix(s, "Cooling until") }) &&
-			slices.ContainsFunc(texts, func(s string) bool { return strings.HasPrefix(s, "Error: the token endpoint answered 503") }) &&
+			slices.ContainsFunc(texts, func(s string) bool {
+				return strings.HasPrefix(s, "Available   ·   login expires in 4 days") && strings.HasSuffix(s, "usage checked 3 min ago")
+			}) &&
 			slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(s, "resets in") })
 	})
 	t.Logf("settings window shows %d texts, for example %q", len(texts), texts[:min(12, len(texts))])
@@ -206,12 +219,20 @@ func colours(img image.Image) int {
 	return len(seen)
 }
 
-// windowTexts returns the visible texts of the settings window.
+// windowTexts returns the visible texts of the settings window, its
+// dialogs included.
 func windowTexts() []string {
 	var texts []string
 	fyne.DoAndWait(func() {
 		if w := settingsWindow(); w != nil && w.Content() != nil {
 			texts = collectTexts(w.Content(), nil)
+			for _, o := range w.Canvas().Overlays().List() {
+				for _, x := range test.LaidOutObjects(o) {
+					if x.Visible() {
+						texts = collectTexts(x, texts)
+					}
+				}
+			}
 		}
 	})
 	return texts
@@ -262,4 +283,54 @@ func TestDaemonDeathBannerWindow(t *testing.T) {
 	// It comes back: the banner goes by itself.
 	testDaemon.plug(t, client)
 	wait.For(t, "the banner to clear", func() bool { return !hasPrefix(windowTexts(), "MaxRouter is not running") })
+}
+
+// TestAddAccountWindow opens Add account in the real settings window: it
+// offers to log in with Claude, lists the Claude Code logins found on this
+// computer with their plan and token, and a folder picker. With
+// MAXROUTER_ADD_SCREENSHOT=file.png it saves the window.
+func TestAddAccountWindow(t *testing.T) {
+	needGUI(t)
+	now := time.Now()
+	backend := &controltest.Backend{}
+	cfg := config.Default()
+	cfg.Accounts = []config.Account{{Name: "work", Dir: "~/.claude-work"}, {Name: "personal", Dir: "~/.claude-personal"}, {Name: "side", Dir: "~/.claude-side"}}
+	backend.ConfigValue = cfg
+	backend.AccountList = realisticAccounts(now)
+	renews := now.Add(6*time.Hour + 20*time.Minute)
+	backend.DirChecks = map[string]control.DirCheck{
+		"~/.claude-research":   {Found: true, Subscription: "max", RateLimitTier: "default_claude_max_5x", ExpiresAt: &renews, CanRefresh: true},
+		"~/.config/claude-lab": {Found: true, Subscription: "pro", ExpiresAt: &renews, CanRefresh: true},
+	}
+	testFolders.set(t, "~/.claude-work", "~/.claude-research", "~/.config/claude-lab", "~/.claude-empty")
+	client, _ := controltest.NewServer(t, backend)
+	testDaemon.plug(t, client)
+	testShell.settings.Show()
+	t.Cleanup(testShell.settings.Hide)
+	wait.For(t, "the accounts", func() bool { return slices.Contains(windowTexts(), "side") })
+
+	var tapped bool
+	fyne.DoAndWait(func() {
+		for _, o := range test.LaidOutObjects(settingsWindow().Content()) {
+			if b, ok := o.(*widget.Button); ok && b.Text == "Add account…" && !b.Disabled() {
+				b.OnTapped()
+				tapped = true
+			}
+		}
+	})
+	if !tapped {
+		t.Fatal("no Add account… button")
+	}
+	wait.For(t, "the logins found", func() bool {
+		texts := windowTexts()
+		return slices.Contains(texts, "Log in with Claude…") && slices.Contains(texts, "~/.claude-research") &&
+			slices.Contains(texts, "~/.config/claude-lab")
+	})
+	texts := windowTexts()
+	for _, unwanted := range []string{"~/.claude-work", "~/.claude-empty"} {
+		if slices.Contains(texts, unwanted) {
+			t.Errorf("Add account lists %s (in the list already, or no login)", unwanted)
+		}
+	}
+	captureWindow(t, settingsTitle, 600, 400, os.Getenv("MAXROUTER_ADD_SCREENSHOT"))
 }

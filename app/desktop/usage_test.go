@@ -59,6 +59,13 @@ func realisticUsage(now time.Time) control.Usage {
 		[]float64{0.2, 0.55, 1.0, 1.0, 0, 0, 1.0}, []float64{0.31, 0.38, 0.52, 0.6, 0, 0, 0.61})
 	add("side", []int64{35, 12, 0, 0, 0, 0, 0}, 1_800, make([]int64, 7),
 		[]float64{0.12, 0.04, 0, 0, 0, 0, 0}, []float64{0.4, 0.41, 0, 0, 0, 0, 0})
+	// Past its 5-hour limit, some of personal's answers were billed to
+	// paid extra usage.
+	for i, b := range buckets {
+		if b.Account == "personal" && b.FiveHourPeak != nil && *b.FiveHourPeak >= 1 {
+			buckets[i].ExtraUsageRequests = b.RateLimited * 3
+		}
+	}
 	slices.SortStableFunc(buckets, func(a, b control.UsageBucket) int { return a.Start.Compare(b.Start) })
 	return control.Usage{Step: control.StepDay, Since: day(6), Buckets: buckets}
 }

@@ -149,7 +149,7 @@ func TestWelcomeStartsTheServiceOnClick(t *testing.T) {
 	}
 	texts = welcomeTexts(t, "MaxRouter is running")
 	if !slices.ContainsFunc(texts, func(s string) bool {
-		return strings.HasPrefix(s, startedService+" Next: choose “Copy Claude Code setup” in the tray menu")
+		return strings.HasPrefix(s, startedService+" Next: choose “Set up Claude Code” in the tray menu")
 	}) {
 		t.Errorf("welcome window does not say how it started and what is next: %q", texts)
 	}
@@ -163,7 +163,9 @@ func TestWelcomeNotNow(t *testing.T) {
 	svc := &fakeService{usable: true, state: service.NotInstalled}
 	sh, sender := welcomeShell(t, svc, true, nil)
 	texts := welcomeTexts(t, "No Claude Code login found yet")
-	if !slices.ContainsFunc(texts, func(s string) bool { return strings.HasPrefix(s, "Log in with claude in a terminal") }) {
+	if !slices.ContainsFunc(texts, func(s string) bool {
+		return strings.HasPrefix(s, "Choose Settings… in the tray menu, then Add account…")
+	}) {
 		t.Errorf("welcome window does not say how to log in: %q", texts)
 	}
 	press(t, "Not now")
@@ -186,7 +188,7 @@ func TestWelcomeWithoutTrayStartsAtOnce(t *testing.T) {
 		t.Errorf("service calls = %q, want %q", svc.calls, want)
 	}
 	if !slices.ContainsFunc(texts, func(s string) bool {
-		return strings.HasPrefix(s, startedDetached+" Next: on the Proxy tab of Settings")
+		return strings.HasPrefix(s, startedDetached+" Next: choose “Set up Claude Code” on the Proxy tab of Settings")
 	}) {
 		t.Errorf("welcome window does not say how it started and what is next: %q", texts)
 	}

@@ -15,13 +15,26 @@ import (
 type kind int
 
 const (
-	kindNone      kind = iota
-	kindExhausted      // all_exhausted: urgent, closed on recovery
-	kindLimit          // cooldown_started
-	kindError          // error
-	kindLogin          // needs_login: urgent, offers Open settings, closed once logged in
-	kindBack           // the good news of a burst, in one message
-	kindStopped        // the daemon stopped without saying it would: urgent, closed when it is back
+	kindNone        kind = iota
+	kindExhausted        // all_exhausted: urgent, closed on recovery
+	kindLimit            // cooldown_started
+	kindError            // error
+	kindLogin            // needs_login: urgent, offers Open settings, closed once logged in
+	kindBack             // the good news of a burst, in one message
+	kindStopped          // the daemon stopped without saying it would: urgent, closed when it is back
+	kindBilling          // billing_extra: answers billed to paid extra usage
+	kindLoginFailed      // login_failed: a login through the daemon failed
+	kindEnding           // loginEnding: a login ends within days; offers Log in again
+)
+
+// Events the Notifier makes of what it learns, beside the daemon's.
+const (
+	// accountAdded is a login_completed for an account that showed up
+	// with it: a login added it.
+	accountAdded event.Type = "maxrouter.account_added"
+	// loginEnding says that the account's login ends at Until, within
+	// days (see LoginWarning).
+	loginEnding event.Type = "maxrouter.login_ending"
 )
 
 // maxReason bounds an error message in a notification.
@@ -39,38 +52,56 @@ const maxReason = 120
 // followed by login_completed, error followed by error_cleared); otherwise
 // the last event of an account (per model family) or of the pool counts.
 // Bad news comes first, one message per kind: all_exhausted (which
-// replaces the cooldowns of its burst), limits hit, accounts failing,
-// logins needed. All good news (cooldown_ended, error_cleared,
-// login_completed, recovered) is one message after them. refreshed and the
+// replaces the cooldowns of its burst), limits hit, accounts billing
+// extra usage, accounts failing, logins needed, logins that failed (unless
+// a later one in the burst worked), logins about to end. All good news
+// (cooldown_ended, error_cleared, login_completed, recovered) is one
+// message after them. refreshed and the
 // events about routing, configuration and the daemon say nothing. Compose
 // does not know which kinds the user switched off nor what was said
 // before: the Notifier filters for that.
 func Compose(events []event.Event, accounts []control.Account, loc *time.Location, home string) []Message {
-	if loc == nil {
-		loc = time.Local
+	return composer{accounts: accounts, loc: loc, home: home}.compose(events)
+}
+
+// compose is Compose, with what the composer knows of the configuration.
+func (c composer) compose(events []event.Event) []Message {
+	if c.loc == nil {
+		c.loc = time.Local
 	}
-	c := composer{accounts: accounts, loc: loc, home: home}
 	for _, e := range events {
 		if e.At.After(c.ref) {
 			c.ref = e.At
 		}
 	}
 	var pool *event.Event
-	var started, failed, logins, good []event.Event
+	var started, billing, failed, logins, loginFailed, ending, good []event.Event
 	for _, e := range reduce(events) {
 		switch e.Type {
 		case event.AllExhausted, event.Recovered:
 			pool = &e
 		case event.CooldownStarted:
 			started = append(started, e)
+		case event.BillingExtra:
+			billing = append(billing, e)
 		case event.Error:
 			failed = append(failed, e)
 		case event.NeedsLogin:
 			logins = append(logins, e)
-		case event.CooldownEnded, event.ErrorCleared, event.LoginCompleted:
+		case event.LoginFailed:
+			loginFailed = append(loginFailed, e)
+		case loginEnding:
+			ending = append(ending, e)
+		case event.CooldownEnded, event.ErrorCleared, event.LoginCompleted, accountAdded:
 			good = append(good, e)
 		}
 	}
+	// A login that failed and then worked (tried again) is told as working.
+	loginFailed = slices.DeleteFunc(loginFailed, func(f event.Event) bool {
+		return slices.ContainsFunc(good, func(g event.Event) bool {
+			return g.Account == f.Account && (g.Type == event.LoginCompleted || g.Type == accountAdded)
+		})
+	})
 	var out []Message
 	recovered := pool != nil && pool.Type == event.Recovered
 	if pool != nil && pool.Type == event.AllExhausted {
@@ -80,11 +111,20 @@ func Compose(events []event.Event, accounts []control.Account, loc *time.Locatio
 	if len(started) > 0 {
 		out = append(out, c.started(started))
 	}
+	if len(billing) > 0 {
+		out = append(out, c.billing(billing))
+	}
 	if len(failed) > 0 {
 		out = append(out, c.failed(failed))
 	}
 	if len(logins) > 0 {
 		out = append(out, c.needsLogin(logins))
+	}
+	if len(loginFailed) > 0 {
+		out = append(out, c.loginFailed(loginFailed))
+	}
+	if len(ending) > 0 {
+		out = append(out, c.ending(ending))
 	}
 	if recovered || len(good) > 0 {
 		out = append(out, c.back(good, recovered))
@@ -126,8 +166,14 @@ func reduce(events []event.Event) []event.Event {
 		switch e.Type {
 		case event.CooldownStarted, event.CooldownEnded:
 			k = key{"cooldown", e.Account, strings.ToLower(e.Model)}
-		case event.NeedsLogin, event.LoginCompleted:
+		case event.NeedsLogin, event.LoginCompleted, accountAdded:
 			k = key{"login", e.Account, ""}
+		case event.LoginFailed:
+			k = key{"login failed", e.Account, ""}
+		case event.BillingExtra:
+			k = key{"billing", e.Account, ""}
+		case loginEnding:
+			k = key{"ending", e.Account, ""}
 		case event.Error, event.ErrorCleared:
 			k = key{"error", e.Account, ""}
 		case event.AllExhausted, event.Recovered:
@@ -170,10 +216,11 @@ func reduce(events []event.Event) []event.Event {
 }
 
 type composer struct {
-	accounts []control.Account
-	loc      *time.Location
-	home     string
-	ref      time.Time // "now" for deciding whether a time is today
+	accounts   []control.Account
+	loc        *time.Location
+	home       string
+	allowExtra bool      // extra_usage = "allow"
+	ref        time.Time // "now" for deciding whether a time is today
 }
 
 func (c composer) started(es []event.Event) Message {
@@ -267,7 +314,7 @@ func (c composer) needsLogin(es []event.Event) Message {
 	names := unique(es)
 	m := Message{kind: kindLogin, accounts: names}
 	if len(names) == 1 {
-		m.Title, m.Body = names[0]+" needs a new login", "Run: "+c.loginCommand(names[0])
+		m.Title, m.Body = names[0]+" needs a new login", c.howToLogIn(names[0])
 		return m
 	}
 	lines := make([]string, len(names))
@@ -280,6 +327,16 @@ func (c composer) needsLogin(es []event.Event) Message {
 	}
 	m.Body = strings.Join(lines, "\n")
 	return m
+}
+
+// howToLogIn tells how to log one account in again: from Settings (or the
+// notification's button), or with the command.
+func (c composer) howToLogIn(name string) string {
+	cmd := c.loginCommand(name)
+	if strings.HasPrefix(cmd, "claude setup-token") {
+		return "Run: " + cmd
+	}
+	return "Log in again from Settings, or run: " + cmd
 }
 
 // loginCommand tells how to log the account in again, from its directory
@@ -325,13 +382,19 @@ func (c composer) exhausted(e event.Event) Message {
 
 // back is the good news of a burst in one message: accounts that take
 // requests again (a cooldown ended, an error cleared, a login completed),
-// model families usable again, the pool routing again.
+// accounts a login added, model families usable again, the pool routing
+// again.
 func (c composer) back(es []event.Event, recovered bool) Message {
 	var whole, logged []string // accounts back as a whole; those logged in again
+	var added []event.Event    // accounts a login added
 	var models []event.Event   // model families back on accounts not back as a whole
 	for _, e := range es {
-		if e.Type == event.CooldownEnded && e.Model != "" {
+		switch {
+		case e.Type == event.CooldownEnded && e.Model != "":
 			models = append(models, e)
+			continue
+		case e.Type == accountAdded:
+			added = append(added, e)
 			continue
 		}
 		if !slices.Contains(whole, e.Account) {
@@ -343,6 +406,10 @@ func (c composer) back(es []event.Event, recovered bool) Message {
 	}
 	models = slices.DeleteFunc(models, func(e event.Event) bool { return slices.Contains(whole, e.Account) })
 	modelBack := func(e event.Event) string { return e.Account + " can use " + words.Model(e.Model) + " again" }
+	byName := map[string]event.Event{}
+	for _, e := range es {
+		byName[e.Account] = e
+	}
 
 	m := Message{kind: kindBack, accounts: unique(es)}
 	var body []string
@@ -355,19 +422,39 @@ func (c composer) back(es []event.Event, recovered bool) Message {
 				verb = " are"
 			}
 			body = append(body, words.List(avail)+verb+" available again.")
-		} else if takers := c.takers(nil, ""); len(whole) == 0 && len(takers) > 0 {
+		} else if takers := c.takers(nil, ""); len(whole) == 0 && len(added) == 0 && len(takers) > 0 {
 			body = append(body, "Requests go to "+words.List(takers)+".")
 		}
 	case len(es) == 1:
 		switch e := es[0]; {
+		case e.Type == accountAdded:
+			m.Title, added = e.Account+" was added", nil
+			if l := c.login(e); l != "" {
+				body = append(body, l+".")
+			}
+			body = append(body, "It takes requests now.")
 		case e.Type == event.LoginCompleted:
 			m.Title, logged = e.Account+" is logged in again", nil
+			if l := c.login(e); l != "" {
+				body = append(body, l+".")
+			}
 		case e.Type == event.ErrorCleared:
 			m.Title = e.Account + " works again"
 		case e.Model != "":
 			m.Title, models = modelBack(e), nil
 		default:
 			m.Title = e.Account + " is available again"
+		}
+	case len(whole) == 0 && len(models) == 0:
+		names := unique(added)
+		m.Title, added = words.List(names)+" were added", nil
+		if len(names) > 2 {
+			m.Title = fmt.Sprintf("%d accounts were added: %s", len(names), strings.Join(names, ", "))
+		}
+		for _, name := range names {
+			if l := c.login(byName[name]); l != "" {
+				body = append(body, name+": "+l+".")
+			}
 		}
 	case len(whole) == 0:
 		m.Title, models = modelBack(models[0]), models[1:]
@@ -377,6 +464,13 @@ func (c composer) back(es []event.Event, recovered bool) Message {
 		m.Title = whole[0] + " and " + whole[1] + " are available again"
 	default:
 		m.Title = fmt.Sprintf("%d accounts are available again: %s", len(whole), strings.Join(whole, ", "))
+	}
+	for _, e := range added {
+		s := e.Account + " was added"
+		if l := c.login(e); l != "" {
+			s += ": " + strings.ToLower(l[:1]) + l[1:]
+		}
+		body = append(body, s+".")
 	}
 	for _, name := range logged {
 		body = append(body, name+" is logged in again.")
@@ -390,6 +484,107 @@ func (c composer) back(es []event.Event, recovered bool) Message {
 		}
 	}
 	m.Body = strings.Join(body, " ")
+	return m
+}
+
+// login says what a completed login is, as a sentence without its period:
+// what the daemon noted (another email than before), or as whom it logged
+// in, with the plan: "Logged in as ana@example.com (Max 20x)"; "" when
+// nothing is known.
+func (c composer) login(e event.Event) string {
+	if r := strings.TrimSuffix(words.OneLine(e.Reason), "."); r != "" {
+		return words.Sentence(words.Shorten(r, maxReason))
+	}
+	email, plan := e.Email, ""
+	for _, a := range c.accounts {
+		if a.Name == e.Account {
+			if email == "" {
+				email = a.Email
+			}
+			plan = words.Plan(a.Subscription, a.RateLimitTier)
+		}
+	}
+	switch {
+	case email != "" && plan != "":
+		return "Logged in as " + email + " (" + plan + ")"
+	case email != "":
+		return "Logged in as " + email
+	case plan != "":
+		return "Logged in (" + plan + ")"
+	}
+	return ""
+}
+
+// billing says which accounts Anthropic bills to paid extra usage, until
+// when, and where requests go meanwhile.
+func (c composer) billing(es []event.Event) Message {
+	names := unique(es)
+	m := Message{kind: kindBilling, accounts: names}
+	verb := " is"
+	if len(names) > 1 {
+		verb = " are"
+	}
+	m.Title = words.List(names) + verb + " " + words.BillingExtra
+	var body []string
+	if len(es) == 1 && es[0].Until != nil {
+		body = append(body, "Anthropic bills its answers to paid extra usage until its limit resets "+c.when(*es[0].Until)+".")
+	} else if len(es) == 1 {
+		body = append(body, "Anthropic bills its answers to paid extra usage.")
+	} else {
+		body = append(body, "Anthropic bills their answers to paid extra usage.")
+	}
+	exclude := map[string]bool{}
+	for _, n := range names {
+		exclude[n] = true
+	}
+	takers := c.takers(exclude, "")
+	switch {
+	case c.allowExtra:
+		body = append(body, `Requests still go to it as to any other account (extra_usage = "allow").`)
+	case len(takers) > 0:
+		body = append(body, "Requests go to "+words.List(takers)+" while they have room.")
+	default:
+		body = append(body, "No other account has room, so requests still go to it.")
+	}
+	m.Body = strings.Join(body, " ")
+	return m
+}
+
+// loginFailed says which logins through the daemon failed, and why.
+func (c composer) loginFailed(es []event.Event) Message {
+	names := unique(es)
+	m := Message{kind: kindLoginFailed, accounts: names, Title: "Logging in to " + words.List(names) + " failed"}
+	var body []string
+	for _, e := range es {
+		r := reason(e)
+		if r == "" {
+			continue
+		}
+		if len(es) > 1 {
+			r = e.Account + ": " + r
+		}
+		body = append(body, r+".")
+	}
+	m.Body = strings.Join(append(body, "Try again from Settings."), " ")
+	return m
+}
+
+// ending reminds that logins end soon and how to keep them.
+func (c composer) ending(es []event.Event) Message {
+	names := unique(es)
+	m := Message{kind: kindEnding, accounts: names}
+	if len(es) == 1 {
+		e := es[0]
+		m.Title = e.Account + "'s " + words.LoginExpiry(e.Until, c.ref.In(c.loc))
+		m.Body = "After " + words.Clock(*e.Until, c.ref.In(c.loc)) + " it needs a new login. Log in again now to keep it working."
+		return m
+	}
+	m.Title = fmt.Sprintf("%d logins expire soon: %s", len(names), strings.Join(names, ", "))
+	var lines []string
+	for _, e := range es {
+		lines = append(lines, e.Account+": "+words.LoginExpiry(e.Until, c.ref.In(c.loc))+".")
+	}
+	m.Body = strings.Join(append(lines, "Log in again from Settings to keep them working."), "\n")
 	return m
 }
 

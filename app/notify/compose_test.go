@@ -196,19 +196,19 @@ func TestCompose(t *testing.T) {
 			name:     "needs login",
 			events:   []event.Event{{Type: event.NeedsLogin, Account: "side", Reason: "refresh token rejected", At: now}},
 			accounts: three,
-			want:     []msg{{"side needs a new login", "Run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login"}},
+			want:     []msg{{"side needs a new login", "Log in again from Settings, or run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login"}},
 		},
 		{
 			name:     "needs login, default directory",
 			events:   []event.Event{{Type: event.NeedsLogin, Account: "work", At: now}},
 			accounts: three,
-			want:     []msg{{"work needs a new login", "Run: claude /login"}},
+			want:     []msg{{"work needs a new login", "Log in again from Settings, or run: claude /login"}},
 		},
 		{
 			name:     "needs login, directory with a space",
 			events:   []event.Event{{Type: event.NeedsLogin, Account: "odd", At: now}},
 			accounts: []control.Account{acct("odd", "~/Claude Odd", control.StateNeedsLogin)},
-			want:     []msg{{"odd needs a new login", "Run: CLAUDE_CONFIG_DIR=~/'Claude Odd' claude /login"}},
+			want:     []msg{{"odd needs a new login", "Log in again from Settings, or run: CLAUDE_CONFIG_DIR=~/'Claude Odd' claude /login"}},
 		},
 		{
 			name:     "needs login, token account",
@@ -288,7 +288,7 @@ func TestCompose(t *testing.T) {
 			accounts: []control.Account{acct("work", "~/.claude", control.StateNeedsLogin), cooling("personal", back), side},
 			want: []msg{
 				{"personal hit its 5-hour limit", "Back at 14:32. Requests now go to side."},
-				{"work needs a new login", "Run: claude /login"},
+				{"work needs a new login", "Log in again from Settings, or run: claude /login"},
 				{"side is available again", "1 of 3 accounts is available."},
 			},
 		},
@@ -296,7 +296,7 @@ func TestCompose(t *testing.T) {
 			name:     "needs login, directory under home",
 			events:   []event.Event{{Type: event.NeedsLogin, Account: "side", At: now}},
 			accounts: []control.Account{acct("side", "/home/u/.claude-side", control.StateNeedsLogin)},
-			want:     []msg{{"side needs a new login", "Run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login"}},
+			want:     []msg{{"side needs a new login", "Log in again from Settings, or run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login"}},
 		},
 		{
 			name:     "login completed",
@@ -390,6 +390,84 @@ func TestCompose(t *testing.T) {
 			},
 		},
 		{
+			name: "logged in again as another email",
+			events: []event.Event{{Type: event.LoginCompleted, Account: "side", Email: "bob@example.com",
+				Reason: "logged in as bob@example.com; the account was ana@example.com", At: now}},
+			accounts: []control.Account{work, side},
+			want:     []msg{{"side is logged in again", "Logged in as bob@example.com; the account was ana@example.com. All 2 accounts are available."}},
+		},
+		{
+			name:     "logged in again, email from the event, plan from the snapshot",
+			events:   []event.Event{{Type: event.LoginCompleted, Account: "side", Email: "ana@example.com", At: now}},
+			accounts: []control.Account{work, {Name: "side", State: control.StateAvailable, Subscription: "pro"}},
+			want:     []msg{{"side is logged in again", "Logged in as ana@example.com (Pro). All 2 accounts are available."}},
+		},
+		{
+			name:   "an account added by a login is not logged in again",
+			events: []event.Event{{Type: accountAdded, Account: "new", Email: "ana@example.com", At: now}},
+			accounts: []control.Account{work, side, {Name: "new", State: control.StateAvailable, Email: "ana@example.com",
+				Subscription: "max", RateLimitTier: "default_claude_max_20x"}},
+			want: []msg{{"new was added", "Logged in as ana@example.com (Max 20x). It takes requests now. All 3 accounts are available."}},
+		},
+		{
+			name: "two accounts added",
+			events: []event.Event{
+				{Type: accountAdded, Account: "a", Email: "a@example.com", At: now}, {Type: accountAdded, Account: "b", At: now},
+			},
+			accounts: []control.Account{acct("a", "", control.StateAvailable), acct("b", "", control.StateAvailable)},
+			want:     []msg{{"a and b were added", "a: Logged in as a@example.com. All 2 accounts are available."}},
+		},
+		{
+			name:     "an account added beside one back",
+			events:   []event.Event{ended("work"), {Type: accountAdded, Account: "new", Email: "ana@example.com", At: now}},
+			accounts: []control.Account{work, acct("new", "", control.StateAvailable)},
+			want:     []msg{{"work is available again", "new was added: logged in as ana@example.com. All 2 accounts are available."}},
+		},
+		{
+			name:     "a login failed",
+			events:   []event.Event{{Type: event.LoginFailed, Account: "new", Reason: "the login was not finished within 10 minutes", At: now}},
+			accounts: three,
+			want:     []msg{{"Logging in to new failed", "The login was not finished within 10 minutes. Try again from Settings."}},
+		},
+		{
+			name: "a login that failed and then worked is told as working",
+			events: []event.Event{
+				{Type: event.LoginFailed, Account: "side", Reason: "state mismatch", At: now}, {Type: event.LoginCompleted, Account: "side", At: now},
+			},
+			accounts: []control.Account{work, side},
+			want:     []msg{{"side is logged in again", "All 2 accounts are available."}},
+		},
+		{
+			name:     "billing extra usage",
+			events:   []event.Event{{Type: event.BillingExtra, Account: "work", Until: ptr(back), Reason: "overage in use", At: now}},
+			accounts: []control.Account{work, side},
+			want: []msg{{"work is billing extra usage",
+				"Anthropic bills its answers to paid extra usage until its limit resets at 14:32. Requests go to side while they have room."}},
+		},
+		{
+			name:     "billing extra usage with no other account",
+			events:   []event.Event{{Type: event.BillingExtra, Account: "work", At: now}},
+			accounts: []control.Account{work, cooling("personal", back)},
+			want: []msg{{"work is billing extra usage",
+				"Anthropic bills its answers to paid extra usage. No other account has room, so requests still go to it."}},
+		},
+		{
+			name:     "a login about to end",
+			events:   []event.Event{{Type: loginEnding, Account: "work", Until: ptr(at(15, 0).AddDate(0, 0, 2)), At: now}},
+			accounts: three,
+			want:     []msg{{"work's login expires in 2 days", "After Fri 15:00 it needs a new login. Log in again now to keep it working."}},
+		},
+		{
+			name: "two logins about to end",
+			events: []event.Event{
+				{Type: loginEnding, Account: "work", Until: ptr(at(15, 0).AddDate(0, 0, 2)), At: now},
+				{Type: loginEnding, Account: "side", Until: ptr(at(18, 0)), At: now},
+			},
+			accounts: three,
+			want: []msg{{"2 logins expire soon: work, side",
+				"work: login expires in 2 days.\nside: login expires in 6 h.\nLog in again from Settings to keep them working."}},
+		},
+		{
 			name: "config, routing and daemon events say nothing",
 			events: []event.Event{
 				{Type: event.ConfigChanged, Revision: "r2", At: now}, {Type: event.Paused, At: now}, {Type: event.Resumed, At: now},
@@ -455,5 +533,16 @@ func TestComposeSaysWhatMessagesAreAbout(t *testing.T) {
 		if m.Urgent || m.Actions != nil {
 			t.Errorf("message %d (%q): urgent %v, actions %v; want neither (the Notifier decides)", i, m.Title, m.Urgent, m.Actions)
 		}
+	}
+}
+
+// TestComposeBillingAllowed: with extra_usage = "allow" an account billing
+// extra usage keeps taking requests, and the message says so.
+func TestComposeBillingAllowed(t *testing.T) {
+	c := composer{accounts: []control.Account{acct("work", "", control.StateAvailable), acct("side", "", control.StateAvailable)}, loc: zone, allowExtra: true}
+	got := view(c.compose([]event.Event{{Type: event.BillingExtra, Account: "work", At: at(12, 0)}}))
+	want := []msg{{"work is billing extra usage", `Anthropic bills its answers to paid extra usage. Requests still go to it as to any other account (extra_usage = "allow").`}}
+	if !slices.Equal(got, want) {
+		t.Errorf("compose() = %q, want %q", got, want)
 	}
 }

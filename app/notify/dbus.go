@@ -28,7 +28,14 @@ type dbusSender struct {
 	mu      sync.Mutex
 	actions map[uint32][]Action // of the latest notifications with actions
 	order   []uint32            // their ids, oldest first
+	// early are actions chosen on notifications not known (yet): the
+	// server may report a click before Send has its answer, or it was
+	// another application's notification. The latest maxEarly are kept.
+	early []*fdo.ActionInvokedSignal
 }
+
+// maxEarly is how many action signals for unknown notifications are kept.
+const maxEarly = 8
 
 // connectBus opens a private connection to the session bus and listens
 // for the notification server's ActionInvoked signal on it.
@@ -108,25 +115,47 @@ func (s *dbusSender) Close(id uint32) error {
 }
 
 // remember keeps the actions of notification id, forgetting the oldest
-// beyond maxWithActions.
+// beyond maxWithActions, and runs one chosen before it was known.
 func (s *dbusSender) remember(id uint32, actions []Action) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.actions[id] = actions
 	s.order = append(s.order, id)
 	for len(s.order) > maxWithActions {
 		delete(s.actions, s.order[0])
 		s.order = s.order[1:]
 	}
+	var chosen []*fdo.ActionInvokedSignal
+	s.early = slices.DeleteFunc(s.early, func(sig *fdo.ActionInvokedSignal) bool {
+		if sig.ID == id {
+			chosen = append(chosen, sig)
+			return true
+		}
+		return false
+	})
+	s.mu.Unlock()
+	for _, sig := range chosen {
+		run(actions, sig.ActionKey)
+	}
 }
 
 // invoked runs the action the user chose on one of our notifications.
 func (s *dbusSender) invoked(sig *fdo.ActionInvokedSignal) {
 	s.mu.Lock()
-	actions := s.actions[sig.ID]
+	actions, ok := s.actions[sig.ID]
+	if !ok {
+		s.early = append(s.early, sig)
+		if len(s.early) > maxEarly {
+			s.early = s.early[1:]
+		}
+	}
 	s.mu.Unlock()
+	run(actions, sig.ActionKey)
+}
+
+// run runs the action with key among actions.
+func run(actions []Action, key string) {
 	for _, a := range actions {
-		if a.Key == sig.ActionKey && a.Do != nil {
+		if a.Key == key && a.Do != nil {
 			a.Do()
 			return
 		}

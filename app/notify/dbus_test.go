@@ -328,3 +328,33 @@ func TestDaemonStoppedOverDBus(t *testing.T) {
 		t.Errorf("received %d notifications, want 1: %+v", len(got), got)
 	}
 }
+
+// TestLogInAgainOverDBus: "needs a new login" offers Log in again, which
+// logs the account in again; a server without actions gets none.
+func TestLogInAgainOverDBus(t *testing.T) {
+	srv := server(t)
+	loggedIn := make(chan string, 1)
+	n := follow(t, notify.Options{
+		LogIn:        func(account string) { loggedIn <- account },
+		OpenSettings: func(string) {},
+	})
+	side := control.Account{Name: "side", Dir: "/tmp/claude-side", State: control.StateNeedsLogin}
+	n.Follow(connected(side), nil)
+	n.Follow(connected(side), []control.Event{{Type: event.NeedsLogin, Account: "side"}})
+	got := srv.Wait(t, 1, wait)[0]
+	if want := []string{"log-in", "Log in again", "open-settings", "Open settings"}; !slices.Equal(got.Actions, want) {
+		t.Fatalf("actions %q, want %q", got.Actions, want)
+	}
+	if !strings.HasPrefix(got.Body, "Log in again from Settings, or run: ") {
+		t.Errorf("body %q, want it to say how to log in again", got.Body)
+	}
+	srv.Invoke(t, got.ID, "log-in")
+	select {
+	case account := <-loggedIn:
+		if account != "side" {
+			t.Errorf("Log in again logged in %q, want side", account)
+		}
+	case <-time.After(wait):
+		t.Fatal("Log in again did nothing")
+	}
+}

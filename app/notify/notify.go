@@ -7,7 +7,9 @@
 // dismissed (all accounts spent, a login needed, the daemon gone without
 // saying so) and are closed by themselves once they no longer hold. Good
 // news arriving within a few seconds is one notification. "Needs a new
-// login" offers Open settings where the platform has notification actions.
+// login" offers Log in again and Open settings where the platform has
+// notification actions; a login that ends within three days is told once
+// a day, offering Log in again.
 //
 // Run Serve for anything to be sent; Desktop delivers the messages on
 // this platform.
@@ -25,6 +27,7 @@ import (
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/event"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
 // Options tunes a Notifier. Every field is optional.
@@ -35,6 +38,15 @@ type Options struct {
 	// goroutine of the Sender: hand UI work to the UI thread. Nil: no
 	// action.
 	OpenSettings func(account string)
+	// LogIn logs an account in again (a login run by the daemon, in the
+	// browser). When set, "needs a new login" and "login expires in …"
+	// offer Log in again (where the platform has actions), which calls it
+	// with the account on a goroutine of the Sender. Nil: no such action.
+	LogIn func(account string)
+	// Memory remembers on which day each account's coming login end was
+	// told, so that it is told once a day across restarts of the app
+	// (fyne.Preferences is one). Nil: remembered while the app runs.
+	Memory Memory
 	// Window is how long a burst of bad news (a limit hit, an account
 	// failing or needing a login, all accounts spent, the daemon gone) is
 	// collected, from its first event, before it is announced as one.
@@ -62,15 +74,31 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// Memory keeps small strings by key between runs of the app.
+type Memory interface {
+	String(key string) string
+	SetString(key, value string)
+}
+
+// LoginWarning is how long before an account's login ends (its
+// refreshTokenExpiresAt) the Notifier starts telling, once a day.
+const LoginWarning = 3 * 24 * time.Hour
+
+// newAccount is how soon after an account first shows up a login to it
+// counts as adding it ("work was added") rather than logging in again.
+const newAccount = time.Minute
+
 // Notifier decides what is news and hands the words to a Sender. Create it
 // with New, feed it with Follow and run Serve.
 //
 // Switches: the configuration's notify is the master switch for all of it.
 // The per-kind switches (config.Notifications) apply as follows:
-// cooldown_started to limits hit and to accounts failing (error),
-// cooldown_ended to cooldowns ended and errors cleared, needs_login to
-// logins needed and completed, all_exhausted to all accounts spent and to
-// the pool recovering (told only when its exhaustion was). "MaxRouter
+// cooldown_started to limits hit, to accounts failing (error) and to
+// accounts billing extra usage, cooldown_ended to cooldowns ended and
+// errors cleared, needs_login to logins needed, completed, failed and
+// about to end, and to accounts added by a login, all_exhausted to all
+// accounts spent and to the pool recovering (told only when its exhaustion
+// was). "MaxRouter
 // stopped unexpectedly" is about the daemon rather than an account and has
 // no switch of its own. Until the configuration was read every switch is
 // on, as config.Default has them.
@@ -80,11 +108,12 @@ type Notifier struct {
 	log  *slog.Logger
 	kick chan struct{}
 
-	mu        sync.Mutex
-	notify    bool
-	kinds     config.Notifications
-	accounts  []control.Account
-	connected bool // in the last State followed
+	mu         sync.Mutex
+	notify     bool
+	kinds      config.Notifications
+	accounts   []control.Account
+	connected  bool // in the last State followed
+	allowExtra bool // extra_usage = "allow": billing extra does not move requests
 
 	// What is waiting to be announced, and since when (by the clock).
 	pending             []event.Event
@@ -96,7 +125,14 @@ type Notifier struct {
 	cooling map[coolKey]flag
 	login   map[string]flag // on: needs a login
 	failing map[string]flag // on: in the error state
+	billing map[string]flag // on: billing extra usage, until the window's reset
 	pool    poolState
+	// seen is when each account first showed up while connected; zero for
+	// those there when the Notifier connected.
+	seen map[string]time.Time
+	// ending is the day (2006-01-02, in Location) each account's coming
+	// login end was last told, when Memory is nil.
+	ending map[string]string
 
 	// Urgent notifications on the screen, by what they say: "pool",
 	// "daemon", "login:<account>". Serve closes them when that is over
@@ -163,6 +199,9 @@ func New(s Sender, opts Options) *Notifier {
 		cooling: map[coolKey]flag{},
 		login:   map[string]flag{},
 		failing: map[string]flag{},
+		billing: map[string]flag{},
+		seen:    map[string]time.Time{},
+		ending:  map[string]string{},
 		open:    map[string]uint32{},
 	}
 }
@@ -182,10 +221,22 @@ func (n *Notifier) Follow(s live.State, events []control.Event) {
 	defer n.mu.Unlock()
 	if s.HasConfig() {
 		n.notify, n.kinds = s.Config.Notify, s.Config.Notifications
+		n.allowExtra = s.Config.ExtraUsage == config.ExtraAllow
 	}
 	n.accounts = s.Accounts
 	was := n.connected
 	n.connected = s.Connected
+	if s.Connected {
+		for _, a := range s.Accounts {
+			if _, ok := n.seen[a.Name]; !ok {
+				first := now
+				if !was {
+					first = time.Time{} // there before: not new
+				}
+				n.seen[a.Name] = first
+			}
+		}
+	}
 	switch {
 	case was && !s.Connected && !s.Stopped:
 		n.down = now
@@ -202,28 +253,66 @@ func (n *Notifier) Follow(s live.State, events []control.Event) {
 		if e.At.IsZero() {
 			e.At = now
 		}
-		if !n.track(e) || now.Sub(e.At) > n.o.MaxAge {
+		e, news := n.track(e, now)
+		if !news || now.Sub(e.At) > n.o.MaxAge {
 			continue
 		}
-		n.pending = append(n.pending, e)
-		if good(e.Type) {
-			if n.firstGood.IsZero() {
-				n.firstGood = now
-			}
-			n.lastGood = now
-		} else if n.firstBad.IsZero() {
-			n.firstBad = now
-		}
+		n.queue(e, now)
 	}
 	if reset || (s.Connected && !was) {
 		n.forgetOver(s.Accounts)
+	}
+	if s.Connected {
+		n.loginsEnding(s.Accounts, now)
+	}
+}
+
+// queue adds e to the burst to announce; n.mu is held.
+func (n *Notifier) queue(e event.Event, now time.Time) {
+	n.pending = append(n.pending, e)
+	if good(e.Type) {
+		if n.firstGood.IsZero() {
+			n.firstGood = now
+		}
+		n.lastGood = now
+	} else if n.firstBad.IsZero() {
+		n.firstBad = now
+	}
+}
+
+// loginsEnding queues, once a day per account, a reminder for every
+// account whose login ends within LoginWarning (and that does not need a
+// login already); n.mu is held.
+func (n *Notifier) loginsEnding(accounts []control.Account, now time.Time) {
+	day := now.In(n.o.Location).Format("2006-01-02")
+	for _, a := range accounts {
+		if a.LoginExpiresAt == nil || a.State == control.StateNeedsLogin || a.State == control.StateDisabled {
+			continue
+		}
+		if left := a.LoginExpiresAt.Sub(now); left <= 0 || left > LoginWarning {
+			continue
+		}
+		key := "notify.login-ending." + a.Name
+		told := n.ending[a.Name]
+		if n.o.Memory != nil {
+			told = n.o.Memory.String(key)
+		}
+		if told == day {
+			continue
+		}
+		n.ending[a.Name] = day
+		if n.o.Memory != nil {
+			n.o.Memory.SetString(key, day)
+		}
+		until := *a.LoginExpiresAt
+		n.queue(event.Event{Type: loginEnding, Account: a.Name, Until: &until, At: now}, now)
 	}
 }
 
 // good reports whether t is good news, which waits for more (Settle).
 func good(t event.Type) bool {
 	switch t {
-	case event.CooldownEnded, event.ErrorCleared, event.LoginCompleted, event.Recovered:
+	case event.CooldownEnded, event.ErrorCleared, event.LoginCompleted, accountAdded, event.Recovered:
 		return true
 	}
 	return false
@@ -237,15 +326,17 @@ func (n *Notifier) wake() {
 	}
 }
 
-// track updates what is known from e and reports whether e is news. An
-// event older than the one that set what is known is a replay.
-func (n *Notifier) track(e event.Event) bool {
+// track updates what is known from e and reports whether e is news, and
+// what the news is: a login completed to an account that showed up a
+// moment ago adds it. An event older than the one that set what is known
+// is a replay.
+func (n *Notifier) track(e event.Event, now time.Time) (event.Event, bool) {
 	switch e.Type {
 	case event.CooldownStarted, event.CooldownEnded:
 		k := coolKey{e.Account, strings.ToLower(e.Model)}
 		st, ok := n.cooling[k]
 		if ok && e.At.Before(st.at) {
-			return false
+			return e, false
 		}
 		started := e.Type == event.CooldownStarted
 		var until time.Time
@@ -253,37 +344,60 @@ func (n *Notifier) track(e event.Event) bool {
 			until = *e.Until
 		}
 		if ok && st.on == started && (!started || st.until.Equal(until)) {
-			return false
+			return e, false
 		}
 		n.cooling[k] = flag{on: started, until: until, at: e.At}
-		return true
+		return e, true
 	case event.NeedsLogin, event.LoginCompleted:
 		needs := e.Type == event.NeedsLogin
+		was, known := n.login[e.Account]
+		if e.Email != "" && known && !was.on && e.At.After(was.at) {
+			// A login through the daemon (it says as whom) to an account
+			// that did not need one, such as one whose login ends soon.
+			n.login[e.Account] = flag{at: e.At}
+			return e, true
+		}
 		if !n.set(n.login, e, needs) {
-			return false
+			return e, false
 		}
 		if !needs {
 			n.resolve("login:" + e.Account)
+			if first := n.seen[e.Account]; !was.on && !first.IsZero() && now.Sub(first) <= newAccount {
+				e.Type = accountAdded
+			}
 		}
-		return true
+		return e, true
+	case event.LoginFailed:
+		return e, true // each login fails once
+	case event.BillingExtra:
+		st, ok := n.billing[e.Account]
+		var until time.Time
+		if e.Until != nil {
+			until = *e.Until
+		}
+		if ok && (e.At.Before(st.at) || st.on && st.until.Equal(until)) {
+			return e, false
+		}
+		n.billing[e.Account] = flag{on: true, until: until, at: e.At}
+		return e, true
 	case event.Error, event.ErrorCleared:
-		return n.set(n.failing, e, e.Type == event.Error)
+		return e, n.set(n.failing, e, e.Type == event.Error)
 	case event.AllExhausted, event.Recovered:
 		p := &n.pool
 		if p.known && e.At.Before(p.at) {
-			return false
+			return e, false
 		}
 		exhausted := e.Type == event.AllExhausted
 		if p.known && p.exhausted == exhausted {
-			return false
+			return e, false
 		}
 		p.known, p.exhausted, p.at = true, exhausted, e.At
 		if !exhausted {
 			n.resolve("pool")
 		}
-		return true
+		return e, true
 	}
-	return false
+	return e, false
 }
 
 // set records that e's account is (on) or is no longer in the state m
@@ -325,6 +439,11 @@ func (n *Notifier) forgetOver(accounts []control.Account) {
 	for name, st := range n.failing {
 		if a, ok := byName[name]; st.on && (!ok || a.State != control.StateError) {
 			delete(n.failing, name)
+		}
+	}
+	for name := range n.billing {
+		if a, ok := byName[name]; !ok || !a.BillingExtra {
+			delete(n.billing, name)
 		}
 	}
 	if n.pool.exhausted && anyAvailable {
@@ -416,11 +535,11 @@ func (n *Notifier) flush(final bool) {
 	for _, e := range reduce(batch) {
 		on := n.notify
 		switch e.Type {
-		case event.CooldownStarted, event.Error:
+		case event.CooldownStarted, event.Error, event.BillingExtra:
 			on = on && n.kinds.CooldownStarted
 		case event.CooldownEnded, event.ErrorCleared:
 			on = on && n.kinds.CooldownEnded
-		case event.NeedsLogin, event.LoginCompleted:
+		case event.NeedsLogin, event.LoginCompleted, accountAdded, event.LoginFailed, loginEnding:
 			on = on && n.kinds.NeedsLogin
 		case event.AllExhausted:
 			on = on && n.kinds.AllExhausted
@@ -433,7 +552,8 @@ func (n *Notifier) flush(final bool) {
 			keep = append(keep, e)
 		}
 	}
-	msgs = append(msgs, Compose(keep, n.accounts, n.o.Location, n.o.Home)...)
+	c := composer{accounts: n.accounts, loc: n.o.Location, home: n.o.Home, allowExtra: n.allowExtra}
+	msgs = append(msgs, c.compose(keep)...)
 	n.mu.Unlock()
 	for _, m := range msgs {
 		n.dress(&m)
@@ -453,18 +573,44 @@ func (n *Notifier) flush(final bool) {
 }
 
 // dress makes the messages that matter urgent and gives "needs a new
-// login" its Open settings action.
+// login" its Log in again and Open settings actions, and "login expires"
+// its Log in again.
 func (n *Notifier) dress(m *Message) {
 	switch m.kind {
-	case kindExhausted, kindStopped:
+	case kindExhausted, kindStopped, kindLogin:
 		m.Urgent = true
-	case kindLogin:
-		m.Urgent = true
-		if open := n.o.OpenSettings; open != nil && len(m.accounts) > 0 {
-			account := m.accounts[0]
-			m.Actions = []Action{{Key: "open-settings", Label: "Open settings", Do: func() { open(account) }}}
+	}
+	if len(m.accounts) == 0 {
+		return
+	}
+	account := m.accounts[0]
+	logIn := func() {
+		if in := n.o.LogIn; in != nil && n.canLogIn(account) {
+			m.Actions = append(m.Actions, Action{Key: "log-in", Label: "Log in again", Do: func() { in(account) }})
 		}
 	}
+	switch m.kind {
+	case kindLogin:
+		logIn()
+		if open := n.o.OpenSettings; open != nil {
+			m.Actions = append(m.Actions, Action{Key: "open-settings", Label: "Open settings", Do: func() { open(account) }})
+		}
+	case kindEnding:
+		logIn()
+	}
+}
+
+// canLogIn reports whether the daemon can log the account in again: it
+// is a Claude Code folder, not a token from `claude setup-token`.
+func (n *Notifier) canLogIn(name string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, a := range n.accounts {
+		if a.Name == name {
+			return a.Dir != "" && a.Dir != words.TokenDir
+		}
+	}
+	return false
 }
 
 // keys are what an urgent message says, for resolve.

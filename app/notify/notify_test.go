@@ -150,7 +150,7 @@ func TestServeFlushesOnExit(t *testing.T) {
 		synctest.Wait()
 		cancel()
 		synctest.Wait()
-		want := []msg{{"side needs a new login", "Run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login"}}
+		want := []msg{{"side needs a new login", "Log in again from Settings, or run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login"}}
 		if got := view(s.sent()); !slices.Equal(got, want) {
 			t.Errorf("sent %q, want %q", got, want)
 		}
@@ -750,3 +750,254 @@ func TestSendFailureIsLoggedAndServeGoesOn(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// memory is a Memory in a map, as fyne's preferences keep it.
+type memory struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (m *memory) String(key string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.m[key]
+}
+
+func (m *memory) SetString(key, value string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil {
+		m.m = map[string]string{}
+	}
+	m.m[key] = value
+}
+
+// TestLoginAddsAnAccount: a login that adds an account says so, rather
+// than that it logged in again, whether its login_completed comes with the
+// state that first shows the account or in the next burst; a login to an
+// account there before is "logged in again".
+func TestLoginAddsAnAccount(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &fakeSender{}
+		n := New(s, Options{Window: window, Settle: window, MaxDelay: window, Location: time.UTC})
+		serve(t, n)
+		work := acct("work", "~/.claude-work", control.StateAvailable)
+		n.Follow(up(work), nil)
+		sleep(time.Hour)
+
+		added := acct("new", "/data/accounts/new", control.StateAvailable)
+		added.Email = "ana@example.com"
+		n.Follow(up(work, added), events(
+			event.Event{Type: event.ConfigChanged, Revision: "r2"},
+			event.Event{Type: event.LoginCompleted, Account: "new", Email: "ana@example.com"},
+		))
+		sleep(window)
+
+		// The configuration's change is read first; the login's event
+		// comes with the next burst.
+		later := acct("later", "/data/accounts/later", control.StateAvailable)
+		n.Follow(up(work, added, later), events(event.Event{Type: event.ConfigChanged, Revision: "r3"}))
+		sleep(window)
+		n.Follow(up(work, added, later), events(event.Event{Type: event.LoginCompleted, Account: "later"}))
+		sleep(window)
+
+		// Logging in to an account that was there before.
+		sleep(time.Hour)
+		n.Follow(up(work, added, later), events(event.Event{Type: event.LoginCompleted, Account: "new", Email: "ana@example.com"}))
+		n.Follow(up(work, added, later), events(event.Event{Type: event.LoginCompleted, Account: "work"}))
+		sleep(window)
+
+		want := []msg{
+			{"new was added", "Logged in as ana@example.com. It takes requests now. All 2 accounts are available."},
+			{"later was added", "It takes requests now. All 3 accounts are available."},
+			{"new and work are available again", "new is logged in again. work is logged in again. All 3 accounts are available."},
+		}
+		if got := view(s.sent()); !slices.Equal(got, want) {
+			t.Errorf("sent\n%q\nwant\n%q", got, want)
+		}
+	})
+}
+
+// TestLoginEndingOncePerDay: a login that ends within three days is told
+// once a day, offering Log in again, also across a restart of the app;
+// not before its last three days, not for an account that needs a login
+// already, not with the needs_login switch off.
+func TestLoginEndingOncePerDay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &fakeSender{}
+		mem := &memory{}
+		var loggedIn []string
+		o := Options{Window: window, Settle: window, Location: time.UTC, Memory: mem,
+			LogIn: func(a string) { loggedIn = append(loggedIn, a) }}
+		n := New(s, o)
+		cancel := serve(t, n)
+		sleep(10 * time.Hour) // 10:00
+		t0 := time.Now()
+		ends := t0.Add(2*24*time.Hour + 8*time.Hour) // in 2 days at 18:00
+		work := acct("work", "~/.claude-work", control.StateAvailable)
+		work.LoginExpiresAt = &ends
+		far := acct("far", "~/.claude-far", control.StateAvailable)
+		far.LoginExpiresAt = ptr(t0.Add(5 * 24 * time.Hour))
+		dead := acct("dead", "~/.claude-dead", control.StateNeedsLogin)
+		dead.LoginExpiresAt = ptr(t0.Add(time.Hour))
+		st := up(work, far, dead)
+
+		n.Follow(st, nil)
+		sleep(window)
+		for range 5 { // polls during the day
+			sleep(time.Hour)
+			n.Follow(st, nil)
+		}
+		sleep(window)
+		got := s.sent()
+		if want := []msg{{"work's login expires in 2 days", "After Mon 18:00 it needs a new login. Log in again now to keep it working."}}; !slices.Equal(view(got), want) {
+			t.Fatalf("sent %q, want %q", view(got), want)
+		}
+		if len(got[0].Actions) != 1 || got[0].Actions[0].Label != "Log in again" || got[0].Urgent {
+			t.Fatalf("actions %+v, urgent %v; want Log in again alone, not urgent", got[0].Actions, got[0].Urgent)
+		}
+		got[0].Actions[0].Do()
+		if !slices.Equal(loggedIn, []string{"work"}) {
+			t.Errorf("Log in again logged in %q, want work", loggedIn)
+		}
+
+		// The app restarts the same day: nothing new.
+		cancel()
+		synctest.Wait()
+		n = New(s, o)
+		serve(t, n)
+		n.Follow(st, nil)
+		sleep(window)
+		if got := len(s.sent()); got != 1 {
+			t.Errorf("after a restart on the same day: %d notifications, want 1", got)
+		}
+
+		// The next day: once more.
+		sleep(24 * time.Hour)
+		n.Follow(st, nil)
+		n.Follow(st, nil)
+		sleep(window)
+		if got, want := s.titles(), []string{"work's login expires in 2 days", "work's login expires in 1 day"}; !slices.Equal(got, want) {
+			t.Errorf("sent %q, want %q", got, want)
+		}
+
+		// With the needs_login switch off: nothing.
+		sleep(24 * time.Hour)
+		n.Follow(withPrefs(st, true, config.Notifications{CooldownStarted: true, CooldownEnded: true, AllExhausted: true}), nil)
+		sleep(window)
+		if got := len(s.sent()); got != 2 {
+			t.Errorf("with needs_login off: %d notifications, want 2", got)
+		}
+	})
+}
+
+// TestBillingExtraOncePerWindow: billing extra usage is told once per
+// account and window (a repeat of the event, as after the stream resumed,
+// says nothing), follows the cooldown_started switch, and the account
+// that stopped billing is news again the next time.
+func TestBillingExtraOncePerWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &fakeSender{}
+		n := New(s, Options{Window: window, Settle: window, Location: time.UTC})
+		serve(t, n)
+		t0 := time.Now()
+		reset := t0.Add(3 * time.Hour)
+		work, side := acct("work", "", control.StateAvailable), acct("side", "", control.StateAvailable)
+		work.BillingExtra = true
+		n.Follow(up(work, side), nil)
+		billing := func(until time.Time) []control.Event {
+			return events(event.Event{Type: event.BillingExtra, Account: "work", Until: &until, At: t0})
+		}
+		n.Follow(up(work, side), billing(reset))
+		sleep(window)
+		n.Follow(up(work, side), billing(reset)) // replayed
+		sleep(window)
+		if got, want := s.titles(), []string{"work is billing extra usage"}; !slices.Equal(got, want) {
+			t.Fatalf("sent %q, want %q", got, want)
+		}
+		// The window reset; a reconnect shows work no longer billing;
+		// the next window's billing is news.
+		work.BillingExtra = false
+		n.Follow(down(false), nil)
+		n.Follow(up(work, side), nil)
+		sleep(window)
+		next := reset.Add(5 * time.Hour)
+		work.BillingExtra = true
+		t0 = time.Now()
+		n.Follow(up(work, side), billing(next))
+		sleep(window)
+		if got, want := s.titles(), []string{"work is billing extra usage", "work is billing extra usage"}; !slices.Equal(got, want) {
+			t.Fatalf("sent %q, want %q", got, want)
+		}
+		// cooldown_started off: not told.
+		off := withPrefs(up(work, side), true, config.Notifications{CooldownEnded: true, NeedsLogin: true, AllExhausted: true})
+		n.Follow(off, events(event.Event{Type: event.BillingExtra, Account: "side", At: time.Now()}))
+		sleep(window)
+		if got := len(s.sent()); got != 2 {
+			t.Errorf("with cooldown_started off: %d notifications, want 2", got)
+		}
+	})
+}
+
+// TestLoginFailedIsTold: a login through the daemon that failed is told,
+// with its reason, under the needs_login switch.
+func TestLoginFailedIsTold(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &fakeSender{}
+		n := New(s, Options{Window: window, Settle: window, Location: time.UTC})
+		serve(t, n)
+		n.Follow(up(), nil)
+		n.Follow(up(), events(event.Event{Type: event.LoginFailed, Account: "new", Reason: "the login was not finished within 10 minutes"}))
+		sleep(window)
+		off := withPrefs(up(), true, config.Notifications{CooldownStarted: true, CooldownEnded: true, AllExhausted: true})
+		n.Follow(off, events(event.Event{Type: event.LoginFailed, Account: "other", Reason: "denied"}))
+		sleep(window)
+		want := []msg{{"Logging in to new failed", "The login was not finished within 10 minutes. Try again from Settings."}}
+		if got := view(s.sent()); !slices.Equal(got, want) {
+			t.Errorf("sent %q, want %q", got, want)
+		}
+	})
+}
+
+// TestLogInAgainAction: "needs a new login" offers Log in again before Open
+// settings, for an account the daemon can log in; not for a token.
+func TestLogInAgainAction(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		dir  string
+		want []string
+	}{
+		{"a folder", "~/.claude-side", []string{"Log in again", "Open settings"}},
+		{"a token", "(token)", []string{"Open settings"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := &fakeSender{}
+				var did []string
+				n := New(s, Options{Window: window, Settle: window,
+					LogIn:        func(a string) { did = append(did, "log in "+a) },
+					OpenSettings: func(a string) { did = append(did, "open "+a) }})
+				serve(t, n)
+				side := acct("side", tt.dir, control.StateNeedsLogin)
+				n.Follow(up(side), nil)
+				n.Follow(up(side), events(event.Event{Type: event.NeedsLogin, Account: "side"}))
+				sleep(window)
+				got := s.sent()
+				if len(got) != 1 || !got[0].Urgent {
+					t.Fatalf("sent %q, want one urgent notification", view(got))
+				}
+				var labels []string
+				for _, a := range got[0].Actions {
+					labels = append(labels, a.Label)
+					a.Do()
+				}
+				if !slices.Equal(labels, tt.want) {
+					t.Errorf("actions %q, want %q", labels, tt.want)
+				}
+				if tt.want[0] == "Log in again" && !slices.Equal(did, []string{"log in side", "open side"}) {
+					t.Errorf("the actions did %q, want log in side, open side", did)
+				}
+			})
+		})
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -32,8 +31,15 @@ type accountsTab struct {
 	add     *widget.Button
 	rows    []*accountRow
 	removed []string   // the daemon's accounts the person removed
-	adding  *addDialog // the open Add account dialog, if any
+	adding  *addDialog // the open dialog naming a folder picked, if any
 	marked  *accountRow
+	// The open Add account dialog, login dialog and folder picker, if any.
+	add2   *addAccount
+	login  *loginView
+	picker *folderPicker
+	// revealing is an account to reveal once its row shows (one a login
+	// just added).
+	revealing string
 }
 
 // accountRow is one account of the form and the widgets showing it.
@@ -53,6 +59,7 @@ type accountRow struct {
 	bars    fyne.CanvasObject // both usage bars; hidden while nothing is known
 	five    *usageBar
 	seven   *usageBar
+	relogin *widget.Button // Log in again…
 	action  *widget.Button // Reset cooldown, Check again
 	enable  *widget.Button
 	up      *widget.Button
@@ -77,7 +84,9 @@ func newUsageBar(name string) *usageBar {
 	u.reset.Wrapping = fyne.TextWrapOff // never cut: "resets in under a minute"
 	u.bar.TextFormatter = func() string { return u.text }
 	title := widget.NewLabel(name)
-	u.box = container.NewBorder(nil, nil, fixedWidth(58, title), u.reset, u.bar)
+	// A reset as long as any ("resets in 23 h 59 min") keeps both bars
+	// of a row, and the bars of all rows, the same width.
+	u.box = container.NewBorder(nil, nil, fixedWidth(58, title), atLeastWidth(140, u.reset), u.bar)
 	return u
 }
 
@@ -97,13 +106,13 @@ func (t *accountsTab) tabItem() *container.TabItem { return t.item }
 
 func (t *accountsTab) buildUI() fyne.CanvasObject {
 	t.list = container.NewVBox()
-	t.empty = newHint("No accounts yet. Add the Claude Code config folder of each subscription you have logged in with (claude /login), such as ~/.claude or ~/.claude-work.")
+	t.empty = newHint("No accounts yet. Add account… logs in with Claude in your browser, or adds a folder Claude Code is logged in to, such as ~/.claude.")
 	t.empty.Hide()
 	t.add = widget.NewButtonWithIcon("Add account…", theme.ContentAddIcon(), t.onAdd)
 	t.add.Importance = widget.HighImportance
 	t.add.Disable()
 	bar := container.NewPadded(container.NewBorder(nil, nil, container.NewVBox(t.add), nil,
-		newHint("Each Claude Code login has its own folder. Folders starting with a dot are hidden: choose “Show Hidden Files” in the picker’s menu.")))
+		newHint("Log in with Claude, or use a Claude Code login on this computer: each subscription is one account.")))
 	t.scroll = page(
 		newHint("The order is the priority: with the Priority strategy, the first available account takes the requests."),
 		t.list,
@@ -138,6 +147,12 @@ func (t *accountsTab) newRow(a draftAccount) *accountRow {
 	r.five = newUsageBar("5-hour")
 	r.seven = newUsageBar("7-day")
 	r.bars = container.NewGridWithColumns(2, r.five.box, r.seven.box)
+	r.relogin = widget.NewButtonWithIcon("Log in again…", theme.LoginIcon(), func() {
+		if r.acct.Orig != "" {
+			t.logIn(r.acct.Orig)
+		}
+	})
+	r.relogin.Hide()
 	r.action = widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() { t.onAction(r) })
 	r.enable = widget.NewButton("Disable", func() { t.onToggleEnabled(r) })
 	r.up = widget.NewButtonWithIcon("", theme.MoveUpIcon(), func() { t.onMove(r, -1) })
@@ -152,7 +167,7 @@ func (t *accountsTab) newRow(a draftAccount) *accountRow {
 	body := container.New(layout.NewCustomPaddedVBoxLayout(2),
 		head,
 		container.NewBorder(nil, nil, spacer(32, 1), nil, container.New(layout.NewCustomPaddedVBoxLayout(2),
-			container.NewBorder(nil, nil, nil, container.NewVBox(r.action), r.state),
+			container.NewBorder(nil, nil, nil, container.NewVBox(container.NewHBox(r.relogin, r.action)), r.state),
 			r.login,
 			r.bars,
 			r.err,
@@ -254,6 +269,7 @@ func (t *accountsTab) update() {
 		}, now, t.w.opts.Home)
 		t.showRow(r, i, st, snap, known && r.acct.Orig != "", now)
 	}
+	t.revealPending()
 }
 
 func (t *accountsTab) showRow(r *accountRow, i int, st rowStatus, snap control.Account, known bool, now time.Time) {
@@ -278,7 +294,11 @@ func (t *accountsTab) showRow(r *accountRow, i int, st rowStatus, snap control.A
 	if st.Detail != "" {
 		detail = "   ·   " + st.Detail
 	}
-	setText(r.state, styled{st.Text, widget.RichTextStyle{Inline: true, ColorName: levelColor(st.Level)}}, hint(detail))
+	parts := []styled{{st.Text, widget.RichTextStyle{Inline: true, ColorName: levelColor(st.Level)}}}
+	if st.Notes != "" {
+		parts = append(parts, styled{"   ·   " + st.Notes, widget.RichTextStyle{Inline: true, ColorName: theme.ColorNameWarning, TextStyle: fyne.TextStyle{Bold: true}}})
+	}
+	setText(r.state, append(parts, hint(detail))...)
 	r.icon.SetResource(levelIcon(st.Level))
 	if st.Command != "" {
 		if r.command.Text != st.Command {
@@ -296,6 +316,16 @@ func (t *accountsTab) showRow(r *accountRow, i int, st rowStatus, snap control.A
 		r.bars.Show()
 	} else {
 		r.bars.Hide()
+	}
+	if st.LogIn {
+		r.relogin.Importance = widget.MediumImportance
+		if snap.State == control.StateNeedsLogin {
+			r.relogin.Importance = widget.HighImportance
+		}
+		r.relogin.Show()
+		r.relogin.Refresh()
+	} else {
+		r.relogin.Hide()
 	}
 	if st.Action != "" {
 		r.action.SetText(st.Action)
@@ -373,6 +403,15 @@ func (t *accountsTab) clearErrors() {
 func (t *accountsTab) closeDialogs() {
 	if t.adding != nil {
 		t.adding.dlg.Hide()
+	}
+	if t.add2 != nil {
+		t.add2.dlg.Hide()
+	}
+	if t.login != nil {
+		t.login.dismiss()
+	}
+	if t.picker != nil {
+		t.picker.dlg.Hide()
 	}
 	t.marked = nil
 }
@@ -457,30 +496,7 @@ func (t *accountsTab) onAction(r *accountRow) {
 	})
 }
 
-// onAdd opens the folder picker.
-func (t *accountsTab) onAdd() {
-	d := dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
-		if err != nil {
-			dialog.ShowError(err, t.w.win)
-			return
-		}
-		if dir == nil {
-			return
-		}
-		t.onDirPicked(dir.Path())
-	}, t.w.win)
-	d.SetTitleText("Choose a Claude Code config folder")
-	d.SetConfirmText("Choose")
-	if home := t.w.opts.Home; home != "" {
-		if l, err := storage.ListerForURI(storage.NewFileURI(home)); err == nil {
-			d.SetLocation(l)
-		}
-	}
-	d.Resize(fyne.NewSize(720, 480))
-	d.Show()
-}
-
-// addDialog is the open "Add account" dialog.
+// addDialog is the open dialog that names a folder picked.
 type addDialog struct {
 	dlg    *dialog.CustomDialog
 	dir    string // as it goes into the configuration ("~/.claude-work")
@@ -581,10 +597,5 @@ func (t *accountsTab) onAddConfirmed(a *addDialog) {
 		return
 	}
 	a.dlg.Hide()
-	r := t.newRow(draftAccount{Name: name, Dir: a.dir, Enabled: true})
-	r.check = a.check
-	t.setRows(append(slices.Clone(t.rows), r))
-	t.w.tabs.Select(t.item)
-	t.w.edited()
-	t.w.bar.setSummary("Added "+name+": press Apply to start using it.", widget.MediumImportance)
+	t.addRow(name, a.dir, a.check)
 }

@@ -389,22 +389,37 @@ func fixedWidth(width float32, obj fyne.CanvasObject) fyne.CanvasObject {
 	return container.New(&widthLayout{width: width}, obj)
 }
 
-type widthLayout struct{ width float32 }
+// atLeastWidth gives obj at least width, more when it needs more.
+func atLeastWidth(width float32, obj fyne.CanvasObject) fyne.CanvasObject {
+	return container.New(&widthLayout{width: width, grow: true}, obj)
+}
+
+type widthLayout struct {
+	width float32
+	grow  bool // wider when the object needs it
+}
 
 func (l *widthLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	for _, o := range objs {
 		h := min(o.MinSize().Height, size.Height)
+		w := l.width
+		if l.grow {
+			w = max(w, min(size.Width, o.MinSize().Width))
+		}
 		o.Move(fyne.NewPos(0, 0))
-		o.Resize(fyne.NewSize(l.width, h))
+		o.Resize(fyne.NewSize(w, h))
 	}
 }
 
 func (l *widthLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	h := float32(0)
+	w, h := l.width, float32(0)
 	for _, o := range objs {
 		h = max(h, o.MinSize().Height)
+		if l.grow {
+			w = max(w, o.MinSize().Width)
+		}
 	}
-	return fyne.NewSize(l.width, h)
+	return fyne.NewSize(w, h)
 }
 
 var _ fyne.Layout = (*widthLayout)(nil)

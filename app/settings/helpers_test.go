@@ -3,6 +3,7 @@ package settings
 import (
 	"context"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -172,6 +173,16 @@ type harness struct {
 	m  *live.Model
 	ui *uiLoop
 	w  *Window
+
+	mu     sync.Mutex
+	opened []string // the pages the window opened in "the browser"
+}
+
+// pages returns the addresses the window opened in the browser.
+func (h *harness) pages() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.opened)
 }
 
 // newHarness shows a settings window following b's daemon and waits
@@ -204,6 +215,20 @@ func build(t *testing.T, b *controltest.Backend, opts Options, wrap ...func(*con
 	if opts.Logger == nil {
 		opts.Logger = quiet
 	}
+	if opts.OpenURL == nil {
+		opts.OpenURL = func(u *url.URL) error {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.opened = append(h.opened, u.String())
+			return nil
+		}
+	}
+	if opts.Discover == nil {
+		opts.Discover = func() []string { return nil } // not this machine's home
+	}
+	if opts.LoginPoll == 0 {
+		opts.LoginPoll = 5 * time.Millisecond
+	}
 	var d Daemon = client
 	for _, fn := range wrap {
 		d = fn(client)
@@ -215,6 +240,7 @@ func build(t *testing.T, b *controltest.Backend, opts Options, wrap ...func(*con
 		if h.w.win != nil {
 			h.w.hide()
 		}
+		h.w.logins.Wait()
 	})
 	return h
 }

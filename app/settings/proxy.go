@@ -16,6 +16,7 @@ import (
 
 	"github.com/maxrouter/maxrouter/app/tint"
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
 // proxyTab is the Proxy tab: the port, the base URL to copy, and the
@@ -30,6 +31,12 @@ type proxyTab struct {
 	tokenList *fyne.Container
 	tokenErr  *widget.Label
 	tokens    []control.Token
+
+	// Claude Code's own settings (nil widgets when Options.Claude is nil).
+	claudeState  *widget.RichText
+	claudeResult *widget.Label
+	claudeSetup  *widget.Button
+	claudeUndo   *widget.Button
 }
 
 func newProxyTab(w *Window) *proxyTab {
@@ -73,6 +80,7 @@ func (t *proxyTab) buildUI() fyne.CanvasObject {
 		newHeading("Proxy"),
 		form,
 		spacer(1, 4),
+		t.buildClaude(),
 		widget.NewSeparator(),
 		newHeading("Client tokens"),
 		newHint("Every program that sends requests through MaxRouter presents a client token (la_sk_…). Issue one per machine or tool, so you can revoke it alone."),
@@ -80,6 +88,99 @@ func (t *proxyTab) buildUI() fyne.CanvasObject {
 		t.tokenList,
 		container.NewHBox(issue),
 	)
+}
+
+// buildClaude is the Claude Code section: set Claude Code up to go
+// through MaxRouter in its own settings, or undo that.
+func (t *proxyTab) buildClaude() fyne.CanvasObject {
+	if t.w.opts.Claude == nil {
+		return spacer(1, 0)
+	}
+	t.claudeState = widget.NewRichText()
+	t.claudeState.Wrapping = fyne.TextWrapWord
+	t.claudeResult = widget.NewLabel("")
+	t.claudeResult.Wrapping = fyne.TextWrapWord
+	t.claudeResult.Hide()
+	t.claudeSetup = widget.NewButtonWithIcon("Set up Claude Code", theme.ConfirmIcon(), t.onClaudeSetup)
+	t.claudeSetup.Importance = widget.HighImportance
+	t.claudeUndo = widget.NewButtonWithIcon("Undo", theme.ContentUndoIcon(), t.onClaudeUndo)
+	return container.NewVBox(
+		widget.NewSeparator(),
+		newHeading("Claude Code"),
+		t.claudeState,
+		container.NewHBox(t.claudeSetup, t.claudeUndo),
+		t.claudeResult,
+		newHint("Set up writes ANTHROPIC_BASE_URL and ANTHROPIC_AUTH_TOKEN (a client token for this computer) into Claude Code’s settings.json, after a backup next to it, so every claude you start goes through MaxRouter. Undo puts the file back and revokes the token. For another shell or machine, use the tray’s “"+"Copy shell export lines"+"” instead."),
+	)
+}
+
+// showClaude says whether Claude Code is set up to go through MaxRouter.
+func (t *proxyTab) showClaude() {
+	c := t.w.opts.Claude
+	if c == nil {
+		return
+	}
+	file, ok, err := c.Current()
+	switch {
+	case err != nil:
+		setText(t.claudeState, styled{"Cannot tell whether Claude Code is set up: " + err.Error(), widget.RichTextStyle{Inline: true, ColorName: theme.ColorNameError}})
+	case ok:
+		setText(t.claudeState, styled{"Claude Code goes through MaxRouter", widget.RichTextStyle{Inline: true, ColorName: theme.ColorNameSuccess, TextStyle: fyne.TextStyle{Bold: true}}},
+			hint(": "+words.Tilde(file, t.w.opts.Home)+" holds its address and client token."))
+	default:
+		setText(t.claudeState, hint("Claude Code does not go through MaxRouter yet (nothing written to its settings)."))
+	}
+	enableIf(t.claudeUndo, ok)
+	if ok {
+		t.claudeSetup.Importance = widget.MediumImportance
+	} else {
+		t.claudeSetup.Importance = widget.HighImportance
+	}
+	t.claudeSetup.Refresh()
+}
+
+// onClaudeSetup points Claude Code at MaxRouter.
+func (t *proxyTab) onClaudeSetup() {
+	t.claudeSetup.Disable()
+	t.w.async(func(ctx context.Context) func() {
+		res, err := t.w.opts.Claude.Apply(ctx)
+		return func() {
+			t.claudeSetup.Enable()
+			if err != nil {
+				t.claudeSaid("Not set up: "+err.Error(), widget.DangerImportance)
+			} else {
+				title, body := ClaudeApplied(res, t.w.opts.Home)
+				t.claudeSaid(title+". "+body, widget.SuccessImportance)
+			}
+			t.showClaude()
+			t.loadTokens()
+		}
+	})
+}
+
+// onClaudeUndo takes MaxRouter out of Claude Code's settings.
+func (t *proxyTab) onClaudeUndo() {
+	t.claudeUndo.Disable()
+	t.w.async(func(ctx context.Context) func() {
+		res, err := t.w.opts.Claude.Undo(ctx)
+		return func() {
+			if err != nil {
+				t.claudeSaid("Not undone: "+err.Error(), widget.DangerImportance)
+			} else {
+				title, body := ClaudeUndone(res, t.w.opts.Home)
+				t.claudeSaid(title+". "+body, widget.SuccessImportance)
+			}
+			t.showClaude()
+			t.loadTokens()
+		}
+	})
+}
+
+func (t *proxyTab) claudeSaid(text string, imp widget.Importance) {
+	t.claudeResult.SetText(text)
+	t.claudeResult.Importance = imp
+	t.claudeResult.Show()
+	t.claudeResult.Refresh()
 }
 
 // newCopyButton is a Copy button that puts text() on the clipboard and

@@ -1,18 +1,23 @@
 package settings
 
 import (
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/maxrouter/maxrouter/core/openai"
 	"github.com/maxrouter/maxrouter/core/words"
 )
 
 // routingTab is the Routing tab: strategy, fallback cooldown, session
-// affinity.
+// affinity, and the model names OpenAI clients may send (read-only).
 type routingTab struct {
 	onEdit func()
+	models *fyne.Container
+	where  *widget.RichText
 
 	item        *container.TabItem
 	strategy    *widget.RadioGroup
@@ -53,6 +58,8 @@ func (t *routingTab) buildUI() fyne.CanvasObject {
 	t.cooldownErr = newErrorLabel()
 
 	t.affinity = widget.NewCheck("Keep each Claude Code session on one account", func(bool) { t.onEdit() })
+	t.models = container.New(layout.NewFormLayout())
+	t.where = newHint("")
 
 	return page(
 		newHeading("Strategy"),
@@ -72,7 +79,32 @@ func (t *routingTab) buildUI() fyne.CanvasObject {
 		newHeading("Session affinity"),
 		t.affinity,
 		indent(newHint("Requests of one Claude Code session go to the same account while it is available, so the session’s prompt cache stays warm: replies start faster and use less of the limits. When that account is spent, the session moves on.")),
+		spacer(1, 4),
+		widget.NewSeparator(),
+		newHeading("Models for OpenAI clients"),
+		newHint("Clients of OpenAI’s API (chat/completions, responses) name OpenAI models; MaxRouter sends each request to the Claude model beside its name. Names starting with claude- pass through as they are."),
+		t.models,
+		t.where,
 	)
+}
+
+// showModels shows the configuration's [models] table (nil: the defaults);
+// file is the configuration file, "" when not known.
+func (t *routingTab) showModels(models map[string]string, file string) {
+	if models == nil {
+		models = openai.DefaultModels()
+	}
+	t.models.Objects = nil
+	for _, g := range modelGroups(models) {
+		claude := widget.NewLabel(g.Claude)
+		claude.TextStyle = fyne.TextStyle{Monospace: true}
+		names := widget.NewLabel(strings.Join(g.Names, ", "))
+		names.Wrapping = fyne.TextWrapWord
+		t.models.Add(claude)
+		t.models.Add(names)
+	}
+	t.models.Refresh()
+	setText(t.where, hint(modelsWhere(file)))
 }
 
 // read puts the tab's fields into d.

@@ -1,7 +1,10 @@
 // Package settings is MaxRouter's settings window: the accounts in
-// priority order with their state and usage, the routing strategy, the
-// proxy's port and client tokens, the notification switches, and each
-// account's usage over the last week.
+// priority order with their state and usage, the routing strategy (and the
+// model names OpenAI clients may send), the proxy's port, client tokens and
+// Claude Code's setup, the notification switches, and each account's usage
+// over the last week. Accounts are added and logged in again from here:
+// a login run by the daemon in the browser, a Claude Code login found on
+// this computer, or a folder picked.
 //
 // The window follows the daemon through a live.Model, as the tray does:
 // account states, usage bars and the configuration shown change as soon
@@ -27,6 +30,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -36,8 +40,10 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/maxrouter/maxrouter/app/live"
+	"github.com/maxrouter/maxrouter/app/setup"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
 // Daemon is the part of the control API the window calls itself;
@@ -57,11 +63,28 @@ type Daemon interface {
 	// Usage returns the usage history from since on, in buckets of step
 	// (control.StepDay or control.StepHour).
 	Usage(ctx context.Context, since time.Time, step string) (control.Usage, error)
+	// StartLogin starts a login run by the daemon (a new account is added
+	// once it succeeds); Login reports how it goes; LoginCode completes a
+	// manual login with the code its page showed.
+	StartLogin(ctx context.Context, req control.LoginRequest) (control.Login, error)
+	Login(ctx context.Context, id string) (control.Login, error)
+	LoginCode(ctx context.Context, id, code string) (control.Login, error)
 	// BaseURL is the daemon's address, such as "http://127.0.0.1:8787".
 	BaseURL() string
 }
 
 var _ Daemon = (*control.Client)(nil)
+
+// ClaudeCode points Claude Code at MaxRouter in its user settings and takes
+// that back; *setup.Claude implements it.
+type ClaudeCode interface {
+	Apply(ctx context.Context) (setup.ClaudeResult, error)
+	Undo(ctx context.Context) (setup.ClaudeUndone, error)
+	// Current says whether Claude Code is set up, and in which file.
+	Current() (settings string, ok bool, err error)
+}
+
+var _ ClaudeCode = (*setup.Claude)(nil)
 
 // Autostart turns "Start MaxRouter at login" on and off.
 type Autostart interface {
@@ -79,6 +102,19 @@ type Options struct {
 	// away offers it as "Start MaxRouter"; it is called off the UI
 	// goroutine. Nil: the banner sends the person to the tray menu.
 	Start func() error
+	// Claude sets Claude Code up to go through MaxRouter (the Proxy tab's
+	// Set up Claude Code and Undo). Nil: the Proxy tab does not offer it.
+	Claude ClaudeCode
+	// OpenURL opens a login page in the browser. Default the app's
+	// OpenURL.
+	OpenURL func(u *url.URL) error
+	// Discover lists the Claude Code config folders on this computer
+	// (absolute or "~/…"), for Add account's "Use a Claude Code login on
+	// this computer"; the daemon says which hold a login. Default: those
+	// config.Discover finds under Home.
+	Discover func() []string
+	// LoginPoll is how often a login under way is asked about. Default 1s.
+	LoginPoll time.Duration
 	// Preferences keeps the window's size between runs. Default the
 	// app's Preferences().
 	Preferences fyne.Preferences
@@ -105,7 +141,8 @@ type Window struct {
 	// own).
 	do func(fn func())
 
-	busy sync.WaitGroup // background calls (tests wait on it)
+	busy   sync.WaitGroup // background calls (tests wait on it)
+	logins sync.WaitGroup // logins being waited for (they end with their dialog)
 
 	mu      sync.Mutex
 	pending *live.State // the model's latest State, not yet shown
@@ -163,6 +200,25 @@ func New(app fyne.App, d Daemon, model *live.Model, opts Options) *Window {
 	case "-":
 		opts.Home = ""
 	}
+	if opts.OpenURL == nil {
+		opts.OpenURL = app.OpenURL
+	}
+	if opts.Discover == nil {
+		home := opts.Home
+		opts.Discover = func() []string {
+			if home == "" {
+				return nil
+			}
+			var dirs []string
+			for _, a := range config.Discover(home, nil) {
+				dirs = append(dirs, a.Dir)
+			}
+			return dirs
+		}
+	}
+	if opts.LoginPoll <= 0 {
+		opts.LoginPoll = time.Second
+	}
 	return &Window{app: app, d: d, model: model, opts: opts, log: opts.Logger.With("component", "settings"), do: fyne.Do}
 }
 
@@ -182,6 +238,18 @@ func (w *Window) ShowAccount(name string) {
 		}
 		w.tabs.Select(w.accounts.item)
 		w.accounts.reveal(name)
+	})
+}
+
+// ShowLogin shows the window at the account named name and logs it in
+// again: a login run by the daemon, in the browser, with the code to paste
+// as the fallback (a tray line's or a notification's Log in again).
+func (w *Window) ShowLogin(name string) {
+	w.do(func() {
+		w.show()
+		w.tabs.Select(w.accounts.item)
+		w.accounts.reveal(name)
+		w.accounts.logIn(name)
 	})
 }
 
@@ -205,6 +273,7 @@ func (w *Window) show() {
 	w.startTicker()
 	w.readAutostart()
 	w.proxy.loadTokens()
+	w.proxy.showClaude()
 	if w.tabs.Selected() == w.usage.item {
 		w.usage.load()
 	}
@@ -263,6 +332,9 @@ func (w *Window) setState(s live.State) {
 	}
 	w.accounts.update()
 	w.proxy.setBaseURL(w.baseURL())
+	if s.HasConfig() && (s.Revision != prev.Revision || s.Status.Config != prev.Status.Config) {
+		w.routing.showModels(s.Config.Models, words.Tilde(s.Status.Config, w.opts.Home))
+	}
 	w.showBanner()
 	w.updateDirty()
 }

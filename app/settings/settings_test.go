@@ -47,7 +47,7 @@ func TestLoadShowsDaemonState(t *testing.T) {
 		"Max 20x   ~/.claude-work",
 		"Available   ·   token renews in 3 h   ·   1234 requests",
 		"Cooling until 14:32 (5-hour limit)   ·   token renews in 40 min   ·   87 requests",
-		"Needs login — run:",
+		"Needs login — log in again, or run:",
 		"CLAUDE_CONFIG_DIR=~/.claude-side claude /login",
 		"Error: the token endpoint answered 503 — trying again at 13:05",
 		"resets in 2 h 13 min",

@@ -5,11 +5,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/software"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
+	"github.com/maxrouter/maxrouter/app/setup"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 )
@@ -24,7 +28,26 @@ func TestSnapshot(t *testing.T) {
 	}
 	b := newBackend()
 	b.UsageValue = fixtureUsage()
-	h := newHarness(t, b, Options{Version: "0.9.0", Autostart: &fakeAutostart{on: true}, Start: func() error { return nil }})
+	b.StatusValue.Config = testHome + "/.config/maxrouter/config.toml"
+	// Quota read by the daemon for every account, idle ones too.
+	accounts := fixtureAccounts()
+	accounts[0].Email, accounts[0].BillingExtra = "ana@example.com", true
+	accounts[0].LoginExpiresAt = at(3*24*time.Hour + 2*time.Hour)
+	accounts[0].Quota = &control.Quota{CheckedAt: at(-2 * time.Minute), NextAt: at(3 * time.Minute)}
+	accounts[0].FiveHour.AsOf, accounts[0].SevenDay.AsOf = at(-time.Minute), at(-time.Minute)
+	accounts[1].Quota = &control.Quota{CheckedAt: at(-4 * time.Minute), NextAt: at(time.Minute)}
+	b.AccountList = accounts
+	renews := testNow.Add(5 * time.Hour)
+	b.DirChecks["~/.claude-research"] = control.DirCheck{Found: true, Subscription: "max", RateLimitTier: "default_claude_max_5x", ExpiresAt: &renews, CanRefresh: true}
+	b.DirChecks["~/.config/claude-team2"] = control.DirCheck{Found: true, Subscription: "pro", ExpiresAt: &renews, CanRefresh: true}
+	claude := &setup.Claude{Settings: filepath.Join(t.TempDir(), "settings.json"), StateFile: filepath.Join(t.TempDir(), setup.ClaudeStateFile), Logger: quiet}
+	h := newHarness(t, b, Options{Version: "0.9.0", Autostart: &fakeAutostart{on: true}, Start: func() error { return nil },
+		Discover: func() []string { return []string{"~/.claude-work", "~/.claude-research", "~/.config/claude-team2"} },
+		Claude:   claude,
+	}, func(c *control.Client) Daemon {
+		claude.Daemon = c
+		return c
+	})
 	w := h.w
 
 	for _, variant := range []struct {
@@ -43,12 +66,41 @@ func TestSnapshot(t *testing.T) {
 			h.settle()
 			shot(name)
 		}
+		w.tabs.SelectIndex(1)
+		w.routing.item.Content.(*container.Scroll).ScrollToBottom()
+		shot("routing-models")
+		w.routing.item.Content.(*container.Scroll).ScrollToTop()
+		w.tabs.SelectIndex(2)
+		test.Tap(w.proxy.claudeSetup)
+		h.settle()
+		shot("proxy-claude")
+		test.Tap(w.proxy.claudeUndo)
+		h.settle()
 		w.tabs.SelectIndex(0)
 
 		w.accounts.onDirPicked(testHome + "/.claude-new")
 		h.settle()
 		shot("add")
 		w.accounts.adding.dlg.Hide()
+
+		w.accounts.onAdd()
+		h.settle()
+		shot("add-account")
+		w.accounts.add2.dlg.Hide()
+
+		w.accounts.pickFolder()
+		w.accounts.picker.open(pickerHome(t))
+		h.settle()
+		shot("picker")
+		w.accounts.picker.dlg.Hide()
+
+		w.accounts.startLogin("personal-2", true)
+		h.settle()
+		shot("login")
+		test.Tap(button(t, overlayObjects(t, w), "Paste the code instead"))
+		h.settle()
+		shot("login-code")
+		w.accounts.login.dismiss()
 
 		w.proxy.port.SetText("abc")
 		w.onApply()
@@ -97,4 +149,22 @@ func writePNG(t *testing.T, w *Window, th fyne.Theme, path string) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s", path)
+}
+
+// pickerHome is a home folder as the folder picker shows it: Claude Code
+// folders beside others.
+func pickerHome(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	for _, d := range []string{".cache", ".claude", ".claude-research", ".config", ".local", "Documents", "Downloads", "src"} {
+		if err := os.Mkdir(filepath.Join(home, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{".claude", ".claude-research"} {
+		if err := os.WriteFile(filepath.Join(home, d, ".credentials.json"), []byte("{}"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return home
 }

@@ -3,6 +3,7 @@ package settings
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -62,7 +63,7 @@ func (u *usageTab) buildUI() fyne.CanvasObject {
 	u.empty.Hide()
 	return page(
 		container.NewBorder(nil, nil, newHeading("Last 7 days"), container.NewVBox(u.refresh), container.NewVBox(layout.NewSpacer(), u.since, layout.NewSpacer())),
-		newHint("Tokens are those Anthropic reports in its answers (answers sent compressed carry no count). Peaks are the highest 5-hour and 7-day use Anthropic reported. The history keeps 90 days: see maxrouter usage."),
+		newHint("Tokens are those Anthropic reports in its answers (answers sent compressed carry no count). Peaks are the highest 5-hour and 7-day use Anthropic reported; “billed to extra usage” counts answers Anthropic billed to paid extra usage. The history keeps 90 days: see maxrouter usage."),
 		u.err,
 		u.list,
 		u.empty,
@@ -132,6 +133,15 @@ func newUsageRow(s accountUsage, labels []string, scale int64) *usageRow {
 	r.name = widget.NewLabel(s.Name)
 	r.name.TextStyle = fyne.TextStyle{Bold: true}
 	r.totals = widget.NewRichText(&widget.TextSegment{Text: usageTotalsText(s), Style: widget.RichTextStyle{Inline: true}})
+	if s.Extra > 0 {
+		// The part on extra usage in the warning colour: it costs money.
+		text := usageTotalsText(s)
+		i := strings.LastIndex(text, "   ·   ")
+		r.totals.Segments = []widget.RichTextSegment{
+			&widget.TextSegment{Text: text[:i], Style: widget.RichTextStyle{Inline: true}},
+			&widget.TextSegment{Text: text[i:], Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNameWarning}},
+		}
+	}
 	r.totals.Wrapping = fyne.TextWrapWord
 	r.peaks = newHint(usagePeaksText(s))
 	r.peaks.Wrapping = fyne.TextWrapOff

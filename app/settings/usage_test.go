@@ -27,7 +27,7 @@ func fixtureUsage() control.Usage {
 		{Start: day(4), Account: "work", Requests: 120, RateLimited: 2, InputTokens: 12_300, OutputTokens: 4_500, CacheReadTokens: 1_200_000, FiveHourPeak: ptr(0.42), SevenDayPeak: ptr(0.18)},
 		{Start: day(5), Account: "old", Requests: 5, InputTokens: 100, OutputTokens: 50},
 		{Start: day(9), Account: "work", Requests: 300, InputTokens: 2_000_000, OutputTokens: 100_000, FiveHourPeak: ptr(0.97), SevenDayPeak: ptr(0.35)},
-		{Start: day(10), Account: "personal", Requests: 87, Errors: 1},
+		{Start: day(10), Account: "personal", Requests: 87, Errors: 1, ExtraUsageRequests: 3},
 		{Start: day(10), Account: "work", Requests: 60, InputTokens: 7_700, OutputTokens: 500, FiveHourPeak: ptr(0.12)},
 	}}
 }
@@ -106,7 +106,7 @@ func TestUsageTab(t *testing.T) {
 	}
 	want := []row{
 		{"work", "480 requests   ·   2.0M input, 105k output tokens   ·   2 rate limited (429)", "Peak use: 5-hour 97%, 7-day 35%", []int64{120, 0, 0, 0, 0, 300, 60}},
-		{"personal", "87 requests   ·   1 error", "Peak use: 5-hour –, 7-day –", []int64{0, 0, 0, 0, 0, 0, 87}},
+		{"personal", "87 requests   ·   1 error   ·   3 billed to extra usage", "Peak use: 5-hour –, 7-day –", []int64{0, 0, 0, 0, 0, 0, 87}},
 		{"side", "No requests", "Peak use: 5-hour –, 7-day –", []int64{0, 0, 0, 0, 0, 0, 0}},
 		{"team", "No requests", "Peak use: 5-hour –, 7-day –", []int64{0, 0, 0, 0, 0, 0, 0}},
 		{"old", "5 requests   ·   100 input, 50 output tokens", "Peak use: 5-hour –, 7-day –", []int64{0, 5, 0, 0, 0, 0, 0}},
@@ -315,6 +315,7 @@ func TestUsageTexts(t *testing.T) {
 		{"one", accountUsage{Requests: 1, FiveHourPeak: ptr(1.04)}, "1 request", "Peak use: 5-hour 104%, 7-day –"},
 		{"only errors", accountUsage{Errors: 2, SevenDayPeak: ptr(0.005)}, "0 requests   ·   2 errors", "Peak use: 5-hour –, 7-day 1%"},
 		{"tokens", accountUsage{Requests: 12, Input: 1500, RateLimited: 3}, "12 requests   ·   1.5k input, 0 output tokens   ·   3 rate limited (429)", "Peak use: 5-hour –, 7-day –"},
+		{"extra usage", accountUsage{Requests: 12, Extra: 4}, "12 requests   ·   4 billed to extra usage", "Peak use: 5-hour –, 7-day –"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := usageTotalsText(tt.row); got != tt.totals {

@@ -22,6 +22,8 @@ const usageDayCount = 7
 type accountUsage struct {
 	Name                                                 string
 	Requests, RateLimited, Errors, Input, Output, Cached int64
+	// Extra counts answers billed to paid extra usage.
+	Extra int64
 	// PerDay counts requests per day, in the order of the days asked for.
 	PerDay []int64
 	// FiveHourPeak and SevenDayPeak are the highest utilizations reported
@@ -73,6 +75,7 @@ func summarizeUsage(u control.Usage, order []string, days []time.Time) []account
 		r.Requests += b.Requests
 		r.RateLimited += b.RateLimited
 		r.Errors += b.Errors
+		r.Extra += b.ExtraUsageRequests
 		r.Input += b.InputTokens
 		r.Output += b.OutputTokens
 		r.Cached += b.CacheReadTokens
@@ -123,7 +126,8 @@ func usageMax(rows []accountUsage) int64 {
 }
 
 // usageTotalsText sums up a row: "1234 requests · 3.4M input, 456k output
-// tokens · 2 rate limited (429) · 1 error"; "No requests" without any.
+// tokens · 2 rate limited (429) · 1 error · 3 billed to extra usage"; "No
+// requests" without any.
 func usageTotalsText(r accountUsage) string {
 	if r.Requests == 0 && r.RateLimited == 0 && r.Errors == 0 {
 		return "No requests"
@@ -137,6 +141,9 @@ func usageTotalsText(r accountUsage) string {
 	}
 	if r.Errors > 0 {
 		parts = append(parts, words.Count(r.Errors, "error"))
+	}
+	if r.Extra > 0 {
+		parts = append(parts, strconv.FormatInt(r.Extra, 10)+" billed to extra usage")
 	}
 	return strings.Join(parts, "   ·   ")
 }

@@ -3,6 +3,7 @@ package settings
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"path/filepath"
 	"reflect"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/maxrouter/maxrouter/app/setup"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/words"
@@ -56,7 +58,7 @@ type rowStatus struct {
 	// limit)", "Error: … — trying again at 14:05".
 	Text string
 	// Detail follows the state, greyed: "token renews in 3 h   ·   12
-	// requests".
+	// requests   ·   usage checked 2 min ago".
 	Detail string
 	Level  level
 	// Command is the shell command that logs the account in again, shown
@@ -65,6 +67,14 @@ type rowStatus struct {
 	// Action names the button that asks the daemon to try the account
 	// again ("Reset cooldown", "Check again"); "" for none.
 	Action string
+	// Notes are what the person should know beside the state, shown in
+	// the warning colour: "billing extra usage", "login expires in 3
+	// days".
+	Notes string
+	// LogIn offers Log in again: the account needs a login, or its login
+	// ends within a week, and the daemon can log it in (a folder, not a
+	// token).
+	LogIn bool
 }
 
 // rowInput is everything a row's status depends on.
@@ -106,6 +116,9 @@ func accountStatus(in rowInput, now time.Time, home string) rowStatus {
 		if rest, ok := strings.CutSuffix(st.Text, " "+st.Command); ok {
 			st.Text = rest // the command has a line of its own
 		}
+		if in.Live && canLogIn(snap) {
+			st.Text = strings.Replace(st.Text, "— run:", "— log in again, or run:", 1)
+		}
 	}
 	if !in.Live {
 		st.Text, st.Level = "Last known: "+st.Text, levelUnknown
@@ -118,6 +131,9 @@ func accountStatus(in rowInput, now time.Time, home string) rowStatus {
 	case control.StateNeedsLogin, control.StateError:
 		st.Action = "Check again"
 	}
+	notes := words.Notes(snap, now)
+	st.Notes = strings.Join(notes, " · ")
+	st.LogIn = canLogIn(snap) && (snap.State == control.StateNeedsLogin || words.LoginExpiry(snap.LoginExpiresAt, now) != "")
 	var details []string
 	if t := words.TokenExpiry(snap.TokenExpiresAt, now); t != "" {
 		details = append(details, t)
@@ -125,9 +141,16 @@ func accountStatus(in rowInput, now time.Time, home string) rowStatus {
 	if snap.Requests > 0 {
 		details = append(details, words.Count(snap.Requests, "request"))
 	}
+	if c := words.Checked(snap, now); c != "" {
+		details = append(details, c)
+	}
 	st.Detail = strings.Join(details, "   ·   ")
 	return st
 }
+
+// canLogIn reports whether the daemon can log the account in again: it is
+// a Claude Code folder, not a token from `claude setup-token`.
+func canLogIn(a control.Account) bool { return a.Dir != "" && a.Dir != words.TokenDir }
 
 // bannerView is what the banner over the tabs shows about the daemon.
 type bannerView struct {
@@ -606,4 +629,131 @@ func strategyValue(label string) string {
 // window shows them.
 func kindValues(n config.Notifications) [4]bool {
 	return [4]bool{n.CooldownStarted, n.CooldownEnded, n.NeedsLogin, n.AllExhausted}
+}
+
+// accountName matches the names the configuration accepts.
+var accountName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// loginNameProblem says why name cannot be a new account's, for Add
+// account's "Log in with Claude": "" when it can. taken are the names in
+// use (in the list, or the daemon's).
+func loginNameProblem(name string, taken []string) string {
+	switch {
+	case name == "":
+		return "Give the account a name"
+	case !accountName.MatchString(name) || strings.Trim(name, ".") == "":
+		return "A name may hold letters, digits, “-”, “_” and “.”"
+	case slices.Contains(taken, name):
+		return name + " is an account already: choose another name, or use Log in again on its row"
+	}
+	return ""
+}
+
+// newLoginName proposes a name for an account added by a login: "claude",
+// then "claude-2", … past the names taken.
+func newLoginName(taken []string) string { return defaultName("claude", taken) }
+
+// foundText says what a Claude Code folder found on this computer holds,
+// for Add account: its plan and its token ("Max 20x · token renews in
+// 3 h"), and whether it can be used as it is.
+func foundText(dc control.DirCheck, now time.Time) (string, bool) {
+	var parts []string
+	if plan := words.Plan(dc.Subscription, dc.RateLimitTier); plan != "" {
+		parts = append(parts, plan)
+	}
+	ok := true
+	switch {
+	case strings.TrimSpace(dc.Problem) != "":
+		parts = append(parts, strings.TrimSpace(dc.Problem))
+		ok = false
+	case dc.ExpiresAt != nil && !dc.ExpiresAt.After(now) && dc.CanRefresh:
+		parts = append(parts, "token expired "+words.Ago(*dc.ExpiresAt, now)+", renewed when used")
+	case dc.ExpiresAt != nil:
+		parts = append(parts, words.TokenExpiry(dc.ExpiresAt, now))
+	case !dc.CanRefresh:
+		parts = append(parts, "long-lived token")
+	}
+	return strings.Join(parts, " · "), ok
+}
+
+// loginDoneText says how a login through the daemon ended, for the line
+// beside Apply: "Added personal: logged in as ana@example.com (Max 20x).",
+// "Logged in to work again as ana@example.com.", with what the daemon
+// noted (another email than before).
+func loginDoneText(l control.Login, isNew bool) string {
+	as := ""
+	if l.Email != "" {
+		as = " as " + l.Email
+	}
+	if plan := words.Plan(l.Subscription, l.RateLimitTier); plan != "" {
+		as += " (" + plan + ")"
+	}
+	s := "Logged in to " + l.Account + " again" + as + "."
+	if isNew {
+		s = "Added " + l.Account + ": logged in" + as + ". It takes requests now."
+	}
+	if r := strings.TrimSuffix(strings.TrimSpace(l.Reason), "."); r != "" {
+		s += " " + words.Sentence(r) + "."
+	}
+	return s
+}
+
+// modelGroup is one Claude model and the OpenAI model names sent to it.
+type modelGroup struct {
+	Claude string
+	Names  []string
+}
+
+// modelGroups groups a [models] table by Claude model, both in name
+// order.
+func modelGroups(models map[string]string) []modelGroup {
+	by := map[string][]string{}
+	for name, claude := range models {
+		by[claude] = append(by[claude], name)
+	}
+	out := make([]modelGroup, 0, len(by))
+	for _, claude := range slices.Sorted(maps.Keys(by)) {
+		names := by[claude]
+		slices.Sort(names)
+		out = append(out, modelGroup{claude, names})
+	}
+	return out
+}
+
+// modelsWhere says where the [models] table is changed.
+func modelsWhere(file string) string {
+	where := "the configuration file"
+	if file != "" {
+		where = file
+	}
+	return "Read-only here: change it under the config key [models] in " + where + ", then restart MaxRouter (or send it SIGHUP)."
+}
+
+// ClaudeApplied says what "Set up Claude Code" did, as a notification's
+// title and body (the Proxy tab joins them): that Claude Code goes through
+// MaxRouter now, or already did, and where the file's old content is.
+func ClaudeApplied(res setup.ClaudeResult, home string) (title, body string) {
+	file := words.Tilde(res.Settings, home)
+	if !res.Changed {
+		return "Claude Code goes through MaxRouter already", file + " is set up; nothing changed."
+	}
+	body = "Wrote its address and a client token into " + file + "."
+	if res.Backup != "" {
+		body += " The file as it was is saved next to it."
+	}
+	return "Claude Code goes through MaxRouter now", body + " Start a new claude session to use it."
+}
+
+// ClaudeUndone says what Undo of the Claude Code setup did.
+func ClaudeUndone(res setup.ClaudeUndone, home string) (title, body string) {
+	file := words.Tilde(res.Settings, home)
+	switch {
+	case res.Restored != "":
+		body = "Restored " + file + " as it was."
+	case res.KeysRemoved:
+		body = "Removed MaxRouter's two keys from " + file + " (it changed since; the backup is kept)."
+	default:
+		body = "Removed " + file + " (there was none before)."
+	}
+	return "Claude Code no longer goes through MaxRouter", body + " Its client token is revoked."
 }

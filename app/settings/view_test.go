@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maxrouter/maxrouter/app/setup"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/words"
@@ -32,7 +33,11 @@ func TestAccountStatus(t *testing.T) {
 		{"cooling", live(control.Account{State: control.StateCooling, CooldownUntil: in(2*time.Hour + 13*time.Minute), Reason: "5-hour limit", Requests: 1}),
 			rowStatus{Text: "Cooling until 14:32 (5-hour limit)", Detail: "1 request", Level: levelWait, Action: "Reset cooldown"}},
 		{"needs login", live(control.Account{State: control.StateNeedsLogin, Dir: "/home/ada/.claude-side"}),
-			rowStatus{Text: "Needs login — run:", Level: levelBad, Command: "CLAUDE_CONFIG_DIR=~/.claude-side claude /login", Action: "Check again"}},
+			rowStatus{Text: "Needs login — log in again, or run:", Level: levelBad, Command: "CLAUDE_CONFIG_DIR=~/.claude-side claude /login", Action: "Check again", LogIn: true}},
+		{"billing extra, login ending", live(control.Account{State: control.StateAvailable, Dir: "~/.claude-work", BillingExtra: true, LoginExpiresAt: in(2*24*time.Hour + time.Hour)}),
+			rowStatus{Text: "Available", Level: levelGood, Notes: "billing extra usage · login expires in 2 days", LogIn: true}},
+		{"login ending in more than a week", live(control.Account{State: control.StateAvailable, Dir: "~/.claude-work", LoginExpiresAt: in(9 * 24 * time.Hour)}),
+			rowStatus{Text: "Available", Level: levelGood}},
 		{"needs a token", live(control.Account{State: control.StateNeedsLogin, Dir: "(token)"}),
 			rowStatus{Text: "Needs a new token — run:", Level: levelBad, Command: "claude setup-token", Action: "Check again"}},
 		{"error", live(control.Account{State: control.StateError, Reason: "the token endpoint answered 503", RetryAt: in(46 * time.Minute)}),
@@ -433,5 +438,97 @@ func TestTTLFor(t *testing.T) {
 	}
 	if got := ttlFor("Never expires"); got != 0 {
 		t.Errorf("ttlFor(Never expires) = %v, want 0", got)
+	}
+}
+
+func TestLoginNameProblem(t *testing.T) {
+	taken := []string{"work", "side"}
+	for _, tt := range []struct{ name, want string }{
+		{"personal", ""},
+		{"claude-2", ""},
+		{"", "Give the account a name"},
+		{"per sonal", "A name may hold letters, digits, “-”, “_” and “.”"},
+		{"..", "A name may hold letters, digits, “-”, “_” and “.”"},
+		{"work", "work is an account already: choose another name, or use Log in again on its row"},
+	} {
+		if got := loginNameProblem(tt.name, taken); got != tt.want {
+			t.Errorf("loginNameProblem(%q) = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	if got, want := newLoginName([]string{"claude", "work"}), "claude-2"; got != want {
+		t.Errorf("newLoginName = %q, want %q", got, want)
+	}
+}
+
+func TestFoundText(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	in := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
+	for _, tt := range []struct {
+		name string
+		dc   control.DirCheck
+		want string
+		ok   bool
+	}{
+		{"renews", control.DirCheck{Found: true, Subscription: "max", RateLimitTier: "default_claude_max_5x", ExpiresAt: in(3 * time.Hour), CanRefresh: true}, "Max 5x · token renews in 3 h", true},
+		{"expired, refreshable", control.DirCheck{Found: true, Subscription: "pro", ExpiresAt: in(-2 * time.Hour), CanRefresh: true}, "Pro · token expired 2 h ago, renewed when used", true},
+		{"dead", control.DirCheck{Found: true, ExpiresAt: in(-time.Hour), Problem: "the token has expired and there is no refresh token: log in again"}, "the token has expired and there is no refresh token: log in again", false},
+		{"setup token", control.DirCheck{Found: true}, "long-lived token", true},
+	} {
+		got, ok := foundText(tt.dc, now)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%s: foundText = %q, %v; want %q, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestLoginDoneText(t *testing.T) {
+	for _, tt := range []struct {
+		l     control.Login
+		isNew bool
+		want  string
+	}{
+		{control.Login{Account: "new", Email: "ana@example.com", Subscription: "max", RateLimitTier: "default_claude_max_20x"}, true,
+			"Added new: logged in as ana@example.com (Max 20x). It takes requests now."},
+		{control.Login{Account: "new"}, true, "Added new: logged in. It takes requests now."},
+		{control.Login{Account: "work", Email: "ana@example.com"}, false, "Logged in to work again as ana@example.com."},
+		{control.Login{Account: "work", Email: "bob@example.com", Reason: "logged in as bob@example.com; the account was ana@example.com"}, false,
+			"Logged in to work again as bob@example.com. Logged in as bob@example.com; the account was ana@example.com."},
+	} {
+		if got := loginDoneText(tt.l, tt.isNew); got != tt.want {
+			t.Errorf("loginDoneText = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestModelGroups(t *testing.T) {
+	got := modelGroups(map[string]string{"o3": "claude-opus-4-5", "gpt-4o": "claude-sonnet-4-5", "gpt-4": "claude-sonnet-4-5"})
+	want := []modelGroup{{"claude-opus-4-5", []string{"o3"}}, {"claude-sonnet-4-5", []string{"gpt-4", "gpt-4o"}}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("modelGroups = %v, want %v", got, want)
+	}
+	if got, want := modelsWhere(""), "Read-only here: change it under the config key [models] in the configuration file, then restart MaxRouter (or send it SIGHUP)."; got != want {
+		t.Errorf("modelsWhere = %q, want %q", got, want)
+	}
+}
+
+func TestClaudeTexts(t *testing.T) {
+	const file, home = "/home/ada/.claude/settings.json", "/home/ada"
+	pair := func(title, body string) [2]string { return [2]string{title, body} }
+	for _, tt := range []struct {
+		name      string
+		got, want [2]string
+	}{
+		{"applied", pair(ClaudeApplied(setup.ClaudeResult{Settings: file, Changed: true, Backup: file + ".maxrouter-backup-x"}, home)),
+			[2]string{"Claude Code goes through MaxRouter now", "Wrote its address and a client token into ~/.claude/settings.json. The file as it was is saved next to it. Start a new claude session to use it."}},
+		{"already", pair(ClaudeApplied(setup.ClaudeResult{Settings: file}, home)),
+			[2]string{"Claude Code goes through MaxRouter already", "~/.claude/settings.json is set up; nothing changed."}},
+		{"restored", pair(ClaudeUndone(setup.ClaudeUndone{Settings: file, Restored: file + ".maxrouter-backup-x"}, home)),
+			[2]string{"Claude Code no longer goes through MaxRouter", "Restored ~/.claude/settings.json as it was. Its client token is revoked."}},
+		{"keys removed", pair(ClaudeUndone(setup.ClaudeUndone{Settings: file, KeysRemoved: true}, home)),
+			[2]string{"Claude Code no longer goes through MaxRouter", "Removed MaxRouter's two keys from ~/.claude/settings.json (it changed since; the backup is kept). Its client token is revoked."}},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, tt.got, tt.want)
+		}
 	}
 }

@@ -233,6 +233,17 @@ func (c *Claude) Apply(ctx context.Context) (ClaudeResult, error) {
 	return res, nil
 }
 
+// Current reports whether Apply set Claude Code up (and Undo has not taken
+// it back since), and the settings file it wrote. A damaged StateFile is
+// an error naming it.
+func (c *Claude) Current() (settings string, ok bool, err error) {
+	st, err := c.readState()
+	if err != nil || st == nil {
+		return "", false, err
+	}
+	return st.Settings, true, nil
+}
+
 // Undo takes MaxRouter out of Claude Code's settings. When the file is as
 // Apply wrote it, the backup is put back (or the file removed, when there
 // was none before); when it changed since, only the two keys are removed,

@@ -285,3 +285,28 @@ func TestClaudeSettingsPath(t *testing.T) {
 		t.Errorf("without: %q", got)
 	}
 }
+
+func TestClaudeCurrent(t *testing.T) {
+	cl, _, _ := claudeSetup(t)
+	ctx := context.Background()
+	check := func(when, wantPath string, wantOK bool) {
+		t.Helper()
+		path, ok, err := cl.Current()
+		if err != nil || ok != wantOK || path != wantPath {
+			t.Errorf("%s: Current() = %q, %v, %v; want %q, %v, nil", when, path, ok, err, wantPath, wantOK)
+		}
+	}
+	check("before", "", false)
+	if _, err := cl.Apply(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after Apply", cl.Settings, true)
+	if _, err := cl.Undo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after Undo", "", false)
+	writeFile(t, cl.StateFile, "{not json", 0o600)
+	if _, _, err := cl.Current(); err == nil || !strings.Contains(err.Error(), cl.StateFile) {
+		t.Errorf("Current() on a damaged state file: %v, want an error naming it", err)
+	}
+}

@@ -37,8 +37,16 @@ type Actions struct {
 	Start func() error
 	// Stop stops the daemon ("Stop MaxRouter").
 	Stop func() error
-	// CopySetup puts the Claude Code setup on the clipboard.
+	// SetupClaude points Claude Code at MaxRouter in its user settings
+	// ("Set up Claude Code"), and says how it went.
+	SetupClaude func(ctx context.Context) error
+	// CopySetup puts the two lines that point a shell's Claude Code at
+	// MaxRouter on the clipboard ("Copy shell export lines"), for other
+	// shells and machines.
 	CopySetup func(ctx context.Context) error
+	// LogIn logs an account that needs a login in again (a click on its
+	// line; without it the line opens Settings at the account).
+	LogIn func(account string)
 	// Quit ends the desktop app.
 	Quit func()
 	// Tell shows a short message: the outcome of an action that failed.
@@ -65,7 +73,8 @@ type Options struct {
 // Menu labels that tests and people look for.
 const (
 	LabelStrategy = "Strategy"
-	LabelCopy     = "Copy Claude Code setup"
+	LabelSetup    = "Set up Claude Code"
+	LabelCopy     = "Copy shell export lines"
 	LabelSettings = "Settings…"
 	LabelPause    = "Pause routing"
 	LabelResume   = "Resume routing"
@@ -133,6 +142,7 @@ type items struct {
 	start    Item
 	strategy Item
 	choices  []Item
+	setup    Item
 	copy     Item
 	settings Item
 	pause    Item
@@ -243,9 +253,7 @@ func (t *Tray) build(s live.State) {
 		for _, acct := range s.Accounts {
 			name := acct.Name
 			it.accounts = append(it.accounts, t.clickable(m.Add(nil, name, false), func(context.Context) error {
-				if a.OpenSettings != nil {
-					a.OpenSettings(name)
-				}
+				t.clickAccount(name)
 				return nil
 			}, ""))
 		}
@@ -271,6 +279,9 @@ func (t *Tray) build(s live.State) {
 			it.start = t.clickable(m.Add(nil, LabelStart, false), func(context.Context) error { return t.run(LabelStarting, a.Start) }, "Couldn't start MaxRouter")
 		}
 		m.AddSeparator()
+	}
+	if a.SetupClaude != nil {
+		it.setup = t.clickable(m.Add(nil, LabelSetup, false), a.SetupClaude, "Couldn't set up Claude Code")
 	}
 	if a.CopySetup != nil {
 		it.copy = t.clickable(m.Add(nil, LabelCopy, false), a.CopySetup, "Couldn't copy the Claude Code setup")
@@ -315,9 +326,9 @@ func (t *Tray) fill(s live.State, now time.Time) {
 	it.title.SetEnabled(false)
 	for i, item := range it.accounts {
 		if i < len(s.Accounts) {
-			item.SetLabel(AccountLine(s.Accounts[i], now, t.home))
+			item.SetLabel(AccountLine(s.Accounts[i], now, t.home, t.o.Actions.LogIn != nil))
 		}
-		item.SetEnabled(t.o.Actions.OpenSettings != nil)
+		item.SetEnabled(t.o.Actions.OpenSettings != nil || t.o.Actions.LogIn != nil)
 	}
 	if !s.Connected {
 		why := Problem(s)
@@ -364,6 +375,27 @@ func (t *Tray) fill(s live.State, now time.Time) {
 			it.stop.SetLabel(LabelStop)
 			it.stop.SetEnabled(true)
 		}
+	}
+}
+
+// clickAccount is a click on an account's line: an account that needs a
+// login (and can have one from the daemon) logs in again, any other opens
+// Settings at it.
+func (t *Tray) clickAccount(name string) {
+	a := t.o.Actions
+	t.mu.Lock()
+	var acct control.Account
+	for _, x := range t.state.Accounts {
+		if x.Name == name {
+			acct = x
+		}
+	}
+	t.mu.Unlock()
+	switch {
+	case a.LogIn != nil && acct.State == control.StateNeedsLogin && CanLogIn(acct):
+		a.LogIn(name)
+	case a.OpenSettings != nil:
+		a.OpenSettings(name)
 	}
 }
 

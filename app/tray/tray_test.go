@@ -189,7 +189,9 @@ func newTray(t *testing.T, r *recorder) (*Tray, *fakeMenu) {
 			SetPaused:    func(_ context.Context, p bool) error { return r.record(fmt.Sprint("paused ", p)) },
 			Start:        func() error { return r.record("start") },
 			Stop:         func() error { return r.record("stop") },
+			SetupClaude:  func(context.Context) error { return r.record("setup") },
 			CopySetup:    func(context.Context) error { return r.record("copy") },
+			LogIn:        func(a string) { r.record("login " + a) },
 			Quit:         func() { r.record("quit") },
 			Tell:         func(title, body string) { r.record("tell " + title + ": " + body) },
 		},
@@ -211,10 +213,10 @@ func TestDrawsTheState(t *testing.T) {
 	), nil)
 	want := []string{
 		"MaxRouter — 1 of 3 accounts available *", "-",
-		"✓ work    Max 20x · 5h 42%",
+		"✓ work    Max 20x · 5h 42%, resets in 1 h 9 min",
 		"⏸ personal    cooling until 14:32 (5-hour limit)",
-		"⚠ side    needs login — run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login",
-		"-", LabelStrategy, LabelCopy, LabelSettings, LabelPause, LabelStop, "-", LabelQuit,
+		"⚠ side    needs login — click to log in again",
+		"-", LabelStrategy, LabelSetup, LabelCopy, LabelSettings, LabelPause, LabelStop, "-", LabelQuit,
 	}
 	if got := m.labels(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("menu =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -271,7 +273,7 @@ func TestDaemonDownOffersStart(t *testing.T) {
 	}
 	tr.Show(live.State{Tried: true, Problem: fmt.Errorf("%w: connection refused", control.ErrUnreachable)}, nil)
 	tr.ShowService("stopped")
-	want := []string{"MaxRouter — daemon not running *", "-", "The MaxRouter daemon is not running (service: stopped). *", LabelStart, "-", LabelCopy, LabelSettings, "-", LabelQuit}
+	want := []string{"MaxRouter — daemon not running *", "-", "The MaxRouter daemon is not running (service: stopped). *", LabelStart, "-", LabelSetup, LabelCopy, LabelSettings, "-", LabelQuit}
 	if got := m.labels(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("menu =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -306,13 +308,18 @@ func contains(list []string, s string) bool {
 func TestClicks(t *testing.T) {
 	r := &recorder{}
 	tr, m := newTray(t, r)
-	s := state(control.Account{Name: "work", State: control.StateAvailable})
+	s := state(control.Account{Name: "work", State: control.StateAvailable},
+		control.Account{Name: "side", Dir: "~/.claude-side", State: control.StateNeedsLogin},
+		control.Account{Name: "ci", Dir: "(token)", State: control.StateNeedsLogin})
 	tr.Show(s, nil)
 	for _, c := range []struct {
 		item, want string
 	}{
 		{"✓ work", "settings work"},
+		{"⚠ side", "login side"},
+		{"⚠ ci", "settings ci"}, // a token: the daemon cannot log it in
 		{LabelSettings, "settings "},
+		{LabelSetup, "setup"},
 		{LabelCopy, "copy"},
 		{LabelPause, "paused true"},
 		{"Priority", "strategy priority"},

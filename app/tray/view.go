@@ -3,6 +3,7 @@ package tray
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/maxrouter/maxrouter/app/live"
@@ -155,28 +156,76 @@ const lineSep = "    "
 // maxDetail bounds an error message inside a menu line.
 const maxDetail = 90
 
-// AccountLine is one account's menu line:
+// AccountLine is one account's menu line: its state, what the person
+// should know (billing extra usage, a login about to end), and its 5-hour
+// and 7-day use with when each resets:
 //
-//	✓ work    Max 20x · 5h 42% · 7d 18%
-//	⏸ personal    cooling until 14:32 (5-hour limit)
-//	⚠ side    needs login — run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login
+//	✓ work    Max 20x · 5h 42%, resets in 2 h 13 min · 7d 18%, resets in 4 days
+//	⏸ personal    cooling until 14:32 (5-hour limit) · 5h 100%, resets in 47 min · 7d 61%, resets in 2 days
+//	⚠ side    needs login — click to log in again
 //
-// Times are written in now's location, home as "~".
-func AccountLine(a control.Account, now time.Time, home string) string {
+// logIn says that clicking the line of an account that needs a login logs
+// it in again (see CanLogIn); without it the line names the command to
+// run. Times are written in now's location, home as "~".
+func AccountLine(a control.Account, now time.Time, home string, logIn bool) string {
 	mark, detail := markAvailable, words.Brief(a, now, home)
+	var parts []string
 	switch a.State {
 	case control.StateAvailable:
-		if u := words.Usage(a, now); u != "" {
-			detail = u
+		detail = ""
+		if p := words.Plan(a.Subscription, a.RateLimitTier); p != "" {
+			parts = append(parts, p)
+		}
+		parts = append(parts, words.Notes(a, now)...)
+		parts = append(parts, windows(a, now)...)
+		parts = append(parts, words.ModelLimits(a.ModelCooldowns, now)...)
+		if len(parts) == 0 {
+			parts = append(parts, "available")
 		}
 	case control.StateCooling:
 		mark = markCooling
-	case control.StateNeedsLogin, control.StateError:
+		parts = append(parts, words.Notes(a, now)...)
+		parts = append(parts, windows(a, now)...)
+	case control.StateNeedsLogin:
+		mark = markProblem
+		if logIn && CanLogIn(a) {
+			detail = "needs login — click to log in again"
+		}
+	case control.StateError:
 		mark = markProblem
 	case control.StateDisabled:
 		mark = markDisabled
 	default:
 		mark = "?"
 	}
-	return mark + " " + a.Name + lineSep + detail
+	if detail != "" {
+		parts = append([]string{detail}, parts...)
+	}
+	return mark + " " + a.Name + lineSep + strings.Join(parts, " · ")
 }
+
+// windows writes what is known of an account's 5-hour and 7-day windows:
+// "5h 42%, resets in 2 h 13 min", "7d 18%".
+func windows(a control.Account, now time.Time) []string {
+	var out []string
+	for _, w := range []struct {
+		name string
+		win  control.Window
+	}{{"5h", a.FiveHour}, {"7d", a.SevenDay}} {
+		p := words.Percent(w.win)
+		if p == "" {
+			continue
+		}
+		s := w.name + " " + p
+		if r := words.Resets(w.win.ResetsAt, now); r != "" {
+			s += ", " + r
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// CanLogIn reports whether the daemon can log the account in again
+// itself: an account that is a Claude Code folder, not a token from
+// `claude setup-token`.
+func CanLogIn(a control.Account) bool { return a.Dir != "" && a.Dir != words.TokenDir }

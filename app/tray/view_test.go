@@ -74,19 +74,41 @@ func TestTitleAndTooltip(t *testing.T) {
 
 func TestAccountLine(t *testing.T) {
 	now := time.Date(2026, 3, 4, 13, 23, 0, 0, time.UTC)
+	in := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
 	retry := now.Add(42 * time.Minute)
 	tests := []struct {
-		a    control.Account
-		want string
+		name  string
+		a     control.Account
+		logIn bool
+		want  string
 	}{
-		{control.Account{Name: "work", State: control.StateAvailable}, "✓ work    available"},
-		{control.Account{Name: "work", State: control.StateError, Reason: "can't reach the token endpoint (platform.claude.com): " + strings.Repeat("x", 200), RetryAt: &retry},
+		{"nothing known", control.Account{Name: "work", State: control.StateAvailable}, true, "✓ work    available"},
+		{"quota of an idle account", control.Account{Name: "work", State: control.StateAvailable, Subscription: "max", RateLimitTier: "default_claude_max_20x",
+			FiveHour: control.Window{Utilization: 0.24, ResetsAt: in(2*time.Hour + 10*time.Minute), AsOf: in(-time.Minute)},
+			SevenDay: control.Window{Utilization: 0.18, ResetsAt: in(4 * 24 * time.Hour), AsOf: in(-time.Minute)}}, true,
+			"✓ work    Max 20x · 5h 24%, resets in 2 h 10 min · 7d 18%, resets in 4 days"},
+		{"window not started", control.Account{Name: "work", State: control.StateAvailable, FiveHour: control.Window{AsOf: in(-time.Minute)}}, true,
+			"✓ work    5h 0%"},
+		{"billing extra, login ending", control.Account{Name: "work", State: control.StateAvailable, Subscription: "pro",
+			BillingExtra: true, LoginExpiresAt: in(2*24*time.Hour + time.Hour),
+			FiveHour: control.Window{Utilization: 1.02, ResetsAt: in(30 * time.Minute)}}, true,
+			"✓ work    Pro · billing extra usage · login expires in 2 days · 5h 100%, resets in 30 min"},
+		{"cooling", control.Account{Name: "home", State: control.StateCooling, CooldownUntil: in(47 * time.Minute), Reason: "5-hour limit",
+			SevenDay: control.Window{Utilization: 0.61, ResetsAt: in(2 * 24 * time.Hour)}}, true,
+			"⏸ home    cooling until 14:10 (5-hour limit) · 7d 61%, resets in 2 days"},
+		{"needs login", control.Account{Name: "side", Dir: "/home/ana/.claude-side", State: control.StateNeedsLogin}, true,
+			"⚠ side    needs login — click to log in again"},
+		{"needs login, no login action", control.Account{Name: "side", Dir: "/home/ana/.claude-side", State: control.StateNeedsLogin}, false,
+			"⚠ side    needs login — run: CLAUDE_CONFIG_DIR=~/.claude-side claude /login"},
+		{"needs a token", control.Account{Name: "ci", Dir: "(token)", State: control.StateNeedsLogin}, true,
+			"⚠ ci    needs a new token — run: claude setup-token"},
+		{"error", control.Account{Name: "work", State: control.StateError, Reason: "can't reach the token endpoint (platform.claude.com): " + strings.Repeat("x", 200), RetryAt: &retry}, true,
 			"⚠ work    error: can't reach the token endpoint (platform.claude.com): xxxxx… — trying again at 14:05"},
-		{control.Account{Name: "off", State: control.StateDisabled}, "○ off    disabled"},
+		{"disabled", control.Account{Name: "off", State: control.StateDisabled}, true, "○ off    disabled"},
 	}
 	for _, tt := range tests {
-		if got := AccountLine(tt.a, now, "/home/ana"); got != tt.want {
-			t.Errorf("AccountLine = %q, want %q", got, tt.want)
+		if got := AccountLine(tt.a, now, "/home/ana", tt.logIn); got != tt.want {
+			t.Errorf("%s: AccountLine =\n%q\nwant\n%q", tt.name, got, tt.want)
 		}
 	}
 }

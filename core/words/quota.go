@@ -3,6 +3,7 @@ package words
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/maxrouter/maxrouter/core/control"
@@ -63,4 +64,45 @@ func Notes(a control.Account, now time.Time) []string {
 		out = append(out, e)
 	}
 	return out
+}
+
+// Checked says how fresh an account's 5-hour and 7-day use are, from the
+// newest reading (an answer's headers or the usage endpoint): "usage
+// checked 2 min ago". After a failed read of the usage endpoint it says
+// so, with when the daemon tries again: "usage not read (429 Too Many
+// Requests) — trying again at 14:05; checked 1 h ago". For a login whose
+// usage cannot be read it says where the use comes from instead: "usage
+// known from answers only: its token cannot read the usage (…)". "" when
+// nothing is known.
+func Checked(a control.Account, now time.Time) string {
+	var asOf time.Time
+	for _, t := range []*time.Time{a.FiveHour.AsOf, a.SevenDay.AsOf} {
+		if t != nil && t.After(asOf) {
+			asOf = *t
+		}
+	}
+	q := a.Quota
+	if q != nil && q.CheckedAt != nil && q.CheckedAt.After(asOf) {
+		asOf = *q.CheckedAt
+	}
+	var s string
+	switch {
+	case q != nil && q.Skipped != "":
+		s = "usage known from answers only: " + strings.TrimSuffix(OneLine(q.Skipped), ".")
+	case q != nil && q.Error != "":
+		s = "usage not read (" + Shorten(OneLine(q.Error), briefDetail) + ")"
+		if q.NextAt != nil {
+			if q.NextAt.After(now) {
+				s += " — trying again " + At(*q.NextAt, now)
+			} else {
+				s += " — trying again now"
+			}
+		}
+	case !asOf.IsZero():
+		return "usage checked " + Ago(asOf, now)
+	}
+	if s != "" && !asOf.IsZero() {
+		s += "; checked " + Ago(asOf, now)
+	}
+	return s
 }

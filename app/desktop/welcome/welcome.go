@@ -1,6 +1,7 @@
 // Package welcome is the window the desktop app shows once, on its first
 // run: the Claude Code logins it found, one sentence on the background
-// service Claude Code talks to, and a button that starts that service.
+// service Claude Code talks to, a button that starts that service, and
+// once it runs one that sets Claude Code up to go through it.
 // With a tray the window only offers to start it ("Not now" leaves that to
 // the tray menu's "Start MaxRouter"); without one nothing else would, so
 // the window starts it as it opens. Either way it shows how MaxRouter was
@@ -44,8 +45,13 @@ type Options struct {
 	// user service and starts at login."). The window calls it on a
 	// goroutine of its own, once per click. Required.
 	Start func() (how string, err error)
+	// SetupClaude points Claude Code at MaxRouter in its own settings and
+	// says how that went, as a heading and a sentence. Once MaxRouter runs
+	// the window offers it ("Set up Claude Code"), calling it on a
+	// goroutine of its own. Nil: not offered.
+	SetupClaude func() (head, text string, err error)
 	// Tray says the app shows a tray icon, whose menu offers "Start
-	// MaxRouter" and "Copy Claude Code setup". Without one the window
+	// MaxRouter" and "Set up Claude Code". Without one the window
 	// starts MaxRouter as soon as it shows and points at the settings
 	// window for the next step.
 	Tray bool
@@ -74,6 +80,7 @@ type Window struct {
 
 	startBtn   *widget.Button
 	laterBtn   *widget.Button
+	setupBtn   *widget.Button  // Set up Claude Code, once MaxRouter runs
 	result     *fyne.Container // the result card; hidden until the first start
 	resultBg   *tint.Panel
 	resultIcon *widget.Icon
@@ -161,7 +168,10 @@ func (w *Window) build() fyne.CanvasObject {
 		w.laterBtn.SetText("Close")
 		w.laterBtn.Hide() // until a start failed: MaxRouter starts as the window opens
 	}
-	buttons := container.NewHBox(layout.NewSpacer(), w.laterBtn, w.startBtn)
+	w.setupBtn = widget.NewButtonWithIcon("Set up Claude Code", theme.ConfirmIcon(), w.setup)
+	w.setupBtn.Importance = widget.HighImportance
+	w.setupBtn.Hide()
+	buttons := container.NewHBox(layout.NewSpacer(), w.laterBtn, w.startBtn, w.setupBtn)
 
 	body := container.NewVBox(
 		header,
@@ -206,11 +216,11 @@ func (w *Window) buildLogins() fyne.CanvasObject {
 
 // noLoginsText says how to add the first account.
 func noLoginsText(tray bool) string {
-	where := "choose Settings… in the tray menu and Add account…"
+	where := "Choose Settings… in the tray menu, then Add account…"
 	if !tray {
-		where = "use Add account… in the Settings window"
+		where = "Use Add account… in the Settings window"
 	}
-	return "Log in with claude in a terminal, then " + where + " to add it."
+	return where + " to log in with Claude in your browser, once per subscription."
 }
 
 // start starts MaxRouter (the Start button; without a tray, Show).
@@ -256,8 +266,35 @@ func (w *Window) finish(how string, err error) {
 		w.startBtn.SetIcon(theme.ConfirmIcon())
 		w.startBtn.OnTapped = w.close
 		w.laterBtn.Hide()
+		if w.o.SetupClaude != nil {
+			w.startBtn.Importance = widget.MediumImportance
+			w.setupBtn.Show()
+		}
 	}
 	w.startBtn.Enable()
+}
+
+// setup sets Claude Code up (the Set up Claude Code button) and shows how
+// that went.
+func (w *Window) setup() {
+	w.setupBtn.Disable()
+	w.setupBtn.SetText("Setting up…")
+	w.busy.Go(func() {
+		head, text, err := w.o.SetupClaude()
+		fyne.Do(func() {
+			if err != nil {
+				w.log.Warn("setting up Claude Code", "err", err)
+				w.setResult(theme.ColorNameError, theme.NewErrorThemedResource(theme.ErrorIcon()), "Claude Code is not set up", "The error was: "+err.Error())
+				w.setupBtn.SetText("Try again")
+				w.setupBtn.Enable()
+				return
+			}
+			w.setResult(theme.ColorNameSuccess, theme.NewSuccessThemedResource(theme.ConfirmIcon()), head, text)
+			w.setupBtn.Hide()
+			w.startBtn.Importance = widget.HighImportance
+			w.startBtn.Refresh()
+		})
+	})
 }
 
 // setResult fills the result card; a nil icon leaves room for the
@@ -299,9 +336,9 @@ func Result(tray bool, how string, err error) (head, text string) {
 		}
 		return "MaxRouter could not start", "The error was: " + err.Error() + ". " + again
 	}
-	next := "Next: choose “Copy Claude Code setup” in the tray menu and paste the two lines into the terminal where you run Claude Code."
+	next := "Next: choose “Set up Claude Code” in the tray menu, so that every claude you start goes through MaxRouter."
 	if !tray {
-		next = "Next: on the Proxy tab of Settings, copy the base URL and issue a token for Claude Code."
+		next = "Next: choose “Set up Claude Code” on the Proxy tab of Settings, so that every claude you start goes through MaxRouter."
 	}
 	if how != "" {
 		next = how + " " + next

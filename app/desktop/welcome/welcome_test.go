@@ -148,7 +148,7 @@ func TestOffersToStart(t *testing.T) {
 	if got := s.count(); got != 1 {
 		t.Errorf("Start called %d times after one click, want 1", got)
 	}
-	assertTexts(t, w, "MaxRouter is running", howService+" Next: choose “Copy Claude Code setup” in the tray menu", "[Done]")
+	assertTexts(t, w, "MaxRouter is running", howService+" Next: choose “Set up Claude Code” in the tray menu", "[Done]")
 	assertNoText(t, w, "[Not now]")
 	if w.closed.Load() {
 		t.Error("the window closed by itself; it should show the result until Done")
@@ -201,8 +201,8 @@ func TestNoLogins(t *testing.T) {
 		tray bool
 		want string
 	}{
-		{true, "Log in with claude in a terminal, then choose Settings… in the tray menu and Add account… to add it."},
-		{false, "Log in with claude in a terminal, then use Add account… in the Settings window to add it."},
+		{true, "Choose Settings… in the tray menu, then Add account… to log in with Claude in your browser, once per subscription."},
+		{false, "Use Add account… in the Settings window to log in with Claude in your browser, once per subscription."},
 	}
 	for _, tt := range tests {
 		t.Run(map[bool]string{true: "tray", false: "no tray"}[tt.tray], func(t *testing.T) {
@@ -243,7 +243,7 @@ func TestWithoutTrayStartsAtOnce(t *testing.T) {
 	if got := s.count(); got != 1 {
 		t.Fatalf("Start called %d times, want 1: without a tray nothing else offers it", got)
 	}
-	assertTexts(t, w, "MaxRouter is running", howService+" Next: on the Proxy tab of Settings", "[Done]")
+	assertTexts(t, w, "MaxRouter is running", howService+" Next: choose “Set up Claude Code” on the Proxy tab of Settings", "[Done]")
 	assertNoText(t, w, "[Close]")
 	assertNoText(t, w, "tray menu")
 
@@ -279,7 +279,7 @@ func TestClosedWhileStarting(t *testing.T) {
 	if got := s.count(); got != 1 {
 		t.Errorf("Start called %d times, want 1", got)
 	}
-	want := "MaxRouter is running: " + howService + " Next: choose “Copy Claude Code setup” in the tray menu and paste the two lines into the terminal where you run Claude Code."
+	want := "MaxRouter is running: " + howService + " Next: choose “Set up Claude Code” in the tray menu, so that every claude you start goes through MaxRouter."
 	if got := tl.all(); !slices.Equal(got, []string{want}) {
 		t.Errorf("notifications = %q, want %q", got, []string{want})
 	}
@@ -294,11 +294,11 @@ func TestResult(t *testing.T) {
 		head, text string
 	}{
 		{"tray", true, howService, nil, "MaxRouter is running",
-			howService + " Next: choose “Copy Claude Code setup” in the tray menu and paste the two lines into the terminal where you run Claude Code."},
+			howService + " Next: choose “Set up Claude Code” in the tray menu, so that every claude you start goes through MaxRouter."},
 		{"no tray", false, howService, nil, "MaxRouter is running",
-			howService + " Next: on the Proxy tab of Settings, copy the base URL and issue a token for Claude Code."},
+			howService + " Next: choose “Set up Claude Code” on the Proxy tab of Settings, so that every claude you start goes through MaxRouter."},
 		{"no how", true, "", nil, "MaxRouter is running",
-			"Next: choose “Copy Claude Code setup” in the tray menu and paste the two lines into the terminal where you run Claude Code."},
+			"Next: choose “Set up Claude Code” in the tray menu, so that every claude you start goes through MaxRouter."},
 		{"failed, tray", true, "", errors.New("boom"), "MaxRouter could not start",
 			"The error was: boom. Try again here, or later with “Start MaxRouter” in the tray menu."},
 		{"failed, no tray", false, "", errors.New("boom"), "MaxRouter could not start",
@@ -311,5 +311,41 @@ func TestResult(t *testing.T) {
 				t.Errorf("Result() = %q, %q; want %q, %q", head, text, tt.head, tt.text)
 			}
 		})
+	}
+}
+
+// Once MaxRouter runs, the window offers Set up Claude Code and shows how
+// that went; a failure can be tried again.
+func TestOffersClaudeCodeSetup(t *testing.T) {
+	var mu sync.Mutex
+	calls, fail := 0, true
+	w, _, _ := newTestWindow(t, Options{Logins: twoLogins, Tray: true, SetupClaude: func() (string, string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if fail {
+			return "", "", errors.New("the MaxRouter daemon is not running: start it first")
+		}
+		return "Claude Code goes through MaxRouter now", "Wrote its address and a client token into ~/.claude/settings.json.", nil
+	}})
+	assertNoText(t, w, "[Set up Claude Code]")
+	test.Tap(w.startBtn)
+	w.Wait()
+	assertTexts(t, w, "MaxRouter is running", "[Done]", "[Set up Claude Code]")
+
+	test.Tap(w.setupBtn)
+	w.Wait()
+	assertTexts(t, w, "Claude Code is not set up", "The error was: the MaxRouter daemon is not running: start it first", "[Try again]")
+	mu.Lock()
+	fail = false
+	mu.Unlock()
+	test.Tap(w.setupBtn)
+	w.Wait()
+	assertTexts(t, w, "Claude Code goes through MaxRouter now", "Wrote its address and a client token into ~/.claude/settings.json.", "[Done]")
+	assertNoText(t, w, "[Set up Claude Code]")
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 2 {
+		t.Errorf("SetupClaude called %d times, want 2", calls)
 	}
 }
