@@ -60,11 +60,7 @@ When the daemon is not running, its history file is read directly.`,
 				fmt.Fprintf(a.stdout, "No usage recorded since %s. MaxRouter counts the requests it forwards; send some through it and look again.\n", since.Format("Mon 2006-01-02"))
 				return nil
 			}
-			if group == control.UsageByToken {
-				writeTokenUsage(a.stdout, u)
-			} else {
-				writeUsage(a.stdout, u)
-			}
+			writeUsage(a.stdout, u, group)
 			return nil
 		},
 	}
@@ -140,83 +136,73 @@ func startOfDay(now time.Time, daysBack int) time.Time {
 	return time.Date(now.Year(), now.Month(), now.Day()-daysBack, 0, 0, 0, 0, time.Local)
 }
 
-// writeUsage prints u as a table: a line per account and period, then a
-// total line per period.
-func writeUsage(w io.Writer, u control.Usage) {
+// writeUsage prints u as a table: a line per account (or client token,
+// when group is control.UsageByToken) and period, then a total line per
+// period.
+func writeUsage(w io.Writer, u control.Usage, group string) {
 	period, layout := "DAY", "Mon 2006-01-02"
 	if u.Step == control.StepHour {
 		period, layout = "HOUR", "Mon 2006-01-02 15:00"
 	}
-	rows := [][]string{{period, "ACCOUNT", "REQUESTS", "429s", "ERRORS", "EXTRA", "INPUT", "OUTPUT", "CACHE READ", "5H PEAK", "7D PEAK"}}
+	t := accountColumns
+	if group == control.UsageByToken {
+		t = tokenColumns
+	}
+	rows := [][]string{append([]string{period}, t.head...)}
 	buckets := slices.Clone(u.Buckets)
 	slices.SortStableFunc(buckets, func(x, y control.UsageBucket) int { return x.Start.Compare(y.Start) })
 	for i := 0; i < len(buckets); {
 		j := i
 		var sum control.UsageBucket
 		for ; j < len(buckets) && buckets[j].Start.Equal(buckets[i].Start); j++ {
-			b := buckets[j]
-			label := ""
-			if j == i {
-				label = b.Start.Local().Format(layout)
-			}
-			rows = append(rows, usageRow(label, b.Account, b, usage.Peak(b.FiveHourPeak), usage.Peak(b.SevenDayPeak)))
-			sum.Requests += b.Requests
-			sum.RateLimited += b.RateLimited
-			sum.Errors += b.Errors
-			sum.ExtraUsageRequests += b.ExtraUsageRequests
-			sum.InputTokens += b.InputTokens
-			sum.OutputTokens += b.OutputTokens
-			sum.CacheReadTokens += b.CacheReadTokens
-		}
-		rows = append(rows, usageRow("", "total", sum, "", ""))
-		i = j
-	}
-	writeTable(w, rows, 2)
-}
-
-// writeTokenUsage prints u, buckets of client tokens, as a table: a line
-// per token and period, then a total line per period.
-func writeTokenUsage(w io.Writer, u control.Usage) {
-	period, layout := "DAY", "Mon 2006-01-02"
-	if u.Step == control.StepHour {
-		period, layout = "HOUR", "Mon 2006-01-02 15:00"
-	}
-	rows := [][]string{{period, "TOKEN", "ID", "REQUESTS", "REFUSED", "INPUT", "OUTPUT", "CACHE READ"}}
-	row := func(when, label, id string, b control.UsageBucket) []string {
-		return []string{when, label, id, usage.Count(b.Requests), usage.Count(b.RateLimited),
-			usage.Count(b.InputTokens), usage.Count(b.OutputTokens), usage.Count(b.CacheReadTokens)}
-	}
-	buckets := slices.Clone(u.Buckets)
-	slices.SortStableFunc(buckets, func(x, y control.UsageBucket) int { return x.Start.Compare(y.Start) })
-	for i := 0; i < len(buckets); {
-		j := i
-		var sum control.UsageBucket
-		for ; j < len(buckets) && buckets[j].Start.Equal(buckets[i].Start); j++ {
-			b := buckets[j]
 			when := ""
 			if j == i {
-				when = b.Start.Local().Format(layout)
+				when = buckets[j].Start.Local().Format(layout)
 			}
-			rows = append(rows, row(when, or(b.Label, "(unknown)"), b.Token, b))
-			sum.Requests += b.Requests
-			sum.RateLimited += b.RateLimited
-			sum.InputTokens += b.InputTokens
-			sum.OutputTokens += b.OutputTokens
-			sum.CacheReadTokens += b.CacheReadTokens
+			rows = append(rows, append([]string{when}, t.row(buckets[j], false)...))
+			sum.Add(buckets[j])
 		}
-		rows = append(rows, row("", "total", "", sum))
+		rows = append(rows, append([]string{""}, t.row(sum, true)...))
 		i = j
 	}
-	writeTable(w, rows, 3)
+	writeTable(w, rows, 1+t.left)
 }
 
-func usageRow(period, account string, b control.UsageBucket, five, seven string) []string {
-	return []string{
-		period, account,
-		usage.Count(b.Requests), usage.Count(b.RateLimited), usage.Count(b.Errors), usage.Count(b.ExtraUsageRequests),
-		usage.Count(b.InputTokens), usage.Count(b.OutputTokens), usage.Count(b.CacheReadTokens),
-		five, seven,
-	}
+// usageColumns is how a usage table reads after its period column: the
+// heads, how many columns are text (the rest are numbers), and a bucket's
+// cells (total: the period's total line).
+type usageColumns struct {
+	head []string
+	left int
+	row  func(b control.UsageBucket, total bool) []string
+}
+
+var accountColumns = usageColumns{
+	head: []string{"ACCOUNT", "REQUESTS", "429s", "ERRORS", "EXTRA", "INPUT", "OUTPUT", "CACHE READ", "5H PEAK", "7D PEAK"},
+	left: 1,
+	row: func(b control.UsageBucket, total bool) []string {
+		name, five, seven := b.Account, usage.Peak(b.FiveHourPeak), usage.Peak(b.SevenDayPeak)
+		if total {
+			name, five, seven = "total", "", ""
+		}
+		return []string{name,
+			usage.Count(b.Requests), usage.Count(b.RateLimited), usage.Count(b.Errors), usage.Count(b.ExtraUsageRequests),
+			usage.Count(b.InputTokens), usage.Count(b.OutputTokens), usage.Count(b.CacheReadTokens),
+			five, seven}
+	},
+}
+
+var tokenColumns = usageColumns{
+	head: []string{"TOKEN", "ID", "REQUESTS", "REFUSED", "INPUT", "OUTPUT", "CACHE READ"},
+	left: 2,
+	row: func(b control.UsageBucket, total bool) []string {
+		label, id := or(b.Label, "(unknown)"), b.Token
+		if total {
+			label, id = "total", ""
+		}
+		return []string{label, id, usage.Count(b.Requests), usage.Count(b.RateLimited),
+			usage.Count(b.InputTokens), usage.Count(b.OutputTokens), usage.Count(b.CacheReadTokens)}
+	},
 }
 
 // writeTable prints rows in columns two spaces apart: the columns before

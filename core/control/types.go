@@ -266,6 +266,19 @@ type UsageBucket struct {
 	SevenDayPeak *float64 `json:"seven_day_peak"`
 }
 
+// Add adds o's counts to b (the peaks are left as they are): for totals
+// over buckets.
+func (b *UsageBucket) Add(o UsageBucket) {
+	b.Requests += o.Requests
+	b.RateLimited += o.RateLimited
+	b.Errors += o.Errors
+	b.ExtraUsageRequests += o.ExtraUsageRequests
+	b.InputTokens += o.InputTokens
+	b.OutputTokens += o.OutputTokens
+	b.CacheReadTokens += o.CacheReadTokens
+	b.CacheCreationTokens += o.CacheCreationTokens
+}
+
 // What GET usage?by= groups the buckets by.
 const (
 	UsageByAccount = "account"
