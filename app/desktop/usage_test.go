@@ -19,13 +19,13 @@ import (
 	"github.com/maxrouter/maxrouter/core/wait"
 )
 
-// Usage implements settings.Daemon for the test app.
-func (s *switchDaemon) Usage(ctx context.Context, since time.Time, step string) (control.Usage, error) {
+// UsageBy implements settings.Daemon for the test app.
+func (s *switchDaemon) UsageBy(ctx context.Context, since time.Time, step, by string) (control.Usage, error) {
 	c, err := s.get()
 	if err != nil {
 		return control.Usage{}, err
 	}
-	return c.Usage(ctx, since, step)
+	return c.UsageBy(ctx, since, step, by)
 }
 
 // realisticUsage is a week of history ending today: work busy every day
