@@ -190,6 +190,26 @@ func (l *lazyDaemon) IssueToken(ctx context.Context, label string, ttl time.Dura
 	return is, l.check(c, err)
 }
 
+// IssueTokenWith implements settings.Daemon.
+func (l *lazyDaemon) IssueTokenWith(ctx context.Context, req control.IssueRequest) (control.Issued, error) {
+	c, err := l.client()
+	if err != nil {
+		return control.Issued{}, err
+	}
+	is, err := c.IssueTokenWith(ctx, req)
+	return is, l.check(c, err)
+}
+
+// UpdateToken implements settings.Daemon.
+func (l *lazyDaemon) UpdateToken(ctx context.Context, id string, u control.TokenUpdate) (control.Token, error) {
+	c, err := l.client()
+	if err != nil {
+		return control.Token{}, err
+	}
+	t, err := c.UpdateToken(ctx, id, u)
+	return t, l.check(c, err)
+}
+
 // RevokeToken implements settings.Daemon.
 func (l *lazyDaemon) RevokeToken(ctx context.Context, id string) error {
 	c, err := l.client()
@@ -199,13 +219,13 @@ func (l *lazyDaemon) RevokeToken(ctx context.Context, id string) error {
 	return l.check(c, c.RevokeToken(ctx, id))
 }
 
-// Usage implements settings.Daemon.
-func (l *lazyDaemon) Usage(ctx context.Context, since time.Time, step string) (control.Usage, error) {
+// UsageBy implements settings.Daemon.
+func (l *lazyDaemon) UsageBy(ctx context.Context, since time.Time, step, by string) (control.Usage, error) {
 	c, err := l.client()
 	if err != nil {
 		return control.Usage{}, err
 	}
-	u, err := c.Usage(ctx, since, step)
+	u, err := c.UsageBy(ctx, since, step, by)
 	return u, l.check(c, err)
 }
 

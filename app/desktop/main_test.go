@@ -264,6 +264,22 @@ func (s *switchDaemon) IssueToken(ctx context.Context, label string, ttl time.Du
 	return c.IssueToken(ctx, label, ttl)
 }
 
+func (s *switchDaemon) IssueTokenWith(ctx context.Context, req control.IssueRequest) (control.Issued, error) {
+	c, err := s.get()
+	if err != nil {
+		return control.Issued{}, err
+	}
+	return c.IssueTokenWith(ctx, req)
+}
+
+func (s *switchDaemon) UpdateToken(ctx context.Context, id string, u control.TokenUpdate) (control.Token, error) {
+	c, err := s.get()
+	if err != nil {
+		return control.Token{}, err
+	}
+	return c.UpdateToken(ctx, id, u)
+}
+
 func (s *switchDaemon) RevokeToken(ctx context.Context, id string) error {
 	c, err := s.get()
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
@@ -19,13 +20,13 @@ import (
 	"github.com/maxrouter/maxrouter/core/wait"
 )
 
-// Usage implements settings.Daemon for the test app.
-func (s *switchDaemon) Usage(ctx context.Context, since time.Time, step string) (control.Usage, error) {
+// UsageBy implements settings.Daemon for the test app.
+func (s *switchDaemon) UsageBy(ctx context.Context, since time.Time, step, by string) (control.Usage, error) {
 	c, err := s.get()
 	if err != nil {
 		return control.Usage{}, err
 	}
-	return c.Usage(ctx, since, step)
+	return c.UsageBy(ctx, since, step, by)
 }
 
 // realisticUsage is a week of history ending today: work busy every day
@@ -90,6 +91,8 @@ func TestUsageTabWindow(t *testing.T) {
 	backend.ConfigValue = cfg
 	backend.AccountList = realisticAccounts(now)
 	backend.UsageValue = realisticUsage(now)
+	backend.TokenList = realisticTokens(now)
+	backend.TokenUsageValue = realisticTokenUsage(now)
 	client, _ := controltest.NewServer(t, backend)
 	testDaemon.plug(t, client)
 
@@ -139,6 +142,85 @@ func TestUsageTabWindow(t *testing.T) {
 	})
 
 	captureWindow(t, settingsTitle, 600, 400, os.Getenv("MAXROUTER_USAGE_SCREENSHOT"))
+
+	// By client token (MAXROUTER_USAGE_TOKENS_SCREENSHOT saves it).
+	fyne.DoAndWait(func() {
+		by := findRadio(settingsWindow().Content(), "By client token")
+		if by == nil {
+			t.Error("the Usage tab has no view switch")
+			return
+		}
+		by.SetSelected("By client token")
+	})
+	wait.For(t, "the Usage tab to show the history by client token", func() bool {
+		fyne.DoAndWait(func() {
+			texts = nil
+			if w := settingsWindow(); w != nil {
+				texts = collectTexts(w.Content(), texts)
+			}
+		})
+		return slices.Contains(texts, "overnight agent") && slices.ContainsFunc(texts, func(s string) bool { return strings.HasSuffix(s, "refused (budget spent)") })
+	})
+	captureWindow(t, settingsTitle, 600, 400, os.Getenv("MAXROUTER_USAGE_TOKENS_SCREENSHOT"))
+	fyne.DoAndWait(func() { findRadio(settingsWindow().Content(), "By account").SetSelected("By account") })
+}
+
+// realisticTokenUsage is a week of history by client token ending today:
+// the tray's token every day, the CI runner on weekdays, the agent
+// overnight and refused once its budget was spent.
+func realisticTokenUsage(now time.Time) control.Usage {
+	now = now.Local()
+	day := func(back int) time.Time {
+		return time.Date(now.Year(), now.Month(), now.Day()-back, 0, 0, 0, 0, time.Local)
+	}
+	labels := map[string]string{}
+	for _, t := range realisticTokens(now) {
+		labels[t.ID] = t.Label
+	}
+	var buckets []control.UsageBucket
+	add := func(id string, requests, refused []int64, tokensPer int64) {
+		for i, n := range requests {
+			if n == 0 && refused[i] == 0 {
+				continue
+			}
+			buckets = append(buckets, control.UsageBucket{
+				Start: day(len(requests) - 1 - i), Token: id, Label: labels[id], Requests: n, RateLimited: refused[i],
+				InputTokens: n * tokensPer, OutputTokens: n * tokensPer / 8, CacheReadTokens: n * tokensPer * 5,
+			})
+		}
+	}
+	add("3f9a1c2b", []int64{180, 240, 95, 20, 12, 310, 140}, make([]int64, 7), 2_100)
+	add("81c0d4e5", []int64{120, 160, 0, 0, 140, 180, 312}, make([]int64, 7), 3_900)
+	add("c77e02aa", []int64{0, 0, 610, 720, 0, 905, 1_840}, []int64{0, 0, 0, 45, 0, 12, 230}, 2_800)
+	add("0d15ea5e", []int64{35, 0, 0, 0, 0, 0, 0}, make([]int64, 7), 1_500) // revoked and forgotten since
+	slices.SortStableFunc(buckets, func(a, b control.UsageBucket) int { return a.Start.Compare(b.Start) })
+	return control.Usage{Step: control.StepDay, Since: day(6), Buckets: buckets}
+}
+
+// findRadio returns the first RadioGroup under o, in every tab, that
+// offers option; call it on the UI goroutine.
+func findRadio(o fyne.CanvasObject, option string) *widget.RadioGroup {
+	switch v := o.(type) {
+	case *widget.RadioGroup:
+		if slices.Contains(v.Options, option) {
+			return v
+		}
+	case *container.AppTabs:
+		for _, it := range v.Items {
+			if r := findRadio(it.Content, option); r != nil {
+				return r
+			}
+		}
+	case *container.Scroll:
+		return findRadio(v.Content, option)
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			if r := findRadio(c, option); r != nil {
+				return r
+			}
+		}
+	}
+	return nil
 }
 
 // findTabs returns the first AppTabs under o; call it on the UI goroutine.

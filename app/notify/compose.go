@@ -25,6 +25,7 @@ const (
 	kindBilling          // billing_extra: answers billed to paid extra usage
 	kindLoginFailed      // login_failed: a login through the daemon failed
 	kindEnding           // loginEnding: a login ends within days; offers Log in again
+	kindBudget           // token_budget_reached: client tokens spent their budget
 )
 
 // Events the Notifier makes of what it learns, beside the daemon's.
@@ -52,8 +53,8 @@ const maxReason = 120
 // followed by login_completed, error followed by error_cleared); otherwise
 // the last event of an account (per model family) or of the pool counts.
 // Bad news comes first, one message per kind: all_exhausted (which
-// replaces the cooldowns of its burst), limits hit, accounts billing
-// extra usage, accounts failing, logins needed, logins that failed (unless
+// replaces the cooldowns of its burst), limits hit, client tokens that
+// spent their budget (token_budget_reached), accounts billing extra usage, accounts failing, logins needed, logins that failed (unless
 // a later one in the burst worked), logins about to end. All good news
 // (cooldown_ended, error_cleared, login_completed, recovered) is one
 // message after them. refreshed and the
@@ -75,13 +76,15 @@ func (c composer) compose(events []event.Event) []Message {
 		}
 	}
 	var pool *event.Event
-	var started, billing, failed, logins, loginFailed, ending, good []event.Event
+	var started, budgets, billing, failed, logins, loginFailed, ending, good []event.Event
 	for _, e := range reduce(events) {
 		switch e.Type {
 		case event.AllExhausted, event.Recovered:
 			pool = &e
 		case event.CooldownStarted:
 			started = append(started, e)
+		case event.TokenBudgetReached:
+			budgets = append(budgets, e)
 		case event.BillingExtra:
 			billing = append(billing, e)
 		case event.Error:
@@ -110,6 +113,9 @@ func (c composer) compose(events []event.Event) []Message {
 	}
 	if len(started) > 0 {
 		out = append(out, c.started(started))
+	}
+	if len(budgets) > 0 {
+		out = append(out, c.budgets(budgets))
 	}
 	if len(billing) > 0 {
 		out = append(out, c.billing(billing))
@@ -172,6 +178,8 @@ func reduce(events []event.Event) []event.Event {
 			k = key{"login failed", e.Account, ""}
 		case event.BillingExtra:
 			k = key{"billing", e.Account, ""}
+		case event.TokenBudgetReached:
+			k = key{"budget", e.Token + "\x00" + e.Label, ""}
 		case loginEnding:
 			k = key{"ending", e.Account, ""}
 		case event.Error, event.ErrorCleared:
@@ -513,6 +521,27 @@ func (c composer) login(e event.Event) string {
 		return "Logged in (" + plan + ")"
 	}
 	return ""
+}
+
+// budgets says which client tokens spent their budget and until when their
+// requests are refused.
+func (c composer) budgets(es []event.Event) Message {
+	spent := make([]words.SpentToken, len(es))
+	for i, e := range es {
+		spent[i] = words.SpentToken{Label: words.TokenName(e.Label, e.Token), Limits: e.Reason, Until: e.Until}
+	}
+	now := c.ref
+	if now.IsZero() { // events without a time: no countdown
+		for _, e := range es {
+			if e.Until != nil {
+				now = *e.Until
+				break
+			}
+		}
+	}
+	m := Message{kind: kindBudget}
+	m.Title, m.Body = words.BudgetReached(spent, now.In(c.loc))
+	return m
 }
 
 // billing says which accounts Anthropic bills to paid extra usage, until

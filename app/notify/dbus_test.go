@@ -358,3 +358,33 @@ func TestLogInAgainOverDBus(t *testing.T) {
 		t.Fatal("Log in again did nothing")
 	}
 }
+
+// TestBudgetReachedOverDBus: a client token that spent its budget is one
+// normal notification naming it and when it may send again, once per
+// window.
+func TestBudgetReachedOverDBus(t *testing.T) {
+	srv := server(t)
+	n := follow(t, notify.Options{})
+	until := time.Now().Add(2 * time.Hour).UTC()
+	e := control.Event{Type: event.TokenBudgetReached, Token: "0a1b", Label: "ci", Until: &until, Reason: "500 requests per 5h", At: time.Now()}
+	n.Follow(connected(), nil)
+	n.Follow(connected(), []control.Event{e})
+	got := srv.Wait(t, 1, wait)[0]
+	if got.Summary != "Client token “ci” spent its budget" || got.Urgency() != 1 || got.Timeout != -1 {
+		t.Errorf("received %q, urgency %d, timeout %d; want %q, normal, the server's expiry", got.Summary, got.Urgency(), got.Timeout, "Client token “ci” spent its budget")
+	}
+	// "until 15:04", or "until tomorrow 00:04" near midnight.
+	for _, want := range []string{"Its requests are refused until ", until.Format("15:04") + " (in ", "500 requests per 5h"} {
+		if !strings.Contains(got.Body, want) {
+			t.Errorf("body %q does not contain %q", got.Body, want)
+		}
+	}
+	// The next window's is news again.
+	next := until.Add(5 * time.Hour)
+	e.Until, e.At = &next, time.Now()
+	n.Follow(connected(), []control.Event{e})
+	got2 := srv.Wait(t, 2, wait)
+	if len(got2) != 2 || !strings.Contains(got2[1].Body, next.Format("15:04")) {
+		t.Errorf("received %+v, want the next window's notification second", got2)
+	}
+}

@@ -98,7 +98,9 @@ const newAccount = time.Minute
 // errors cleared, needs_login to logins needed, completed, failed and
 // about to end, and to accounts added by a login, all_exhausted to all
 // accounts spent and to the pool recovering (told only when its exhaustion
-// was). "MaxRouter
+// was). A client token that spent its budget (token_budget_reached, told
+// once per token and window) is a limit hit too: it follows
+// cooldown_started. "MaxRouter
 // stopped unexpectedly" is about the daemon rather than an account and has
 // no switch of its own. Until the configuration was read every switch is
 // on, as config.Default has them.
@@ -126,6 +128,7 @@ type Notifier struct {
 	login   map[string]flag // on: needs a login
 	failing map[string]flag // on: in the error state
 	billing map[string]flag // on: billing extra usage, until the window's reset
+	budgets map[string]flag // by client token ID: spent its budget, until its window ends
 	pool    poolState
 	// seen is when each account first showed up while connected; zero for
 	// those there when the Notifier connected.
@@ -200,6 +203,7 @@ func New(s Sender, opts Options) *Notifier {
 		login:   map[string]flag{},
 		failing: map[string]flag{},
 		billing: map[string]flag{},
+		budgets: map[string]flag{},
 		seen:    map[string]time.Time{},
 		ending:  map[string]string{},
 		open:    map[string]uint32{},
@@ -380,6 +384,23 @@ func (n *Notifier) track(e event.Event, now time.Time) (event.Event, bool) {
 		}
 		n.billing[e.Account] = flag{on: true, until: until, at: e.At}
 		return e, true
+	case event.TokenBudgetReached:
+		// The daemon says it once per window; a stream that resumes may
+		// say it again.
+		key := e.Token
+		if key == "" {
+			key = e.Label
+		}
+		var until time.Time
+		if e.Until != nil {
+			until = *e.Until
+		}
+		st, ok := n.budgets[key]
+		if ok && (e.At.Before(st.at) || st.until.Equal(until)) {
+			return e, false
+		}
+		n.budgets[key] = flag{on: true, until: until, at: e.At}
+		return e, true
 	case event.Error, event.ErrorCleared:
 		return e, n.set(n.failing, e, e.Type == event.Error)
 	case event.AllExhausted, event.Recovered:
@@ -535,7 +556,7 @@ func (n *Notifier) flush(final bool) {
 	for _, e := range reduce(batch) {
 		on := n.notify
 		switch e.Type {
-		case event.CooldownStarted, event.Error, event.BillingExtra:
+		case event.CooldownStarted, event.Error, event.BillingExtra, event.TokenBudgetReached:
 			on = on && n.kinds.CooldownStarted
 		case event.CooldownEnded, event.ErrorCleared:
 			on = on && n.kinds.CooldownEnded

@@ -1001,3 +1001,55 @@ func TestLogInAgainAction(t *testing.T) {
 		})
 	}
 }
+
+// A client token that spent its budget is told once per window, with its
+// label and when its requests are let through again; it follows the
+// cooldown_started switch.
+func TestBudgetReached(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &fakeSender{}
+		n := New(s, Options{Window: window, Settle: window, Location: time.UTC})
+		serve(t, n)
+		// The bubble's clock starts at 2000-01-01 00:00 and moves a
+		// window at a time.
+		spent := func(id, label string, until time.Duration) event.Event {
+			u := time.Now().UTC().Add(until)
+			return event.Event{Type: event.TokenBudgetReached, Token: id, Label: label, Until: &u, Reason: "500 requests per 5h", At: time.Now()}
+		}
+		state := up(acct("work", "", control.StateAvailable))
+		n.Follow(state, nil)
+
+		first := spent("0a1b", "ci", 2*time.Hour+13*time.Minute)
+		n.Follow(state, events(first))
+		sleep(window)
+		want := []msg{{"Client token “ci” spent its budget", "Its requests are refused until 02:13 (in 2 h 13 min). Its limits: 500 requests per 5h; Settings → Proxy changes them."}}
+		if got := view(s.sent()); !slices.Equal(got, want) {
+			t.Fatalf("sent %q, want %q", got, want)
+		}
+
+		// The event stream resumed and said it again: the same window.
+		n.Follow(state, events(first))
+		sleep(window)
+		if got := len(s.sent()); got != 1 {
+			t.Fatalf("sent %d notifications after a replay, want 1", got)
+		}
+
+		// Its next window, and another token in the same burst: one
+		// notification.
+		n.Follow(state, events(spent("0a1b", "ci", 7*time.Hour), spent("9f8e", "", 3*time.Hour)))
+		sleep(window)
+		want = append(want, msg{"2 client tokens spent their budgets: ci, removed token 9f8e", "ci: refused until 07:00 (in 7 h); 500 requests per 5h.\nremoved token 9f8e: refused until 03:00 (in 3 h); 500 requests per 5h.\nSettings → Proxy changes their limits."})
+		if got := view(s.sent()); !slices.Equal(got, want) {
+			t.Fatalf("sent %q, want %q", got, want)
+		}
+
+		// Limits switched off: nothing.
+		kinds := config.Default().Notifications
+		kinds.CooldownStarted = false
+		n.Follow(withPrefs(state, true, kinds), events(spent("0a1b", "ci", 12*time.Hour)))
+		sleep(window)
+		if got := len(s.sent()); got != 2 {
+			t.Errorf("sent %d notifications with cooldown_started off, want 2", got)
+		}
+	})
+}

@@ -48,11 +48,15 @@ func (w *Window) buildUI() fyne.CanvasObject {
 }
 
 // onTabSelected shows Apply and Revert only on the tabs that hold
-// settings, and reads the usage history when its tab is shown.
+// settings, and reads the usage history, or the client tokens' use, when
+// their tab is shown.
 func (w *Window) onTabSelected(item *container.TabItem) {
 	w.bar.showButtons(item != w.usage.item)
-	if item == w.usage.item {
+	switch item {
+	case w.usage.item:
 		w.usage.load()
+	case w.proxy.item:
+		w.proxy.loadTokens()
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 
 // kindLabels name the notification kinds in kindValues' order.
 var kindLabels = [4]string{
-	"An account hits its limit and starts cooling down",
+	"An account hits its limit and cools down, or a client token spends its budget",
 	"An account is available again",
 	"An account needs a new login",
 	"All accounts are at their limit",

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -31,6 +30,10 @@ type proxyTab struct {
 	tokenList *fyne.Container
 	tokenErr  *widget.Label
 	tokens    []control.Token
+
+	// The fields of the open issue and Limits dialogs (for tests).
+	issuing  *issueForm
+	limiting *limitsForm
 
 	// Claude Code's own settings (nil widgets when Options.Claude is nil).
 	claudeState  *widget.RichText
@@ -83,7 +86,7 @@ func (t *proxyTab) buildUI() fyne.CanvasObject {
 		t.buildClaude(),
 		widget.NewSeparator(),
 		newHeading("Client tokens"),
-		newHint("Every program that sends requests through MaxRouter presents a client token (la_sk_…). Issue one per machine or tool, so you can revoke it alone."),
+		newHint("Every program that sends requests through MaxRouter presents a client token (la_sk_…). Issue one per machine or tool, so you can revoke it alone. A token can have limits: so many requests or tokens per window (5h, 1d, 7d); once spent, its requests are refused until its window ends, and the other tokens go on."),
 		t.tokenErr,
 		t.tokenList,
 		container.NewHBox(issue),
@@ -231,7 +234,8 @@ func (t *proxyTab) loadTokens() {
 }
 
 // renderTokens lays out the token table: newest first, revoked and
-// expired ones after the active ones.
+// expired ones after the active ones. Under each token, its limits and
+// what its current window used of them.
 func (t *proxyTab) renderTokens() {
 	now := t.w.opts.Now()
 	t.tokenList.Objects = nil
@@ -245,7 +249,7 @@ func (t *proxyTab) renderTokens() {
 		l.TextStyle = fyne.TextStyle{Bold: true}
 		return l
 	}
-	t.tokenList.Add(tokenRow(head("Label"), head("Token"), head("Created"), head("Status"), layout.NewSpacer()))
+	t.tokenList.Add(tokenRow(head("Label"), head("Token"), head("Created"), head("Status"), nil, layout.NewSpacer()))
 	var active, inactive []control.Token
 	for _, tok := range t.tokens {
 		if tokenActive(tok, now) {
@@ -263,24 +267,42 @@ func (t *proxyTab) renderTokens() {
 		status := widget.NewLabel(tokenStatus(tok, now))
 		status.Truncation = fyne.TextTruncateEllipsis
 		created := widget.NewLabel(dateText(tok.CreatedAt, now))
+		var budget fyne.CanvasObject // its limits and use, for a token in use
 		var action fyne.CanvasObject = layout.NewSpacer()
 		if tokenActive(tok, now) {
-			b := widget.NewButtonWithIcon("Revoke", theme.DeleteIcon(), func() { t.onRevoke(tok) })
-			action = container.NewHBox(layout.NewSpacer(), b)
+			style := hintStyle
+			if spent, _ := words.Spent(tok, now); spent {
+				status.Importance = widget.WarningImportance
+				style.ColorName = theme.ColorNameWarning
+			}
+			use := widget.NewRichText(&widget.TextSegment{Text: words.Sentence(words.TokenBudget(tok, now)), Style: style})
+			use.Wrapping = fyne.TextWrapWord
+			budget = use
+			limits := widget.NewButton("Limits…", func() { t.onLimits(tok) })
+			revoke := widget.NewButtonWithIcon("Revoke", theme.DeleteIcon(), func() { t.onRevoke(tok) })
+			action = container.NewHBox(layout.NewSpacer(), limits, revoke)
 		} else {
 			for _, l := range []*widget.Label{label, prefix, status, created} {
 				l.Importance = widget.LowImportance
 			}
 		}
-		t.tokenList.Add(tokenRow(label, prefix, created, status, action))
+		t.tokenList.Add(tokenRow(label, prefix, created, status, budget, action))
 	}
 	t.tokenList.Refresh()
 }
 
-// tokenRow lays out one line of the token table.
-func tokenRow(label, prefix, created, status, action fyne.CanvasObject) fyne.CanvasObject {
-	return container.NewBorder(nil, nil, nil, fixedWidth(110, action),
-		container.NewGridWithColumns(4, label, prefix, created, status))
+// tokenActionWidth is the width of the buttons at the end of a token's
+// row.
+const tokenActionWidth = 200
+
+// tokenRow lays out one token of the table: a line of four columns, and
+// under it the token's budget (nil for none, such as the header's).
+func tokenRow(label, prefix, created, status, budget, action fyne.CanvasObject) fyne.CanvasObject {
+	var body fyne.CanvasObject = container.NewGridWithColumns(4, label, prefix, created, status)
+	if budget != nil {
+		body = container.New(layout.NewCustomPaddedVBoxLayout(-theme.Padding()*2), body, budget)
+	}
+	return container.NewBorder(nil, nil, nil, fixedWidth(tokenActionWidth, action), body)
 }
 
 func newestFirst(toks []control.Token) []control.Token {
@@ -289,7 +311,54 @@ func newestFirst(toks []control.Token) []control.Token {
 	return out
 }
 
-// onIssue asks for a label and a lifetime, then issues a token.
+// limitsForm holds the fields of a client token's limits, in the issue
+// and Limits dialogs. A count field holds what control.ParseCount reads
+// ("500", "500k", "2M"; empty or "none" for no limit), the window a
+// duration control.ParsePeriod reads; each marks a bad value under itself,
+// and the dialog sends nothing while one is marked.
+type limitsForm struct {
+	requests, tokens, cacheReads *widget.Entry
+	per                          *widget.SelectEntry
+}
+
+func newLimitsForm(in limitsInput) *limitsForm {
+	count := func(v, example string) *widget.Entry {
+		e := widget.NewEntry()
+		e.SetPlaceHolder("none, or e.g. " + example)
+		e.SetText(v)
+		e.Validator = checkCount
+		return e
+	}
+	f := &limitsForm{requests: count(in.Requests, "500"), tokens: count(in.Tokens, "2M"), cacheReads: count(in.CacheReads, "50M")}
+	f.per = widget.NewSelectEntry(windowChoices)
+	f.per.SetText(in.Per)
+	f.per.Validator = checkWindow
+	return f
+}
+
+// items are the form's rows.
+func (f *limitsForm) items() []*widget.FormItem {
+	return []*widget.FormItem{
+		{Text: fieldMaxRequests, Widget: f.requests, HintText: "Requests per window; empty: no limit"},
+		{Text: fieldMaxTokens, Widget: f.tokens, HintText: "Input, cache writes and output"},
+		{Text: fieldMaxCacheReads, Widget: f.cacheReads, HintText: "Cache reads, counted apart (optional)"},
+		{Text: fieldWindow, Widget: f.per, HintText: "5h, 1d, 7d or any duration; it starts with the first request"},
+	}
+}
+
+// input is what the fields hold.
+func (f *limitsForm) input() limitsInput {
+	return limitsInput{f.requests.Text, f.tokens.Text, f.cacheReads.Text, f.per.Text}
+}
+
+// issueForm is the open issue dialog's fields (for tests).
+type issueForm struct {
+	label  *widget.Entry
+	ttl    *widget.Select
+	limits *limitsForm
+}
+
+// onIssue asks for a label, a lifetime and limits, then issues a token.
 func (t *proxyTab) onIssue() {
 	label := widget.NewEntry()
 	label.SetPlaceHolder("e.g. laptop, ci, claude-code")
@@ -305,24 +374,39 @@ func (t *proxyTab) onIssue() {
 	}
 	ttl := widget.NewSelect(opts, nil)
 	ttl.SetSelected(opts[0])
-	items := []*widget.FormItem{
+	lf := newLimitsForm(inputOf(control.Limits{}))
+	t.issuing = &issueForm{label, ttl, lf}
+	items := append([]*widget.FormItem{
 		{Text: "Label", Widget: label, HintText: "Says where the token is used"},
 		{Text: "Expires", Widget: ttl},
-	}
+	}, lf.items()...)
 	d := dialog.NewForm("Issue client token", "Issue", "Cancel", items, func(ok bool) {
-		if ok {
-			t.issueToken(strings.TrimSpace(label.Text), ttlFor(ttl.Selected))
+		if !ok {
+			return
 		}
+		limits, err := lf.input().limits()
+		if err != nil { // the fields' validators let nothing bad through
+			dialog.ShowError(err, t.w.win)
+			return
+		}
+		req := control.IssueRequest{Label: strings.TrimSpace(label.Text), Limits: limits}
+		if life := ttlFor(ttl.Selected); life > 0 {
+			req.TTL = life.String()
+		}
+		t.issueToken(req)
 	}, t.w.win)
-	d.Resize(fyne.NewSize(440, d.MinSize().Height))
+	d.Resize(fyne.NewSize(limitsDialogWidth, d.MinSize().Height))
 	d.Show()
 	t.w.win.Canvas().Focus(label)
 }
 
+// limitsDialogWidth is the width of the issue and Limits dialogs.
+const limitsDialogWidth = 520
+
 // issueToken has the daemon issue a token and shows its secret, once.
-func (t *proxyTab) issueToken(label string, ttl time.Duration) {
+func (t *proxyTab) issueToken(req control.IssueRequest) {
 	t.w.async(func(ctx context.Context) func() {
-		is, err := t.w.d.IssueToken(ctx, label, ttl)
+		is, err := t.w.d.IssueTokenWith(ctx, req)
 		var toks []control.Token
 		tokErr := err
 		if err == nil {
@@ -338,6 +422,54 @@ func (t *proxyTab) issueToken(label string, ttl time.Duration) {
 				t.renderTokens()
 			}
 			t.showSecret(is)
+		}
+	})
+}
+
+// onLimits shows a token's limits and expiry to change: the fields hold
+// its limits now; emptied (or "none"), a limit is removed.
+func (t *proxyTab) onLimits(tok control.Token) {
+	now := t.w.opts.Now()
+	lf := newLimitsForm(inputOf(tok.Limits))
+	exp := widget.NewSelect(expiryChoices(tok, now), nil)
+	exp.SetSelectedIndex(0)
+	t.limiting = lf
+	items := append(lf.items(), &widget.FormItem{Text: "Expires", Widget: exp, HintText: "A new lifetime counts from now"})
+	d := dialog.NewForm("Limits of “"+tok.Label+"”", "Save", "Cancel", items, func(ok bool) {
+		if !ok {
+			return
+		}
+		limits, err := lf.input().limits()
+		if err != nil {
+			dialog.ShowError(err, t.w.win)
+			return
+		}
+		u := limitsUpdate(tok.Limits, limits)
+		expiryUpdate(&u, tok, exp.Selected, t.w.opts.Now())
+		if u.Empty() {
+			return
+		}
+		t.updateToken(tok.ID, u)
+	}, t.w.win)
+	d.Resize(fyne.NewSize(limitsDialogWidth, d.MinSize().Height))
+	d.Show()
+	t.w.win.Canvas().Focus(lf.requests)
+}
+
+// updateToken sends a token's new limits or expiry and shows the tokens
+// as they are then.
+func (t *proxyTab) updateToken(id string, u control.TokenUpdate) {
+	t.w.async(func(ctx context.Context) func() {
+		_, err := t.w.d.UpdateToken(ctx, id, u)
+		toks, tokErr := t.w.d.Tokens(ctx)
+		return func() {
+			if err != nil {
+				dialog.ShowError(errors.New("Could not change the token: "+err.Error()), t.w.win)
+			}
+			if tokErr == nil {
+				t.tokens = toks
+				t.renderTokens()
+			}
 		}
 	})
 }

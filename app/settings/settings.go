@@ -32,6 +32,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,6 +44,7 @@ import (
 	"github.com/maxrouter/maxrouter/app/setup"
 	"github.com/maxrouter/maxrouter/core/config"
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/event"
 	"github.com/maxrouter/maxrouter/core/words"
 )
 
@@ -58,11 +60,15 @@ type Daemon interface {
 	ResetAccount(ctx context.Context, name string) error
 	CheckDir(ctx context.Context, dir string) (control.DirCheck, error)
 	Tokens(ctx context.Context) ([]control.Token, error)
-	IssueToken(ctx context.Context, label string, ttl time.Duration) (control.Issued, error)
+	// IssueTokenWith issues a client token with a label, a lifetime and
+	// limits; UpdateToken changes a token's limits or expiry.
+	IssueTokenWith(ctx context.Context, req control.IssueRequest) (control.Issued, error)
+	UpdateToken(ctx context.Context, id string, u control.TokenUpdate) (control.Token, error)
 	RevokeToken(ctx context.Context, id string) error
-	// Usage returns the usage history from since on, in buckets of step
-	// (control.StepDay or control.StepHour).
-	Usage(ctx context.Context, since time.Time, step string) (control.Usage, error)
+	// UsageBy returns the usage history from since on, in buckets of step
+	// (control.StepDay or control.StepHour), per account or per client
+	// token (by control.UsageByAccount or control.UsageByToken).
+	UsageBy(ctx context.Context, since time.Time, step, by string) (control.Usage, error)
 	// StartLogin starts a login run by the daemon (a new account is added
 	// once it succeeds); Login reports how it goes; LoginCode completes a
 	// manual login with the code its page showed.
@@ -144,8 +150,9 @@ type Window struct {
 	busy   sync.WaitGroup // background calls (tests wait on it)
 	logins sync.WaitGroup // logins being waited for (they end with their dialog)
 
-	mu      sync.Mutex
-	pending *live.State // the model's latest State, not yet shown
+	mu          sync.Mutex
+	pending     *live.State // the model's latest State, not yet shown
+	tokensStale bool        // an event said the client tokens changed
 
 	// Everything below belongs to the UI goroutine.
 	win      fyne.Window
@@ -291,11 +298,16 @@ func (w *Window) hide() {
 }
 
 // onModel is the model's Watcher: it keeps the latest State and has the
-// UI goroutine show it (a burst of States is shown once).
-func (w *Window) onModel(s live.State, _ []control.Event) {
+// UI goroutine show it (a burst of States is shown once). A client token
+// that spent its budget, or events lost, have the tokens read again.
+func (w *Window) onModel(s live.State, events []control.Event) {
+	stale := slices.ContainsFunc(events, func(e control.Event) bool {
+		return e.Type == event.TokenBudgetReached || e.Type == control.EventReset
+	})
 	w.mu.Lock()
 	first := w.pending == nil
 	w.pending = &s
+	w.tokensStale = w.tokensStale || stale
 	w.mu.Unlock()
 	if first {
 		w.do(w.takeState)
@@ -304,11 +316,14 @@ func (w *Window) onModel(s live.State, _ []control.Event) {
 
 func (w *Window) takeState() {
 	w.mu.Lock()
-	s := w.pending
-	w.pending = nil
+	s, stale := w.pending, w.tokensStale
+	w.pending, w.tokensStale = nil, false
 	w.mu.Unlock()
 	if s != nil && w.unwatch != nil {
 		w.setState(*s)
+		if stale {
+			w.proxy.loadTokens()
+		}
 	}
 }
 
@@ -597,13 +612,24 @@ func (w *Window) startTicker() {
 			case <-t.C:
 				w.do(func() {
 					if w.stopTick == stop {
-						w.accounts.update()
-						w.proxy.renderTokens()
+						w.tick()
 					}
 				})
 			}
 		}
 	}()
+}
+
+// tick rewrites the countdowns. While the Proxy tab shows, the client
+// tokens are read again: what their windows used changes with every
+// request, and no event says so (a loopback call every tickEvery).
+func (w *Window) tick() {
+	w.accounts.update()
+	if w.tabs.Selected() == w.proxy.item {
+		w.proxy.loadTokens()
+	} else {
+		w.proxy.renderTokens()
+	}
 }
 
 func (w *Window) stopTicker() {

@@ -687,21 +687,14 @@ func TestIssueToken(t *testing.T) {
 
 	w.proxy.onIssue()
 	dlg := overlayObjects(t, w)
-	var label *widget.Entry
-	var ttl *widget.Select
-	for _, o := range dlg {
-		switch x := o.(type) {
-		case *widget.Entry:
-			label = x
-		case *widget.Select:
-			ttl = x
+	f := w.proxy.issuing
+	for _, o := range []fyne.CanvasObject{f.label, f.ttl, f.limits.requests, f.limits.tokens, f.limits.cacheReads, f.limits.per} {
+		if !slices.Contains(dlg, o) {
+			t.Fatalf("issue dialog lacks a field (%T)", o)
 		}
 	}
-	if label == nil || ttl == nil {
-		t.Fatal("issue dialog has no label entry or expiry choice")
-	}
-	test.Type(label, "build server")
-	ttl.SetSelected("30 days")
+	test.Type(f.label, "build server")
+	f.ttl.SetSelected("30 days")
 	test.Tap(button(t, dlg, "Issue"))
 	h.settle()
 
@@ -738,7 +731,7 @@ func TestIssueTokenError(t *testing.T) {
 	b.IssueErr = errors.New("token store is read-only")
 	h := newHarness(t, b, Options{})
 
-	h.w.proxy.issueToken("laptop", 0)
+	h.w.proxy.issueToken(control.IssueRequest{Label: "laptop"})
 	h.settle()
 	if _, ok := findLabelContaining(overlayObjects(t, h.w), "token store is read-only"); !ok {
 		t.Errorf("error not shown; labels: %q", labelTexts(overlayObjects(t, h.w)))

@@ -26,8 +26,11 @@ func TestSnapshot(t *testing.T) {
 	if dir == "" {
 		t.Skip("MAXROUTER_SNAPSHOT_DIR not set")
 	}
-	b := newBackend()
+	b := limitedBackend()
+	b.TokenList[0].Limits = control.Limits{MaxRequests: 100, Per: control.Period(24 * time.Hour)}
+	b.TokenList[0].Window = &control.TokenWindow{ResetsAt: ciEnds, Requests: 100}
 	b.UsageValue = fixtureUsage()
+	b.TokenUsageValue = fixtureTokenUsage()
 	b.StatusValue.Config = testHome + "/.config/maxrouter/config.toml"
 	// Quota read by the daemon for every account, idle ones too.
 	accounts := fixtureAccounts()
@@ -66,6 +69,22 @@ func TestSnapshot(t *testing.T) {
 			h.settle()
 			shot(name)
 		}
+		w.usage.by.SetSelected(viewTokens)
+		h.settle()
+		shot("usage-tokens")
+		w.usage.by.SetSelected(viewAccounts)
+		h.settle()
+		w.tabs.SelectIndex(2)
+		w.proxy.item.Content.(*container.Scroll).ScrollToBottom()
+		shot("proxy-tokens")
+		w.proxy.onIssue()
+		shot("issue")
+		w.win.Canvas().Overlays().Top().Hide()
+		w.proxy.onLimits(b.Tokens()[1])
+		w.proxy.limiting.tokens.SetText("2x")
+		shot("limits")
+		w.win.Canvas().Overlays().Top().Hide()
+		w.proxy.item.Content.(*container.Scroll).ScrollToTop()
 		w.tabs.SelectIndex(1)
 		w.routing.item.Content.(*container.Scroll).ScrollToBottom()
 		shot("routing-models")

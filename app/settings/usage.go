@@ -19,22 +19,34 @@ import (
 )
 
 // The Usage tab: for the last seven days, one card per account with its
-// totals, its peaks and a bar chart of its requests per day. It is read
-// when the tab is shown and when Refresh is pressed.
+// totals, its peaks and a bar chart of its requests per day, or one card
+// per client token (By client token). It is read when the tab is shown,
+// when the view changes and when Refresh is pressed.
 
 // usageTab is the Usage tab; it holds no settings (no Apply there).
 type usageTab struct {
 	w *Window
 
 	item    *container.TabItem
+	by      *widget.RadioGroup // usageViews
 	since   *widget.RichText
+	about   *widget.RichText
 	refresh *widget.Button
 	err     *widget.Label
 	list    *fyne.Container
-	empty   fyne.CanvasObject
+	empty   *widget.RichText
 	rows    []*usageRow // the cards shown (for tests)
 	seq     int         // the latest load; older answers are dropped
 }
+
+// The views of the Usage tab, as its switch names them.
+const (
+	viewAccounts = "By account"
+	viewTokens   = "By client token"
+)
+
+// byToken reports whether the tab shows the client tokens.
+func (u *usageTab) byToken() bool { return u.by.Selected == viewTokens }
 
 // usageRow is one account's card.
 type usageRow struct {
@@ -57,13 +69,19 @@ func (u *usageTab) tabItem() *container.TabItem { return u.item }
 func (u *usageTab) buildUI() fyne.CanvasObject {
 	u.since = newHint("")
 	u.refresh = widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), u.load)
+	u.by = widget.NewRadioGroup([]string{viewAccounts, viewTokens}, func(string) { u.load() })
+	u.by.Horizontal = true
+	u.by.Required = true
+	u.by.Selected = viewAccounts
 	u.err = newErrorLabel()
 	u.list = container.NewVBox()
-	u.empty = newHint("No usage recorded in the last 7 days. MaxRouter counts every request it forwards to Anthropic, per account: send some through it and they show here.")
+	u.about = newHint(usageAbout(false))
+	u.empty = newHint(usageEmpty(false))
 	u.empty.Hide()
 	return page(
 		container.NewBorder(nil, nil, newHeading("Last 7 days"), container.NewVBox(u.refresh), container.NewVBox(layout.NewSpacer(), u.since, layout.NewSpacer())),
-		newHint("Tokens are those Anthropic reports in its answers (answers sent compressed carry no count). Peaks are the highest 5-hour and 7-day use Anthropic reported; “billed to extra usage” counts answers Anthropic billed to paid extra usage. The history keeps 90 days: see maxrouter usage."),
+		container.NewHBox(u.by),
+		u.about,
 		u.err,
 		u.list,
 		u.empty,
@@ -76,9 +94,15 @@ func (u *usageTab) load() {
 	seq := u.seq
 	now := u.w.opts.Now()
 	days := usageDays(now, usageDayCount)
+	byToken := u.byToken()
+	by := control.UsageByAccount
+	if byToken {
+		by = control.UsageByToken
+	}
+	setText(u.about, hint(usageAbout(byToken)))
 	u.refresh.Disable()
 	u.w.async(func(ctx context.Context) func() {
-		hist, err := u.w.d.Usage(ctx, days[0], control.StepDay)
+		hist, err := u.w.d.UsageBy(ctx, days[0], control.StepDay, by)
 		return func() {
 			if seq != u.seq {
 				return
@@ -96,28 +120,34 @@ func (u *usageTab) load() {
 				return
 			}
 			setError(u.err, "")
-			u.show(hist, days, now)
+			u.show(hist, days, now, byToken)
 		}
 	})
 }
 
-// show lays out one card per account, or the empty state when the
-// history holds nothing for these days.
-func (u *usageTab) show(hist control.Usage, days []time.Time, now time.Time) {
+// show lays out one card per account (or per client token), or the empty
+// state when the history holds nothing for these days.
+func (u *usageTab) show(hist control.Usage, days []time.Time, now time.Time, byToken bool) {
 	setText(u.since, hint(usageSinceText(days[0], now)))
 	u.rows = nil
 	u.list.Objects = nil
 	if len(hist.Buckets) == 0 {
+		setText(u.empty, hint(usageEmpty(byToken)))
 		u.empty.Show()
 		u.list.Refresh()
 		return
 	}
 	u.empty.Hide()
-	var order []string
-	for _, a := range u.w.base.Accounts {
-		order = append(order, a.Name)
+	var sums []accountUsage
+	if byToken {
+		sums = summarizeTokenUsage(hist, u.w.proxy.tokens, days)
+	} else {
+		var order []string
+		for _, a := range u.w.base.Accounts {
+			order = append(order, a.Name)
+		}
+		sums = summarizeUsage(hist, order, days)
 	}
-	sums := summarizeUsage(hist, order, days)
 	scale := usageMax(sums)
 	labels := dayLabels(days)
 	for _, s := range sums {
@@ -145,6 +175,9 @@ func newUsageRow(s accountUsage, labels []string, scale int64) *usageRow {
 	r.totals.Wrapping = fyne.TextWrapWord
 	r.peaks = newHint(usagePeaksText(s))
 	r.peaks.Wrapping = fyne.TextWrapOff
+	if s.Token != "" {
+		r.peaks.Hide() // Anthropic's windows are the accounts'
+	}
 	r.chart = newBarChart(s.PerDay, labels, scale)
 	text := container.New(layout.NewCustomPaddedVBoxLayout(0), container.NewHBox(r.name, r.peaks), r.totals)
 	body := container.NewBorder(nil, nil, nil, container.NewCenter(r.chart), text)

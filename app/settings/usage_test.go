@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,11 +55,11 @@ type askingDaemon struct {
 	calls []controltest.UsageCall
 }
 
-func (d *askingDaemon) Usage(ctx context.Context, since time.Time, step string) (control.Usage, error) {
+func (d *askingDaemon) UsageBy(ctx context.Context, since time.Time, step, by string) (control.Usage, error) {
 	d.mu.Lock()
-	d.calls = append(d.calls, controltest.UsageCall{Since: since, Step: step})
+	d.calls = append(d.calls, controltest.UsageCall{Since: since, Step: step, By: by})
 	d.mu.Unlock()
-	return d.Client.Usage(ctx, since, step)
+	return d.Client.UsageBy(ctx, since, step, by)
 }
 
 func (d *askingDaemon) asked() []controltest.UsageCall {
@@ -216,13 +217,13 @@ func TestUsageError(t *testing.T) {
 	}
 }
 
-// usageErrDaemon is a daemon whose Usage fails with err.
+// usageErrDaemon is a daemon whose UsageBy fails with err.
 type usageErrDaemon struct {
 	*control.Client
 	err error
 }
 
-func (d *usageErrDaemon) Usage(context.Context, time.Time, string) (control.Usage, error) {
+func (d *usageErrDaemon) UsageBy(context.Context, time.Time, string, string) (control.Usage, error) {
 	return control.Usage{}, d.err
 }
 
@@ -325,5 +326,71 @@ func TestUsageTexts(t *testing.T) {
 				t.Errorf("usagePeaksText = %q, want %q", got, tt.peak)
 			}
 		})
+	}
+}
+
+// fixtureTokenUsage is the week by client token: ci busy and refused for
+// its budget, laptop once, and a token no longer in the store.
+func fixtureTokenUsage() control.Usage {
+	return control.Usage{Step: control.StepDay, Since: day(4), Buckets: []control.UsageBucket{
+		{Start: day(4), Token: "0badc0ffee123456", Requests: 40, InputTokens: 9_000, OutputTokens: 1_000},
+		{Start: day(9), Token: "tok-2", Label: "ci", Requests: 500, RateLimited: 37, InputTokens: 1_500_000, OutputTokens: 300_000},
+		{Start: day(10), Token: "tok-2", Label: "ci", Requests: 12, InputTokens: 20_000, OutputTokens: 4_000},
+		{Start: day(10), Token: "tok-1", Label: "laptop", Requests: 3, InputTokens: 900, OutputTokens: 100},
+	}}
+}
+
+func TestUsageByToken(t *testing.T) {
+	b := newBackend()
+	b.UsageValue = fixtureUsage()
+	b.TokenUsageValue = fixtureTokenUsage()
+	h := newHarness(t, b, Options{})
+	w := h.w
+	h.showUsageTab()
+
+	w.usage.by.SetSelected(viewTokens)
+	h.settle()
+	calls := usageCalls(b)
+	if last := calls[len(calls)-1]; last.By != control.UsageByToken || last.Step != control.StepDay {
+		t.Errorf("last Usage call = %+v, want by token, per day", last)
+	}
+	type row struct {
+		name, totals string
+		peaks        bool
+		perDay       []int64
+	}
+	var got []row
+	for _, r := range w.usage.rows {
+		got = append(got, row{r.name.Text, r.totals.String(), r.peaks.Visible(), r.chart.values})
+	}
+	want := []row{
+		{"ci", "512 requests   ·   1.5M input, 304k output tokens   ·   37 refused (budget spent)", false, []int64{0, 0, 0, 0, 0, 500, 12}},
+		{"removed token 0badc0ff…", "40 requests   ·   9.0k input, 1.0k output tokens", false, []int64{40, 0, 0, 0, 0, 0, 0}},
+		{"laptop", "3 requests   ·   900 input, 100 output tokens", false, []int64{0, 0, 0, 0, 0, 0, 3}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("token rows =\n%+v\nwant\n%+v", got, want)
+	}
+	if _, ok := findLabelContaining(objects(w), "refused (budget spent)” counts requests refused"); !ok {
+		t.Error("the token view does not say what refused counts")
+	}
+
+	// No history by token: the view says so.
+	b.SetUsage(control.Usage{})
+	b.Lock()
+	b.TokenUsageValue = control.Usage{Buckets: []control.UsageBucket{}}
+	b.Unlock()
+	test.Tap(w.usage.refresh)
+	h.settle()
+	if !w.usage.empty.Visible() || !strings.HasPrefix(w.usage.empty.String(), "No client token sent requests") {
+		t.Errorf("empty token view says %q (visible %v)", w.usage.empty.String(), w.usage.empty.Visible())
+	}
+
+	// Back by account.
+	b.SetUsage(fixtureUsage())
+	w.usage.by.SetSelected(viewAccounts)
+	h.settle()
+	if len(w.usage.rows) != 5 || w.usage.rows[0].name.Text != "work" || !w.usage.rows[0].peaks.Visible() {
+		t.Errorf("back by account: %d rows, want the 5 accounts with peaks", len(w.usage.rows))
 	}
 }

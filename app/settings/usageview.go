@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strconv"
@@ -17,10 +18,17 @@ import (
 // usageDayCount is how many days the Usage tab shows, today included.
 const usageDayCount = 7
 
-// accountUsage is one account's row of the Usage tab: its totals over the
-// days shown, its requests per day and its peaks.
+// accountUsage is one account's row of the Usage tab, or one client
+// token's: its totals over the days shown, its requests per day and its
+// peaks.
 type accountUsage struct {
-	Name                                                 string
+	// Name is the account's name or the token's label (see
+	// words.TokenName).
+	Name string
+	// Token is the client token's ID in a token's row ("" in an
+	// account's): its RateLimited counts requests refused for its budget,
+	// and it has no peaks.
+	Token                                                string
 	Requests, RateLimited, Errors, Input, Output, Cached int64
 	// Extra counts answers billed to paid extra usage.
 	Extra int64
@@ -47,6 +55,35 @@ func usageDays(now time.Time, n int) []time.Time {
 // priority order; each has a row, with or without history), then accounts
 // only the history knows (removed or renamed ones), by name.
 func summarizeUsage(u control.Usage, order []string, days []time.Time) []accountUsage {
+	return summarize(u, order, days, func(b control.UsageBucket) string { return b.Account })
+}
+
+// summarizeTokenUsage sums u's buckets per client token over days: the
+// tokens that sent the most requests first. A token is named by its label
+// in the history, else in tokens (the Proxy tab's list), else by its ID
+// (words.TokenName).
+func summarizeTokenUsage(u control.Usage, tokens []control.Token, days []time.Time) []accountUsage {
+	labels := map[string]string{}
+	for _, t := range tokens {
+		labels[t.ID] = t.Label
+	}
+	for _, b := range u.Buckets {
+		if b.Label != "" {
+			labels[b.Token] = b.Label
+		}
+	}
+	rows := summarize(u, nil, days, func(b control.UsageBucket) string { return b.Token })
+	for i := range rows {
+		rows[i].Token = rows[i].Name
+		rows[i].Name = words.TokenName(labels[rows[i].Token], rows[i].Token)
+	}
+	slices.SortStableFunc(rows, func(a, b accountUsage) int { return cmp.Compare(b.Requests+b.RateLimited, a.Requests+a.RateLimited) })
+	return rows
+}
+
+// summarize sums u's buckets per key(bucket): rows for order first, then
+// for the other keys, sorted.
+func summarize(u control.Usage, order []string, days []time.Time, key func(control.UsageBucket) string) []accountUsage {
 	idx := map[string]int{}
 	var rows []accountUsage
 	add := func(name string) int {
@@ -62,8 +99,10 @@ func summarizeUsage(u control.Usage, order []string, days []time.Time) []account
 	}
 	var extra []string
 	for _, b := range u.Buckets {
-		if _, ok := idx[b.Account]; !ok && !slices.Contains(extra, b.Account) {
-			extra = append(extra, b.Account)
+		if k := key(b); !slices.Contains(extra, k) {
+			if _, ok := idx[k]; !ok {
+				extra = append(extra, k)
+			}
 		}
 	}
 	slices.Sort(extra)
@@ -71,7 +110,7 @@ func summarizeUsage(u control.Usage, order []string, days []time.Time) []account
 		add(name)
 	}
 	for _, b := range u.Buckets {
-		r := &rows[idx[b.Account]]
+		r := &rows[idx[key(b)]]
 		r.Requests += b.Requests
 		r.RateLimited += b.RateLimited
 		r.Errors += b.Errors
@@ -127,7 +166,8 @@ func usageMax(rows []accountUsage) int64 {
 
 // usageTotalsText sums up a row: "1234 requests · 3.4M input, 456k output
 // tokens · 2 rate limited (429) · 1 error · 3 billed to extra usage"; "No
-// requests" without any.
+// requests" without any. A client token's row says "12 refused (budget
+// spent)" for its RateLimited.
 func usageTotalsText(r accountUsage) string {
 	if r.Requests == 0 && r.RateLimited == 0 && r.Errors == 0 {
 		return "No requests"
@@ -136,7 +176,10 @@ func usageTotalsText(r accountUsage) string {
 	if r.Input > 0 || r.Output > 0 {
 		parts = append(parts, usage.Count(r.Input)+" input, "+usage.Count(r.Output)+" output tokens")
 	}
-	if r.RateLimited > 0 {
+	switch {
+	case r.RateLimited > 0 && r.Token != "":
+		parts = append(parts, strconv.FormatInt(r.RateLimited, 10)+" refused (budget spent)")
+	case r.RateLimited > 0:
 		parts = append(parts, strconv.FormatInt(r.RateLimited, 10)+" rate limited (429)")
 	}
 	if r.Errors > 0 {
@@ -167,4 +210,21 @@ func dayLabels(days []time.Time) []string {
 // 12:19".
 func usageSinceText(since, updated time.Time) string {
 	return "Requests per day since " + since.Format("Mon 2 Jan") + "   ·   updated " + updated.Format("15:04")
+}
+
+// usageAbout explains the numbers of the Usage tab's view.
+func usageAbout(byToken bool) string {
+	if byToken {
+		return "What each client token sent through MaxRouter, whichever account served it. Tokens are those Anthropic reports in its answers; “refused (budget spent)” counts requests refused at once because the token had spent its limits (Settings → Proxy sets them). The history keeps 90 days: see maxrouter usage --by token."
+	}
+	return "Tokens are those Anthropic reports in its answers (answers sent compressed carry no count). Peaks are the highest 5-hour and 7-day use Anthropic reported; “billed to extra usage” counts answers Anthropic billed to paid extra usage. The history keeps 90 days: see maxrouter usage."
+}
+
+// usageEmpty is what the Usage tab's view says when the days shown hold
+// nothing.
+func usageEmpty(byToken bool) string {
+	if byToken {
+		return "No client token sent requests in the last 7 days. MaxRouter counts every request per client token as well as per account: send some through it and they show here."
+	}
+	return "No usage recorded in the last 7 days. MaxRouter counts every request it forwards to Anthropic, per account: send some through it and they show here."
 }

@@ -533,17 +533,156 @@ func withPort(listen string, port int) string {
 }
 
 // tokenStatus says whether a client token is usable: "Active", "Expires in
-// 3 days", "Expired", "Revoked".
+// 3 days", "Spent until 17:05" (its budget), "Expired", "Revoked".
 func tokenStatus(t control.Token, now time.Time) string {
 	switch {
 	case t.RevokedAt != nil:
 		return "Revoked"
 	case t.ExpiresAt != nil && !t.ExpiresAt.After(now):
 		return "Expired"
-	case t.ExpiresAt != nil:
+	}
+	if spent, _ := words.Spent(t, now); spent {
+		return words.Sentence(words.TokenStatus(t, now))
+	}
+	if t.ExpiresAt != nil {
 		return "Expires " + words.In(*t.ExpiresAt, now)
 	}
 	return "Active"
+}
+
+// The fields of a client token's limits, as the issue and Limits dialogs
+// name them.
+const (
+	fieldMaxRequests   = "Max requests"
+	fieldMaxTokens     = "Max tokens"
+	fieldMaxCacheReads = "Max cache reads"
+	fieldWindow        = "Window"
+)
+
+// windowChoices are the windows offered for a token's limits; any other
+// duration control.ParsePeriod reads may be typed.
+var windowChoices = []string{"5h", "1d", "7d"}
+
+// limitsInput is a client token's limits as typed: counts as
+// control.ParseCount reads them ("" or "none": no limit), the window as
+// control.ParsePeriod does.
+type limitsInput struct {
+	Requests, Tokens, CacheReads, Per string
+}
+
+// inputOf writes l as the dialog's fields show it: "" for no limit, the
+// default window when none is set.
+func inputOf(l control.Limits) limitsInput {
+	count := func(n int64) string {
+		if n <= 0 {
+			return ""
+		}
+		return words.Amount(n)
+	}
+	per := l.Per
+	if per == 0 {
+		per = control.DefaultPer
+	}
+	return limitsInput{count(l.MaxRequests), count(l.MaxTokens), count(l.MaxCacheReads), per.String()}
+}
+
+// checkCount is the validator of a count field: "" is no limit.
+func checkCount(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	_, err := control.ParseCount(s)
+	return err
+}
+
+// checkWindow is the validator of the window field.
+func checkWindow(s string) error {
+	_, err := control.ParsePeriod(s)
+	return err
+}
+
+// limits reads the fields, with control.ParseCount and
+// control.ParsePeriod as the command line does; an error names the field.
+// The window counts only when a limit is set: without one it is left out.
+func (in limitsInput) limits() (control.Limits, error) {
+	var l control.Limits
+	for _, f := range [...]struct {
+		name, v string
+		dst     *int64
+	}{{fieldMaxRequests, in.Requests, &l.MaxRequests}, {fieldMaxTokens, in.Tokens, &l.MaxTokens}, {fieldMaxCacheReads, in.CacheReads, &l.MaxCacheReads}} {
+		if strings.TrimSpace(f.v) == "" {
+			continue
+		}
+		n, err := control.ParseCount(f.v)
+		if err != nil {
+			return control.Limits{}, fmt.Errorf("%s: %w", f.name, err)
+		}
+		*f.dst = n
+	}
+	if !l.Limited() {
+		return control.Limits{}, nil
+	}
+	p, err := control.ParsePeriod(in.Per)
+	if err != nil {
+		return control.Limits{}, fmt.Errorf("%s: %w", fieldWindow, err)
+	}
+	l.Per = p
+	return l, nil
+}
+
+// limitsUpdate is the change that takes a token from limits old to next:
+// only what differs (a maximum of 0 removes it; the window is sent only
+// while a limit is left).
+func limitsUpdate(old, next control.Limits) control.TokenUpdate {
+	var u control.TokenUpdate
+	for _, f := range [...]struct {
+		old, next int64
+		dst       **int64
+	}{{old.MaxRequests, next.MaxRequests, &u.MaxRequests}, {old.MaxTokens, next.MaxTokens, &u.MaxTokens}, {old.MaxCacheReads, next.MaxCacheReads, &u.MaxCacheReads}} {
+		if n := f.next; n != f.old {
+			*f.dst = &n
+		}
+	}
+	if next.Limited() && next.Per != old.Per {
+		per := next.Per
+		u.Per = &per
+	}
+	return u
+}
+
+// keepExpiry is the Limits dialog's first expiry choice: leave it as it
+// is.
+const keepExpiry = "Keep"
+
+// expiryChoices are the expiry choices of a token's Limits dialog: keep
+// it ("Keep: expires 7 Apr 2026", "Keep: never expires"), then the
+// lifetimes of ttlChoices, counted from now.
+func expiryChoices(t control.Token, now time.Time) []string {
+	keep := keepExpiry + ": never expires"
+	if t.ExpiresAt != nil {
+		keep = keepExpiry + ": expires " + dateText(*t.ExpiresAt, now)
+	}
+	out := []string{keep}
+	for _, c := range ttlChoices {
+		out = append(out, c.Label)
+	}
+	return out
+}
+
+// expiryUpdate puts the expiry chosen in the Limits dialog into u: none
+// for Keep (or Never expires on a token that never expires), otherwise
+// the lifetime from now.
+func expiryUpdate(u *control.TokenUpdate, t control.Token, choice string, now time.Time) {
+	if strings.HasPrefix(choice, keepExpiry) {
+		return
+	}
+	switch ttl := ttlFor(choice); {
+	case ttl == 0 && t.ExpiresAt != nil:
+		u.NeverExpires = true
+	case ttl > 0:
+		exp := now.Add(ttl)
+		u.ExpiresAt = &exp
+	}
 }
 
 // tokenActive reports whether a client token can still be revoked.

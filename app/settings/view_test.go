@@ -402,6 +402,10 @@ func TestTokenStatus(t *testing.T) {
 		{"expired", control.Token{ExpiresAt: at(-time.Hour)}, "Expired", false},
 		{"revoked", control.Token{RevokedAt: at(-time.Hour)}, "Revoked", false},
 		{"revoked and expiring", control.Token{RevokedAt: at(-time.Hour), ExpiresAt: at(time.Hour)}, "Revoked", false},
+		{"spent", control.Token{ExpiresAt: at(28 * 24 * time.Hour), Limits: control.Limits{MaxRequests: 5, Per: control.DefaultPer},
+			Window: &control.TokenWindow{ResetsAt: time.Date(2026, 3, 10, 17, 5, 0, 0, time.UTC), Requests: 5}}, "Spent until 17:05", true},
+		{"window over", control.Token{Limits: control.Limits{MaxRequests: 5, Per: control.DefaultPer},
+			Window: &control.TokenWindow{ResetsAt: at(-time.Minute).UTC(), Requests: 5}}, "Active", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -169,3 +169,79 @@ func BudgetSpent(label, what string, limit int64, per control.Period, until, now
 	return "client token " + strconv.Quote(label) + " has used its " + BudgetLimit(what, limit, per) +
 		": it can send again " + Back(until, now) + " (`maxrouter tokens limit` changes its limits)"
 }
+
+// TokenBudget writes a client token's limits with what its current window
+// used of them, for the token's row in Settings: "312/500 requests,
+// 1.2M/2M tokens per 5h · resets 17:05", "0/500 requests per 5h" while no
+// window is open; "no limits" for a token without limits. Times are in
+// now's location.
+func TokenBudget(t control.Token, now time.Time) string {
+	if !t.Limited() {
+		return "no limits"
+	}
+	use, resets, _ := strings.Cut(TokenUse(t, now), " · ")
+	s := use + " per " + t.Per.String()
+	if resets != "" {
+		s += " · " + resets
+	}
+	return s
+}
+
+// TokenName names a client token by its label; a token known only by its
+// ID (the label "": no longer in the store) is "removed token 3f9a1c2b…".
+func TokenName(label, id string) string {
+	if label != "" {
+		return label
+	}
+	if len(id) > 8 {
+		id = id[:8] + "…"
+	}
+	return "removed token " + id
+}
+
+// SpentToken is a client token that spent its budget, for BudgetReached:
+// its label, its limits as Limits writes them, and when its window ends
+// (nil when not known).
+type SpentToken struct {
+	Label  string
+	Limits string
+	Until  *time.Time
+}
+
+// BudgetReached is the notification for client tokens that spent their
+// budget: "Client token “ci” spent its budget", "Its requests are refused
+// until 17:05 (in 2 h 13 min). Its limits: 500 requests per 5h; Settings →
+// Proxy changes them." Several tokens are one notification with a line
+// each. Times are in now's location.
+func BudgetReached(spent []SpentToken, now time.Time) (title, body string) {
+	until := func(s SpentToken) string {
+		if s.Until == nil {
+			return "until its window ends"
+		}
+		u := "until " + Clock(*s.Until, now)
+		if d := s.Until.Sub(now); d > 0 && d < 24*time.Hour {
+			u += " (" + In(*s.Until, now) + ")"
+		}
+		return u
+	}
+	if len(spent) == 1 {
+		s := spent[0]
+		body = "Its requests are refused " + until(s) + "."
+		if s.Limits != "" {
+			body += " Its limits: " + s.Limits + "; Settings → Proxy changes them."
+		}
+		return "Client token “" + s.Label + "” spent its budget", body
+	}
+	labels := make([]string, len(spent))
+	lines := make([]string, len(spent)+1)
+	for i, s := range spent {
+		labels[i] = s.Label
+		lines[i] = s.Label + ": refused " + until(s)
+		if s.Limits != "" {
+			lines[i] += "; " + s.Limits
+		}
+		lines[i] += "."
+	}
+	lines[len(spent)] = "Settings → Proxy changes their limits."
+	return strconv.Itoa(len(spent)) + " client tokens spent their budgets: " + strings.Join(labels, ", "), strings.Join(lines, "\n")
+}

@@ -76,3 +76,67 @@ func TestTokenBudgetWords(t *testing.T) {
 		t.Errorf("BudgetSpent a day away = %s", got)
 	}
 }
+
+func TestTokenBudget(t *testing.T) {
+	loc := time.FixedZone("CET", 3600)
+	now := time.Date(2026, 3, 4, 14, 52, 0, 0, loc)
+	resets := time.Date(2026, 3, 4, 17, 5, 0, 0, loc)
+	limits := control.Limits{MaxRequests: 500, MaxTokens: 2_000_000, Per: control.Period(5 * time.Hour)}
+	for _, tt := range []struct {
+		name string
+		tok  control.Token
+		want string
+	}{
+		{"no limits", control.Token{}, "no limits"},
+		{"no window", control.Token{Limits: limits}, "0/500 requests, 0/2M tokens per 5h"},
+		{"in use", control.Token{Limits: limits, Window: &control.TokenWindow{ResetsAt: resets, Requests: 312, Tokens: 1_234_000}},
+			"312/500 requests, 1.2M/2M tokens per 5h · resets 17:05"},
+		{"a day", control.Token{Limits: control.Limits{MaxCacheReads: 50_000_000, Per: control.Period(24 * time.Hour)}}, "0/50M cache-read tokens per 1d"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := TokenBudget(tt.tok, now); got != tt.want {
+				t.Errorf("TokenBudget = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTokenName(t *testing.T) {
+	for _, tt := range []struct{ label, id, want string }{
+		{"ci", "3f9a1c2b5d6e7f80", "ci"},
+		{"", "3f9a1c2b5d6e7f80", "removed token 3f9a1c2b…"},
+		{"", "tok-3", "removed token tok-3"},
+	} {
+		if got := TokenName(tt.label, tt.id); got != tt.want {
+			t.Errorf("TokenName(%q, %q) = %q, want %q", tt.label, tt.id, got, tt.want)
+		}
+	}
+}
+
+func TestBudgetReached(t *testing.T) {
+	loc := time.FixedZone("CET", 3600)
+	now := time.Date(2026, 3, 4, 14, 52, 0, 0, loc)
+	at := func(h, m int) *time.Time { t := time.Date(2026, 3, 4, h, m, 0, 0, loc); return &t }
+	tomorrow := time.Date(2026, 3, 5, 9, 0, 0, 0, loc)
+	for _, tt := range []struct {
+		name              string
+		spent             []SpentToken
+		wantTitle, wantBd string
+	}{
+		{"one", []SpentToken{{Label: "ci", Limits: "500 requests per 5h", Until: at(17, 5)}},
+			"Client token “ci” spent its budget",
+			"Its requests are refused until 17:05 (in 2 h 13 min). Its limits: 500 requests per 5h; Settings → Proxy changes them."},
+		{"no end known", []SpentToken{{Label: "ci"}},
+			"Client token “ci” spent its budget", "Its requests are refused until its window ends."},
+		{"two", []SpentToken{{Label: "ci", Limits: "500 requests per 5h", Until: at(17, 5)}, {Label: "agent", Limits: "2M tokens per 1d", Until: &tomorrow}},
+			"2 client tokens spent their budgets: ci, agent",
+			"ci: refused until 17:05 (in 2 h 13 min); 500 requests per 5h.\nagent: refused until tomorrow 09:00 (in 18 h 8 min); 2M tokens per 1d.\nSettings → Proxy changes their limits."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			title, body := BudgetReached(tt.spent, now)
+			if title != tt.wantTitle || body != tt.wantBd {
+				t.Errorf("BudgetReached =\n%q\n%q\nwant\n%q\n%q", title, body, tt.wantTitle, tt.wantBd)
+			}
+		})
+	}
+}

@@ -42,8 +42,9 @@ type Backend struct {
 	// it has no credentials.
 	DirChecks map[string]control.DirCheck
 	// UsageValue is what Usage returns, with Step and Since set to the
-	// call's when they are empty.
-	UsageValue control.Usage
+	// call's when they are empty; by client token it returns
+	// TokenUsageValue instead, once that has buckets.
+	UsageValue, TokenUsageValue control.Usage
 
 	// PutConfigErr, when set, is returned by PutConfig (which then keeps
 	// ConfigValue). Use a *config.ValidationError to test field errors.
@@ -309,13 +310,17 @@ func (b *Backend) UpdateToken(id string, u control.TokenUpdate) (control.Token, 
 	return t, nil
 }
 
-// Usage records the call and returns UsageValue (a copy), with Step and
-// Since set to the call's when they are empty.
+// Usage records the call and returns UsageValue (a copy), or
+// TokenUsageValue by control.UsageByToken once that has buckets, with Step
+// and Since set to the call's when they are empty.
 func (b *Backend) Usage(since time.Time, step, by string) control.Usage {
 	b.Lock()
 	defer b.Unlock()
 	b.Usages = append(b.Usages, UsageCall{Since: since, Step: step, By: by})
 	u := b.UsageValue
+	if by == control.UsageByToken && b.TokenUsageValue.Buckets != nil {
+		u = b.TokenUsageValue
+	}
 	u.Buckets = slices.Clone(u.Buckets)
 	if u.Step == "" {
 		u.Step = step
