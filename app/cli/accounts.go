@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -149,8 +152,9 @@ func (a *app) addAccount(ac config.Account, abs string) error {
 
 // Exit statuses of accounts login beyond 0 (logged in).
 const (
-	loginFailed  exitError = 1
-	loginExpired exitError = 2
+	loginFailed      exitError = 1
+	loginExpired     exitError = 2
+	loginInterrupted exitError = 130 // as a shell reports Ctrl-C
 )
 
 // loginPoll is how often accounts login asks the daemon about the login.
@@ -172,8 +176,10 @@ minutes), and prints "Logged in as <email> (<plan>)". With --manual the page
 shows a code to paste here instead of coming back to this computer: for a
 browser on another machine. The daemon runs the login; it must be running.
 
+Ctrl-C cancels the login: the daemon stops waiting for the browser.
+
 Exit status: 0 logged in, 1 the login failed, 2 it was not finished within
-10 minutes.`,
+10 minutes, 130 interrupted.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := a.find()
@@ -203,17 +209,22 @@ Exit status: 0 logged in, 1 the login failed, 2 it was not finished within
 					fmt.Fprintf(a.stderr, "Could not open a browser (%v): open the URL yourself.\n", err)
 				}
 			}
+			ictx, stop := a.interruptible(cmd.Context())
+			defer stop()
 			var done control.Login
 			if manual {
-				done, err = a.pasteCode(t.client, l, cmd.InOrStdin())
+				done, err = a.pasteCode(ictx, t.client, l, cmd.InOrStdin())
 			} else {
-				fmt.Fprintln(a.stderr, "Waiting for the browser…")
-				wctx, cancel := context.WithTimeout(context.Background(), l.ExpiresAt.Sub(a.now())+30*time.Second)
+				fmt.Fprintln(a.stderr, "Waiting for the browser… (Ctrl-C cancels)")
+				wctx, cancel := context.WithTimeout(ictx, l.ExpiresAt.Sub(a.now())+30*time.Second)
 				defer cancel()
 				done, err = t.client.WaitLogin(wctx, l.ID, loginPoll)
 				if errors.Is(err, context.DeadlineExceeded) {
 					err = nil // the daemon did not say; the clock does
 				}
+			}
+			if ictx.Err() != nil {
+				return a.cancelLogin(t.client, l)
 			}
 			if err != nil {
 				return err
@@ -227,20 +238,64 @@ Exit status: 0 logged in, 1 the login failed, 2 it was not finished within
 	return cmd
 }
 
+// interruptible returns a context that Ctrl-C (or SIGTERM) ends, and its
+// stop; tests set a.interrupt instead.
+func (a *app) interruptible(parent context.Context) (context.Context, context.CancelFunc) {
+	if parent == nil {
+		parent = context.Background()
+	}
+	if a.interrupt != nil {
+		return a.interrupt(parent)
+	}
+	return signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+}
+
+// cancelLogin has the daemon cancel login l after the command was
+// interrupted, and says how it ended: a login that completed meanwhile is
+// told as such.
+func (a *app) cancelLogin(c *control.Client, l control.Login) error {
+	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got, err := c.CancelLogin(cctx, l.ID)
+	if err == nil && got.Status == control.LoginCompleted {
+		return a.loggedIn(got)
+	}
+	fmt.Fprintln(a.stderr, "Login cancelled.")
+	return loginInterrupted
+}
+
 // pasteCode reads the code the page of a manual login shows from in and
 // hands it to the daemon; a code that does not belong to the login is
-// asked for again.
-func (a *app) pasteCode(c *control.Client, l control.Login, in io.Reader) (control.Login, error) {
-	sc := bufio.NewScanner(in)
+// asked for again. It gives up when ictx ends.
+func (a *app) pasteCode(ictx context.Context, c *control.Client, l control.Login, in io.Reader) (control.Login, error) {
+	lines := make(chan string)
+	readErr := make(chan error, 1)
+	go func() { // blocks in Read until a line comes, past a cancel
+		sc := bufio.NewScanner(in)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ictx.Done():
+				return
+			}
+		}
+		readErr <- sc.Err()
+	}()
 	for {
 		fmt.Fprint(a.stderr, "Paste the code the page shows after you log in, then press Enter: ")
-		if !sc.Scan() {
-			if err := sc.Err(); err != nil {
+		var line string
+		select {
+		case <-ictx.Done():
+			fmt.Fprintln(a.stderr)
+			return l, ictx.Err()
+		case err := <-readErr:
+			if err != nil {
 				return l, fmt.Errorf("reading the code: %w", err)
 			}
 			return l, errors.New("no code was pasted (standard input ended)")
+		case line = <-lines:
 		}
-		code := strings.TrimSpace(sc.Text())
+		code := strings.TrimSpace(line)
 		if code == "" {
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,6 +137,7 @@ type session struct {
 	lines chan string
 	in    *io.PipeWriter
 	done  chan error
+	ctrlC chan struct{} // closed by interrupt
 
 	mu     sync.Mutex
 	out    []string
@@ -153,9 +155,20 @@ func runLive(t *testing.T, args ...string) *session {
 	t.Helper()
 	outR, outW := io.Pipe()
 	inR, inW := io.Pipe()
-	s := &session{lines: make(chan string, 64), in: inW, done: make(chan error, 1)}
+	s := &session{lines: make(chan string, 64), in: inW, done: make(chan error, 1), ctrlC: make(chan struct{})}
 	root := newRoot(&app{version: "test", stdout: outW, stderr: s, now: time.Now,
-		openURL: func(string) error { t.Error("a browser was opened despite --no-browser"); return nil }})
+		openURL: func(string) error { t.Error("a browser was opened despite --no-browser"); return nil },
+		interrupt: func(parent context.Context) (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(parent)
+			go func() {
+				select {
+				case <-s.ctrlC:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			return ctx, cancel
+		}})
 	root.SetIn(inR)
 	root.SetArgs(args)
 	go func() {
@@ -310,6 +323,48 @@ func TestAccountsLoginManual(t *testing.T) {
 	}
 	if a := l.account(t, "remote"); a.State != control.StateAvailable {
 		t.Errorf("remote = %+v, want available", a)
+	}
+}
+
+// interrupt is the person pressing Ctrl-C.
+func (s *session) interrupt() { close(s.ctrlC) }
+
+// Ctrl-C cancels the login: the daemon stops waiting for the browser, and
+// one coming back later adds nothing.
+func TestAccountsLoginInterrupted(t *testing.T) {
+	l := startLive(t, "", nil)
+	s := runLive(t, "--config", l.cfg, "accounts", "login", "work", "--no-browser")
+	u, err := url.Parse(s.line(t, "Open this URL to log in: "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.interrupt()
+	err, _ = s.wait(t)
+	var ex exitError
+	if !errors.As(err, &ex) || ex != loginInterrupted {
+		t.Errorf("exit = %v, want status 130", err)
+	}
+	if e := s.errors(); !strings.Contains(e, "Login cancelled.") {
+		t.Errorf("stderr = %q, want the login said cancelled", e)
+	}
+	callback := u.Query().Get("redirect_uri") + "?code=late&state=" + url.QueryEscape(u.Query().Get("state"))
+	wait.For(t, "the login's port to close", func() bool {
+		resp, err := http.Get(callback)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err != nil
+	})
+	if a := l.account(t, "work"); a.Name != "" {
+		t.Errorf("work = %+v, want no account from a cancelled login", a)
+	}
+
+	// Waiting for a pasted code, too.
+	s = runLive(t, "--config", l.cfg, "accounts", "login", "remote", "--manual", "--no-browser")
+	s.line(t, "Open this URL to log in: ")
+	s.interrupt()
+	if err, _ := s.wait(t); !errors.As(err, &ex) || ex != loginInterrupted {
+		t.Errorf("manual login interrupted: exit = %v, want status 130", err)
 	}
 }
 

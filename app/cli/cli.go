@@ -51,6 +51,9 @@ type app struct {
 	now        func() time.Time
 	// openURL opens a URL in a browser; nil means the desktop's browser.
 	openURL func(string) error
+	// interrupt returns a context the person interrupting the command
+	// ends; nil means Ctrl-C and SIGTERM.
+	interrupt func(context.Context) (context.Context, context.CancelFunc)
 }
 
 // configPath resolves --config, then MAXROUTER_CONFIG, then the default.

@@ -276,3 +276,13 @@ func (l *lazyDaemon) LoginCode(ctx context.Context, id, code string) (control.Lo
 	lg, err := c.LoginCode(ctx, id, code)
 	return lg, l.check(c, err)
 }
+
+// CancelLogin implements settings.Daemon.
+func (l *lazyDaemon) CancelLogin(ctx context.Context, id string) (control.Login, error) {
+	c, err := l.client()
+	if err != nil {
+		return control.Login{}, err
+	}
+	lg, err := c.CancelLogin(ctx, id)
+	return lg, l.check(c, err)
+}

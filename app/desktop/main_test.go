@@ -336,6 +336,14 @@ func (s *switchDaemon) LoginCode(ctx context.Context, id, code string) (control.
 	return c.LoginCode(ctx, id, code)
 }
 
+func (s *switchDaemon) CancelLogin(ctx context.Context, id string) (control.Login, error) {
+	c, err := s.get()
+	if err != nil {
+		return control.Login{}, err
+	}
+	return c.CancelLogin(ctx, id)
+}
+
 // folders are the Claude Code folders "on this computer", set by a test.
 type folders struct {
 	mu   sync.Mutex

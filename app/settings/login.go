@@ -228,9 +228,9 @@ type loginView struct {
 
 	page   *url.URL        // the page the browser shows
 	ids    []string        // logins started, the automatic one first
-	failed map[string]bool // those that failed
+	over   map[string]bool // those known to have ended
 	manual string          // the manual login's id, once started
-	done   bool
+	done   bool            // the dialog no longer waits for a login
 }
 
 // startLogin opens the login dialog and starts a login to the account
@@ -239,7 +239,7 @@ func (t *accountsTab) startLogin(name string, isNew bool) {
 	if t.login != nil {
 		t.login.dismiss()
 	}
-	v := &loginView{t: t, account: name, isNew: isNew, failed: map[string]bool{}}
+	v := &loginView{t: t, account: name, isNew: isNew, over: map[string]bool{}}
 	v.ctx, v.cancel = context.WithCancel(context.Background())
 	v.build()
 	t.login = v
@@ -328,6 +328,9 @@ func (v *loginView) start(manual bool) {
 		l, err := w.d.StartLogin(ctx, req)
 		return func() {
 			if v.done {
+				if err == nil {
+					v.cancelLogin(l.ID) // the dialog closed while it started
+				}
 				return
 			}
 			if err != nil {
@@ -440,10 +443,10 @@ func (v *loginView) ended(l control.Login) {
 		v.succeed(l)
 		return
 	}
-	v.failed[l.ID] = true
+	v.over[l.ID] = true
 	if l.ID != v.manual {
 		for _, id := range v.ids {
-			if !v.failed[id] {
+			if !v.over[id] {
 				return
 			}
 		}
@@ -459,7 +462,7 @@ func (v *loginView) ended(l control.Login) {
 // shows once the model has it.
 func (v *loginView) succeed(l control.Login) {
 	w := v.t.w
-	v.done = true
+	v.over[l.ID] = true
 	v.stop()
 	v.dlg.Hide()
 	if l.Account == "" {
@@ -475,7 +478,6 @@ func (v *loginView) succeed(l control.Login) {
 
 // fail shows why the login failed, and offers to try again.
 func (v *loginView) fail(msg string) {
-	v.done = true
 	v.stop()
 	v.activity.Stop()
 	v.activity.Hide()
@@ -529,9 +531,31 @@ func (v *loginView) onSubmit() {
 	})
 }
 
-// stop ends the waiting; the daemon's logins left pending expire by
-// themselves.
-func (v *loginView) stop() { v.cancel() }
+// stop ends the waiting, and has the daemon cancel the logins started
+// that may still be pending: their loopback ports close at once, and a
+// browser coming back later finds nothing instead of adding the account
+// behind the person's back.
+func (v *loginView) stop() {
+	v.done = true
+	v.cancel()
+	for _, id := range v.ids {
+		if !v.over[id] {
+			v.over[id] = true
+			v.cancelLogin(id)
+		}
+	}
+}
+
+// cancelLogin asks the daemon to cancel login id, in the background.
+func (v *loginView) cancelLogin(id string) {
+	w := v.t.w
+	w.async(func(ctx context.Context) func() {
+		if _, err := w.d.CancelLogin(ctx, id); err != nil && !errors.Is(err, control.ErrNotFound) {
+			w.log.Info("cancelling a login", "login", id, "err", err)
+		}
+		return nil
+	})
+}
 
 // dismiss closes the dialog (Cancel, Close).
 func (v *loginView) dismiss() {

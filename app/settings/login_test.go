@@ -126,6 +126,18 @@ func TestLoginPasteTheCode(t *testing.T) {
 	if !v.pasteBox.Visible() || !hasLabel(overlayObjects(t, w), "Paste the code") {
 		t.Fatalf("no place to paste the code; labels: %q", labelTexts(overlayObjects(t, w)))
 	}
+	// Half the code: the daemon refuses it, the dialog says what to paste
+	// and waits on.
+	test.Type(v.code, "abc123")
+	test.Tap(v.submit)
+	h.waitFor("the refusal", func() bool { return v.err.Visible() })
+	if got, want := v.err.Text, "That is not this login's code: copy all of what the page shows, with the # in the middle."; got != want {
+		t.Errorf("error = %q, want %q", got, want)
+	}
+	if !dialogOpen(w) || v.done {
+		t.Fatal("the dialog gave up after a wrong code; it should wait for the right one")
+	}
+	v.code.SetText("")
 	test.Type(v.code, "abc123#state-2")
 	addNewAccount(h.b, "new")
 	test.Tap(v.submit)
@@ -133,11 +145,48 @@ func TestLoginPasteTheCode(t *testing.T) {
 	h.b.Lock()
 	codes := slices.Clone(h.b.LoginCodes)
 	h.b.Unlock()
-	if want := []string{"abc123#state-2"}; !slices.Equal(codes, want) {
+	if want := []string{"abc123", "abc123#state-2"}; !slices.Equal(codes, want) {
 		t.Errorf("codes handed to the daemon = %q, want %q", codes, want)
 	}
 	if got := w.bar.summary.Text; !strings.HasPrefix(got, "Added new: logged in") {
 		t.Errorf("summary = %q, want the account added", got)
+	}
+	// The automatic login, still waiting for a browser, is cancelled.
+	h.settle()
+	if got, want := loginCancels(h.b), []string{"login-1"}; !slices.Equal(got, want) {
+		t.Errorf("cancelled %q, want %q: the automatic login still waited for a browser", got, want)
+	}
+}
+
+func loginCancels(b *controltest.Backend) []string {
+	b.Lock()
+	defer b.Unlock()
+	return slices.Clone(b.LoginCancels)
+}
+
+// Closing the login dialog cancels the logins it started, so no browser
+// coming back later adds the account behind the person's back.
+func TestClosingTheLoginCancelsIt(t *testing.T) {
+	h := newHarness(t, newBackend(), Options{})
+	w := h.w
+	w.accounts.startLogin("new", true)
+	h.settle()
+	test.Tap(button(t, overlayObjects(t, w), "Paste the code instead"))
+	h.settle()
+	test.Tap(button(t, overlayObjects(t, w), "Cancel"))
+	h.settle()
+	got := loginCancels(h.b)
+	slices.Sort(got)
+	if want := []string{"login-1", "login-2"}; !slices.Equal(got, want) {
+		t.Errorf("cancelled %q, want %q", got, want)
+	}
+	if dialogOpen(w) {
+		t.Error("the login dialog is still open after Cancel")
+	}
+	for _, id := range []string{"login-1", "login-2"} {
+		if l, _ := h.b.Login(id); l.Status != control.LoginFailed {
+			t.Errorf("%s = %+v, want it ended", id, l)
+		}
 	}
 }
 
@@ -164,6 +213,10 @@ func TestLoginFailedOffersTryAgain(t *testing.T) {
 	}
 	if got := len(w.win.Canvas().Overlays().List()); got != 1 {
 		t.Errorf("%d dialogs open after Try again, want the new login's alone", got)
+	}
+	h.settle()
+	if got := loginCancels(h.b); len(got) != 0 {
+		t.Errorf("cancelled %q; the failed login was over already", got)
 	}
 }
 

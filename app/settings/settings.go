@@ -71,10 +71,12 @@ type Daemon interface {
 	UsageBy(ctx context.Context, since time.Time, step, by string) (control.Usage, error)
 	// StartLogin starts a login run by the daemon (a new account is added
 	// once it succeeds); Login reports how it goes; LoginCode completes a
-	// manual login with the code its page showed.
+	// manual login with the code its page showed; CancelLogin ends one
+	// nobody waits for any more.
 	StartLogin(ctx context.Context, req control.LoginRequest) (control.Login, error)
 	Login(ctx context.Context, id string) (control.Login, error)
 	LoginCode(ctx context.Context, id, code string) (control.Login, error)
+	CancelLogin(ctx context.Context, id string) (control.Login, error)
 	// BaseURL is the daemon's address, such as "http://127.0.0.1:8787".
 	BaseURL() string
 }

@@ -75,6 +75,7 @@ func (s *Server) loginRoutes() {
 	s.mux.HandleFunc("POST "+Prefix+"logins", s.handleStartLogin)
 	s.mux.HandleFunc("GET "+Prefix+"logins/{id}", s.handleLogin)
 	s.mux.HandleFunc("POST "+Prefix+"logins/{id}/code", s.handleLoginCode)
+	s.mux.HandleFunc("DELETE "+Prefix+"logins/{id}", s.handleCancelLogin)
 }
 
 func (s *Server) handleStartLogin(w http.ResponseWriter, r *http.Request) {
@@ -96,6 +97,15 @@ func (s *Server) handleStartLogin(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	l, err := s.b.Login(r.PathValue("id"))
+	if err != nil {
+		s.backendError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+func (s *Server) handleCancelLogin(w http.ResponseWriter, r *http.Request) {
+	l, err := s.b.CancelLogin(r.PathValue("id"))
 	if err != nil {
 		s.backendError(w, r, err)
 		return
@@ -156,6 +166,16 @@ func (c *Client) LoginCode(ctx context.Context, id, code string) (Login, error) 
 	}
 	var l Login
 	err := c.call(ctx, http.MethodPost, "logins/"+url.PathEscape(id)+"/code", LoginCode{Code: code}, http.StatusOK, &l)
+	return l, err
+}
+
+// CancelLogin ends a pending login nobody waits for any more (its
+// listener closes; a browser coming back later finds nothing) and returns
+// it as it stands then: failed, or as it ended if it was over already. An
+// unknown ID gives an error matching ErrNotFound.
+func (c *Client) CancelLogin(ctx context.Context, id string) (Login, error) {
+	var l Login
+	err := c.call(ctx, http.MethodDelete, "logins/"+url.PathEscape(id), nil, http.StatusOK, &l)
 	return l, err
 }
 

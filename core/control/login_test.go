@@ -41,6 +41,26 @@ func TestLoginEndpoints(t *testing.T) {
 		t.Errorf("codes = %v", got)
 	}
 
+	if _, err := c.LoginCode(ctx, l.ID, "no-state"); !errors.Is(err, control.ErrInvalid) {
+		t.Errorf("LoginCode without its state = %v, want ErrInvalid", err)
+	}
+
+	// A login nobody waits for any more is cancelled; one that is over
+	// stays as it ended.
+	l2, _ := c.StartLogin(ctx, control.LoginRequest{Account: "home"})
+	if got, err := c.CancelLogin(ctx, l2.ID); err != nil || got.Status != control.LoginFailed || got.Reason == "" {
+		t.Errorf("CancelLogin = %+v, %v; want it failed with a reason", got, err)
+	}
+	if got, err := c.CancelLogin(ctx, l.ID); err != nil || got.Status != control.LoginCompleted {
+		t.Errorf("CancelLogin of a completed login = %+v, %v; want it completed", got, err)
+	}
+	if _, err := c.CancelLogin(ctx, "nope"); !errors.Is(err, control.ErrNotFound) {
+		t.Errorf("CancelLogin(unknown) = %v, want ErrNotFound", err)
+	}
+	if got := b.LoginCancels; len(got) != 3 || got[0] != l2.ID {
+		t.Errorf("cancels = %v, want the three asked", got)
+	}
+
 	// Refusals are 400s naming the problem.
 	hs, _ := rawServer(t, b)
 	for _, body := range []string{`{}`, `{"account":"  "}`, `{"account":"a","verifier":"x"}`} {

@@ -86,6 +86,10 @@ type Backend interface {
 	// and returns it completed or failed. A code that does not belong to
 	// it (an error wrapping ErrInvalid) answers 400 and leaves it pending.
 	LoginCode(ctx context.Context, id, code string) (Login, error)
+	// CancelLogin ends a pending login its starter no longer waits for,
+	// as failed, and returns it as it stands then (a login that is over
+	// stays as it ended). An error wrapping ErrNotFound answers 404.
+	CancelLogin(id string) (Login, error)
 }
 
 // CheckRequest is the body of POST accounts/check.

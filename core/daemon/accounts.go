@@ -53,6 +53,9 @@ func (d *Daemon) LoginCode(ctx context.Context, id, code string) (control.Login,
 	return d.logins.Code(ctx, id, code)
 }
 
+// CancelLogin implements control.Backend.
+func (d *Daemon) CancelLogin(id string) (control.Login, error) { return d.logins.Cancel(id) }
+
 // resolveLogin says where a login goes: an existing account logs in to
 // its own directory; a new one to req.Dir, or <data_dir>/accounts/<name>.
 func (d *Daemon) resolveLogin(req control.LoginRequest) (login.Target, error) {

@@ -46,6 +46,8 @@ const (
 	Scopes = "org:create_api_key user:profile user:inference"
 	// DefaultTTL is how long a login may take before it fails.
 	DefaultTTL = 10 * time.Minute
+	// CancelledReason is the reason of a login its starter cancelled.
+	CancelledReason = "the login was cancelled"
 )
 
 const (
@@ -174,8 +176,9 @@ func challenge(verifier string) string {
 
 // Start starts a login: it resolves where it goes, opens its loopback
 // listener unless it is manual, and returns it pending with the URL to
-// open. A newer login for the same account ends an older one still
-// pending.
+// open. A newer login for the same account of the same kind (automatic
+// or manual) ends an older one still pending; an automatic and a manual
+// login may wait side by side, and the first to complete wins.
 func (m *Manager) Start(req control.LoginRequest) (control.Login, error) {
 	t, err := m.o.Resolve(req)
 	if err != nil {
@@ -213,7 +216,7 @@ func (m *Manager) Start(req control.LoginRequest) (control.Login, error) {
 	}
 	var older []*login
 	for _, o := range m.logins {
-		if o.target.Account == t.Account && o.status == control.LoginPending {
+		if o.target.Account == t.Account && o.manual == l.manual && o.status == control.LoginPending {
 			older = append(older, o)
 		}
 	}
@@ -328,6 +331,33 @@ func (m *Manager) Code(ctx context.Context, id, pasted string) (control.Login, e
 		return control.Login{}, fmt.Errorf("%w: this code belongs to another login: paste the one the page of this login's URL shows", control.ErrInvalid)
 	}
 	return m.complete(ctx, l, code), nil
+}
+
+// Cancel ends the pending login with id because whoever started it no
+// longer waits for it (a dialog closed, a command interrupted): it fails
+// with CancelledReason, its listener closes, and a browser coming back
+// later finds nothing. Nobody is told (Options.Failed is not called): the
+// one who cancelled knows. A login that is over, or whose code is being
+// exchanged, is left to end as it does. Cancel returns the login as it
+// stands then; an unknown id gives an error wrapping control.ErrNotFound.
+func (m *Manager) Cancel(id string) (control.Login, error) {
+	m.mu.Lock()
+	l, ok := m.logins[id]
+	if !ok {
+		m.mu.Unlock()
+		return control.Login{}, fmt.Errorf("%w: no login %q", control.ErrNotFound, id)
+	}
+	cancelled := l.status == control.LoginPending && !l.claimed
+	if cancelled {
+		l.status, l.reason = control.LoginFailed, CancelledReason
+		m.endLocked(l)
+	}
+	out := l.wire()
+	m.mu.Unlock()
+	if cancelled {
+		m.log.Info("login cancelled", "account", l.target.Account, "login", l.id)
+	}
+	return out, nil
 }
 
 // callback answers the browser coming back to a login's loopback listener.

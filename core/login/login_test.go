@@ -255,6 +255,52 @@ func TestLoginFailures(t *testing.T) {
 			t.Errorf("first login = %+v, want failed: superseded", got)
 		}
 	})
+	t.Run("an automatic and a manual login side by side", func(t *testing.T) {
+		e := newEnv(t)
+		auto, _ := e.m.Start(control.LoginRequest{Account: "work"})
+		manual, _ := e.m.Start(control.LoginRequest{Account: "work", Manual: true})
+		for _, l := range []control.Login{auto, manual} {
+			if got, _ := e.m.Get(l.ID); got.Status != control.LoginPending {
+				t.Errorf("login %+v, want pending: the other kind does not end it", got)
+			}
+		}
+	})
+}
+
+// A login cancelled by its starter ends at once, quietly, and its
+// listener closes; one that is over stays as it ended.
+func TestCancelLogin(t *testing.T) {
+	e := newEnv(t)
+	l, err := e.m.Start(control.LoginRequest{Account: "work"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := mustQuery(t, l.AuthorizeURL)
+	redirect, _ := url.Parse(cb.Get("redirect_uri"))
+	got, err := e.m.Cancel(l.ID)
+	if err != nil || got.Status != control.LoginFailed || got.Reason != CancelledReason {
+		t.Errorf("Cancel = %+v, %v; want failed: %s", got, err, CancelledReason)
+	}
+	waitGone(t, redirect.Host)
+	if again, err := e.m.Cancel(l.ID); err != nil || again != got {
+		t.Errorf("Cancel again = %+v, %v; want the login as it was", again, err)
+	}
+	e.mu.Lock()
+	failed := e.failed
+	e.mu.Unlock()
+	if len(failed) != 0 {
+		t.Errorf("Failed was told %q; a cancel is not news to anyone", failed)
+	}
+
+	e.fake.LoginAs(anthropictest.Identity{Email: "w@example.test"})
+	done, _ := e.m.Start(control.LoginRequest{Account: "home"})
+	browse(t, done.AuthorizeURL)
+	if got, err := e.m.Cancel(done.ID); err != nil || got.Status != control.LoginCompleted {
+		t.Errorf("Cancel a completed login = %+v, %v; want it completed still", got, err)
+	}
+	if _, err := e.m.Cancel("nope"); !errors.Is(err, control.ErrNotFound) {
+		t.Errorf("Cancel(unknown) = %v, want ErrNotFound", err)
+	}
 }
 
 // A login not finished within its time fails by itself, and says so.

@@ -3,6 +3,7 @@ package controltest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/maxrouter/maxrouter/core/control"
@@ -14,6 +15,8 @@ type logins struct {
 	// LoginCode received.
 	LoginStarts []control.LoginRequest
 	LoginCodes  []string
+	// LoginCancels records the ID of every CancelLogin call.
+	LoginCancels []string
 	// LoginErr, when set, is returned by StartLogin.
 	LoginErr error
 
@@ -55,7 +58,9 @@ func (b *Backend) Login(id string) (control.Login, error) {
 }
 
 // LoginCode records code and completes the login (as FinishLogin would
-// with a completed status), or returns control.ErrNotFound.
+// with a completed status), or returns control.ErrNotFound. A code
+// without "#<state>" is refused with control.ErrInvalid, as the daemon
+// refuses a code of another login, and leaves the login pending.
 func (b *Backend) LoginCode(_ context.Context, id, code string) (control.Login, error) {
 	b.Lock()
 	defer b.Unlock()
@@ -63,6 +68,9 @@ func (b *Backend) LoginCode(_ context.Context, id, code string) (control.Login, 
 	l, ok := b.byID[id]
 	if !ok {
 		return control.Login{}, fmt.Errorf("no login %q: %w", id, control.ErrNotFound)
+	}
+	if !strings.Contains(code, "#") {
+		return control.Login{}, fmt.Errorf("%w: this code belongs to another login", control.ErrInvalid)
 	}
 	if l.Status == control.LoginPending {
 		l.Status = control.LoginCompleted
@@ -82,4 +90,21 @@ func (b *Backend) FinishLogin(id string, done control.Login) {
 	l.Email, l.Organization = done.Email, done.Organization
 	l.Subscription, l.RateLimitTier = done.Subscription, done.RateLimitTier
 	b.byID[id] = l
+}
+
+// CancelLogin records id and fails the login if it is pending, as the
+// daemon does, or returns control.ErrNotFound.
+func (b *Backend) CancelLogin(id string) (control.Login, error) {
+	b.Lock()
+	defer b.Unlock()
+	b.LoginCancels = append(b.LoginCancels, id)
+	l, ok := b.byID[id]
+	if !ok {
+		return control.Login{}, fmt.Errorf("no login %q: %w", id, control.ErrNotFound)
+	}
+	if l.Status == control.LoginPending {
+		l.Status, l.Reason = control.LoginFailed, "the login was cancelled"
+		b.byID[id] = l
+	}
+	return l, nil
 }
