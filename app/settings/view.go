@@ -793,8 +793,9 @@ func loginNameProblem(name string, taken []string) string {
 func newLoginName(taken []string) string { return defaultName("claude", taken) }
 
 // foundText says what a Claude Code folder found on this computer holds,
-// for Add account: its plan and its token ("Max 20x · token renews in
-// 3 h"), and whether it can be used as it is.
+// for Add account: its plan, its token and, in its last week, when the
+// login ends ("Max 20x · token renews in 3 h · login expires in 2 days"),
+// and whether it can be used as it is.
 func foundText(dc control.DirCheck, now time.Time) (string, bool) {
 	var parts []string
 	if plan := words.Plan(dc.Subscription, dc.RateLimitTier); plan != "" {
@@ -805,12 +806,18 @@ func foundText(dc control.DirCheck, now time.Time) (string, bool) {
 	case strings.TrimSpace(dc.Problem) != "":
 		parts = append(parts, strings.TrimSpace(dc.Problem))
 		ok = false
+	case dc.LoginExpiresAt != nil && !dc.LoginExpiresAt.After(now):
+		parts = append(parts, words.LoginExpiry(dc.LoginExpiresAt, now))
+		ok = false
 	case dc.ExpiresAt != nil && !dc.ExpiresAt.After(now) && dc.CanRefresh:
 		parts = append(parts, "token expired "+words.Ago(*dc.ExpiresAt, now)+", renewed when used")
 	case dc.ExpiresAt != nil:
 		parts = append(parts, words.TokenExpiry(dc.ExpiresAt, now))
 	case !dc.CanRefresh:
 		parts = append(parts, "long-lived token")
+	}
+	if e := words.LoginExpiry(dc.LoginExpiresAt, now); ok && e != "" {
+		parts = append(parts, e)
 	}
 	return strings.Join(parts, " · "), ok
 }

@@ -477,6 +477,9 @@ func TestFoundText(t *testing.T) {
 		{"expired, refreshable", control.DirCheck{Found: true, Subscription: "pro", ExpiresAt: in(-2 * time.Hour), CanRefresh: true}, "Pro · token expired 2 h ago, renewed when used", true},
 		{"dead", control.DirCheck{Found: true, ExpiresAt: in(-time.Hour), Problem: "the token has expired and there is no refresh token: log in again"}, "the token has expired and there is no refresh token: log in again", false},
 		{"setup token", control.DirCheck{Found: true}, "long-lived token", true},
+		{"login ends soon", control.DirCheck{Found: true, Subscription: "pro", ExpiresAt: in(3 * time.Hour), CanRefresh: true, LoginExpiresAt: in(50 * time.Hour)}, "Pro · token renews in 3 h · login expires in 2 days", true},
+		{"login far from its end", control.DirCheck{Found: true, ExpiresAt: in(3 * time.Hour), CanRefresh: true, LoginExpiresAt: in(20 * 24 * time.Hour)}, "token renews in 3 h", true},
+		{"login ended", control.DirCheck{Found: true, ExpiresAt: in(3 * time.Hour), CanRefresh: true, LoginExpiresAt: in(-time.Hour)}, "login expired", false},
 	} {
 		got, ok := foundText(tt.dc, now)
 		if got != tt.want || ok != tt.ok {

@@ -183,7 +183,10 @@ type DirCheck struct {
 	RateLimitTier string     `json:"rate_limit_tier,omitempty"`
 	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
 	CanRefresh    bool       `json:"can_refresh"`
-	Problem       string     `json:"problem,omitempty"` // why not usable, for a person
+	// LoginExpiresAt is when the login itself ends (Claude Code's
+	// refreshTokenExpiresAt); nil when the file does not say.
+	LoginExpiresAt *time.Time `json:"login_expires_at,omitempty"`
+	Problem        string     `json:"problem,omitempty"` // why not usable, for a person
 }
 
 // Event is one change on the event stream (GET events): an account or pool

@@ -434,3 +434,49 @@ func TestWriteAccounts(t *testing.T) {
 		t.Errorf("table =\n%s\nwant\n%s", got, want)
 	}
 }
+
+// CheckDir says what a folder holds before it becomes an account: the
+// plan, the token, when the login ends, or what is wrong.
+func TestCheckDir(t *testing.T) {
+	h := start(t, nil)
+	now := time.Now()
+	write := func(name, body string) string {
+		dir := filepath.Join(h.home, name)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, ".credentials.json"), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	creds := func(expires, loginEnds time.Time, refresh string) string {
+		return fmt.Sprintf(`{"claudeAiOauth":{"accessToken":"sk-ant-oat01-test-x","refreshToken":%q,"expiresAt":%d,"refreshTokenExpiresAt":%d,"subscriptionType":"pro"}}`,
+			refresh, expires.UnixMilli(), loginEnds.UnixMilli())
+	}
+	ends := now.Add(3 * 24 * time.Hour).Truncate(time.Millisecond)
+	ok := write(".claude-ok", creds(now.Add(time.Hour), ends, "sk-ant-ort01-test-x"))
+	ended := write(".claude-ended", creds(now.Add(-time.Hour), now.Add(-time.Minute), "sk-ant-ort01-test-x"))
+	dead := write(".claude-dead", creds(now.Add(-time.Hour), ends, ""))
+	empty := filepath.Join(h.home, ".claude-empty")
+	os.MkdirAll(empty, 0o700)
+
+	ctx := context.Background()
+	got, err := h.client.CheckDir(ctx, ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Found || got.Subscription != "pro" || !got.CanRefresh || got.LoginExpiresAt == nil || !got.LoginExpiresAt.Equal(ends) || got.Problem != "" {
+		t.Errorf("CheckDir(a good login) = %+v, want found, Pro, refreshable, the login's end %v", got, ends)
+	}
+	for dir, want := range map[string]string{
+		ended: "the login has ended: log in again",
+		dead:  "the token has expired and there is no refresh token: log in again",
+		empty: "no Claude Code login found here",
+	} {
+		got, err := h.client.CheckDir(ctx, dir)
+		if err != nil || !strings.HasPrefix(got.Problem, want) {
+			t.Errorf("CheckDir(%s) = %+v, %v; want the problem %q", filepath.Base(dir), got, err, want)
+		}
+	}
+}

@@ -251,11 +251,19 @@ func (d *Daemon) CheckDir(dir string) control.DirCheck {
 	}
 	out.Found, out.File = true, info.Path
 	out.Subscription, out.RateLimitTier, out.CanRefresh = info.Subscription, info.RateLimitTier, info.CanRefresh
+	now := time.Now()
+	if !info.LoginExpiresAt.IsZero() {
+		t := info.LoginExpiresAt
+		out.LoginExpiresAt = &t
+	}
 	if !info.ExpiresAt.IsZero() {
 		t := info.ExpiresAt
 		out.ExpiresAt = &t
-		if time.Now().After(t) && !info.CanRefresh {
+		switch {
+		case now.After(t) && !info.CanRefresh:
 			out.Problem = "the token has expired and there is no refresh token: log in again"
+		case now.After(t) && out.LoginExpiresAt != nil && now.After(*out.LoginExpiresAt):
+			out.Problem = "the login has ended: log in again"
 		}
 	}
 	return out
