@@ -107,15 +107,23 @@ func TestAddAccountLogsInWithClaude(t *testing.T) {
 	}
 }
 
+// bothLogins opens the login dialog for a new account "new" and presses
+// Paste the code instead: the automatic login (login-1) and a manual one
+// (login-2) wait side by side.
+func bothLogins(t *testing.T) *harness {
+	h := newHarness(t, newBackend(), Options{})
+	h.w.accounts.startLogin("new", true)
+	h.settle()
+	test.Tap(button(t, overlayObjects(t, h.w), "Paste the code instead"))
+	h.settle()
+	return h
+}
+
 // Paste the code instead: a manual login is started and its page opened;
 // the code pasted goes to the daemon, which completes the login.
 func TestLoginPasteTheCode(t *testing.T) {
-	h := newHarness(t, newBackend(), Options{})
+	h := bothLogins(t)
 	w := h.w
-	w.accounts.startLogin("new", true)
-	h.settle()
-	test.Tap(button(t, overlayObjects(t, w), "Paste the code instead"))
-	h.settle()
 	if got, want := loginStarts(h.b), []control.LoginRequest{{Account: "new"}, {Account: "new", Manual: true}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("StartLogin = %+v, want %+v", got, want)
 	}
@@ -167,12 +175,8 @@ func loginCancels(b *controltest.Backend) []string {
 // Closing the login dialog cancels the logins it started, so no browser
 // coming back later adds the account behind the person's back.
 func TestClosingTheLoginCancelsIt(t *testing.T) {
-	h := newHarness(t, newBackend(), Options{})
+	h := bothLogins(t)
 	w := h.w
-	w.accounts.startLogin("new", true)
-	h.settle()
-	test.Tap(button(t, overlayObjects(t, w), "Paste the code instead"))
-	h.settle()
 	test.Tap(button(t, overlayObjects(t, w), "Cancel"))
 	h.settle()
 	got := loginCancels(h.b)
