@@ -298,9 +298,10 @@ func TestAddAccountWindow(t *testing.T) {
 	backend.ConfigValue = cfg
 	backend.AccountList = realisticAccounts(now)
 	renews := now.Add(6*time.Hour + 20*time.Minute)
+	loginEnds := now.Add(2*24*time.Hour + 5*time.Hour)
 	backend.DirChecks = map[string]control.DirCheck{
 		"~/.claude-research":   {Found: true, Subscription: "max", RateLimitTier: "default_claude_max_5x", ExpiresAt: &renews, CanRefresh: true},
-		"~/.config/claude-lab": {Found: true, Subscription: "pro", ExpiresAt: &renews, CanRefresh: true},
+		"~/.config/claude-lab": {Found: true, Subscription: "pro", ExpiresAt: &renews, CanRefresh: true, LoginExpiresAt: &loginEnds},
 	}
 	testFolders.set(t, "~/.claude-work", "~/.claude-research", "~/.config/claude-lab", "~/.claude-empty")
 	client, _ := controltest.NewServer(t, backend)
@@ -327,6 +328,11 @@ func TestAddAccountWindow(t *testing.T) {
 			slices.Contains(texts, "~/.config/claude-lab")
 	})
 	texts := windowTexts()
+	if !slices.ContainsFunc(texts, func(s string) bool {
+		return strings.HasPrefix(s, "Pro · token renews in 6 h") && strings.HasSuffix(s, " · login expires in 2 days")
+	}) {
+		t.Errorf("the lab login does not say when it ends; texts: %q", texts)
+	}
 	for _, unwanted := range []string{"~/.claude-work", "~/.claude-empty"} {
 		if slices.Contains(texts, unwanted) {
 			t.Errorf("Add account lists %s (in the list already, or no login)", unwanted)
