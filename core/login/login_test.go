@@ -17,6 +17,7 @@ import (
 
 	"github.com/maxrouter/maxrouter/core/anthropictest"
 	"github.com/maxrouter/maxrouter/core/control"
+	"github.com/maxrouter/maxrouter/core/wait"
 )
 
 // env is a Manager against the fake, recording what it stores and what
@@ -137,18 +138,14 @@ func TestLoopbackLogin(t *testing.T) {
 // waitGone waits until nothing accepts connections at host.
 func waitGone(t *testing.T, host string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	wait.For(t, host+" to stop answering", func() bool {
 		resp, err := http.Get("http://" + host + "/callback")
 		if err != nil {
-			return
+			return true
 		}
 		resp.Body.Close()
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still answers", host)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return false
+	})
 }
 
 func checkNoSecrets(t *testing.T, e *env, tok Tokens, state string) {
