@@ -17,13 +17,24 @@ import (
 // remembers, to run an action chosen on one of them.
 const maxWithActions = 32
 
+// The notification service on the session bus.
+const (
+	fdoName      = "org.freedesktop.Notifications"
+	fdoPath      = dbus.ObjectPath("/org/freedesktop/Notifications")
+	actionSignal = fdoName + ".ActionInvoked"
+)
+
 // dbusSender shows notifications through org.freedesktop.Notifications on
-// its own session bus connection.
+// its own session bus connection. It reads the ActionInvoked signal itself
+// rather than through the notification library's listener, which takes
+// any signal's arguments for granted: a malformed one, which any program
+// on the session bus can send, would panic the app.
 type dbusSender struct {
-	conn *dbus.Conn
-	fdo  fdo.Notifier
-	icon *icon
-	log  *slog.Logger
+	conn    *dbus.Conn
+	icon    *icon
+	log     *slog.Logger
+	signals chan *dbus.Signal
+	done    chan struct{} // closed when the signal reader ended
 
 	mu      sync.Mutex
 	actions map[uint32][]Action // of the latest notifications with actions
@@ -31,7 +42,13 @@ type dbusSender struct {
 	// early are actions chosen on notifications not known (yet): the
 	// server may report a click before Send has its answer, or it was
 	// another application's notification. The latest maxEarly are kept.
-	early []*fdo.ActionInvokedSignal
+	early []chosen
+}
+
+// chosen is an action chosen on a notification: ActionInvoked's arguments.
+type chosen struct {
+	id  uint32
+	key string
 }
 
 // maxEarly is how many action signals for unknown notifications are kept.
@@ -48,14 +65,35 @@ func newDBus(ic *icon, log *slog.Logger) (*dbusSender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the session bus: %w", err)
 	}
-	s := &dbusSender{conn: conn, icon: ic, log: log, actions: map[uint32][]Action{}}
-	n, err := fdo.New(conn, fdo.WithOnAction(s.invoked), fdo.WithLogger(printf{log}))
+	s := &dbusSender{conn: conn, icon: ic, log: log, actions: map[uint32][]Action{},
+		signals: make(chan *dbus.Signal, 16), done: make(chan struct{})}
+	err = conn.AddMatchSignal(dbus.WithMatchObjectPath(fdoPath), dbus.WithMatchInterface(fdoName),
+		dbus.WithMatchMember("ActionInvoked"))
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("listening for notification actions: %w", err)
 	}
-	s.fdo = n
+	conn.Signal(s.signals)
+	go s.readSignals()
 	return s, nil
+}
+
+// readSignals runs the actions chosen until the connection closes. A
+// signal whose arguments are not ActionInvoked's (a notification id and
+// an action key) is ignored.
+func (s *dbusSender) readSignals() {
+	defer close(s.done)
+	for sig := range s.signals {
+		if sig.Name != actionSignal || sig.Path != fdoPath {
+			continue
+		}
+		var c chosen
+		if err := dbus.Store(sig.Body, &c.id, &c.key); err != nil {
+			s.log.Debug("ignoring a malformed ActionInvoked signal", "sender", sig.Sender, "err", err)
+			continue
+		}
+		s.invoked(c)
+	}
 }
 
 // markup escapes what a server with "body-markup" would read as markup.
@@ -65,7 +103,7 @@ var markup = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // the others are normal with the server's default expiry. Actions are
 // offered only when the server says it supports them.
 func (s *dbusSender) Send(m Message) (uint32, error) {
-	caps, err := s.fdo.GetCapabilities()
+	caps, err := fdo.GetCapabilities(s.conn)
 	if err != nil {
 		s.log.Debug("asking the notification server what it supports", "err", err)
 	}
@@ -93,7 +131,7 @@ func (s *dbusSender) Send(m Message) (uint32, error) {
 	for _, a := range actions {
 		note.Actions = append(note.Actions, fdo.Action{Key: a.Key, Label: a.Label})
 	}
-	id, err := s.fdo.SendNotification(note)
+	id, err := fdo.SendNotification(s.conn, note)
 	if err != nil {
 		return 0, fmt.Errorf("showing notification %q: %w", m.Title, err)
 	}
@@ -108,7 +146,8 @@ func (s *dbusSender) Close(id uint32) error {
 	s.mu.Lock()
 	delete(s.actions, id)
 	s.mu.Unlock()
-	if _, err := s.fdo.CloseNotification(id); err != nil {
+	call := s.conn.Object(fdoName, fdoPath).Call(fdoName+".CloseNotification", 0, id)
+	if err := call.Err; err != nil {
 		return fmt.Errorf("closing notification %d: %w", id, err)
 	}
 	return nil
@@ -124,32 +163,32 @@ func (s *dbusSender) remember(id uint32, actions []Action) {
 		delete(s.actions, s.order[0])
 		s.order = s.order[1:]
 	}
-	var chosen []*fdo.ActionInvokedSignal
-	s.early = slices.DeleteFunc(s.early, func(sig *fdo.ActionInvokedSignal) bool {
-		if sig.ID == id {
-			chosen = append(chosen, sig)
+	var keys []string
+	s.early = slices.DeleteFunc(s.early, func(c chosen) bool {
+		if c.id == id {
+			keys = append(keys, c.key)
 			return true
 		}
 		return false
 	})
 	s.mu.Unlock()
-	for _, sig := range chosen {
-		run(actions, sig.ActionKey)
+	for _, key := range keys {
+		run(actions, key)
 	}
 }
 
 // invoked runs the action the user chose on one of our notifications.
-func (s *dbusSender) invoked(sig *fdo.ActionInvokedSignal) {
+func (s *dbusSender) invoked(c chosen) {
 	s.mu.Lock()
-	actions, ok := s.actions[sig.ID]
+	actions, ok := s.actions[c.id]
 	if !ok {
-		s.early = append(s.early, sig)
+		s.early = append(s.early, c)
 		if len(s.early) > maxEarly {
 			s.early = s.early[1:]
 		}
 	}
 	s.mu.Unlock()
-	run(actions, sig.ActionKey)
+	run(actions, c.key)
 }
 
 // run runs the action with key among actions.
@@ -162,16 +201,9 @@ func run(actions []Action, key string) {
 	}
 }
 
-// stop ends listening and closes the connection.
+// stop closes the connection, which ends the signal reader, and waits for
+// it.
 func (s *dbusSender) stop() {
-	s.fdo.Close()
 	s.conn.Close()
-}
-
-// printf hands the notification library's log lines to slog, as debug
-// lines: it reports signals it does not know, which are not our problem.
-type printf struct{ log *slog.Logger }
-
-func (p printf) Printf(format string, v ...any) {
-	p.log.Debug(strings.TrimSpace(fmt.Sprintf(format, v...)))
+	<-s.done
 }

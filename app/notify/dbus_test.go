@@ -388,3 +388,46 @@ func TestBudgetReachedOverDBus(t *testing.T) {
 		t.Errorf("received %+v, want the next window's notification second", got2)
 	}
 }
+
+// Any program on the session bus can send signals in the notification
+// service's name: malformed ones are ignored, and the app neither panics
+// nor stops taking the real ones.
+func TestMalformedSignalsAreIgnored(t *testing.T) {
+	srv := server(t)
+	opened := make(chan string, 1)
+	n := follow(t, notify.Options{OpenSettings: func(account string) { opened <- account }})
+	side := control.Account{Name: "side", Dir: "/tmp/claude-side", State: control.StateNeedsLogin}
+	n.Follow(connected(side), nil)
+	n.Follow(connected(side), []control.Event{{Type: event.NeedsLogin, Account: "side"}})
+	got := srv.Wait(t, 1, wait)[0]
+
+	other := notifytest.Connect(t, busAddr)
+	for _, args := range [][]any{
+		nil,
+		{got.ID},
+		{"side", got.ID},
+		{got.ID, uint32(7)},
+		{got.ID, got.Actions[0], "extra"},
+	} {
+		if err := other.Emit(notifytest.Path, notifytest.Interface+".ActionInvoked", args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := other.Emit(notifytest.Path, notifytest.Interface+".NotificationClosed"); err != nil {
+		t.Fatal(err)
+	}
+	srv.Invoke(t, got.ID, got.Actions[0])
+	select {
+	case account := <-opened:
+		if account != "side" {
+			t.Errorf("Open settings opened %q, want %q", account, "side")
+		}
+	case <-time.After(wait):
+		t.Fatal("the real ActionInvoked after the malformed ones was not taken")
+	}
+	select {
+	case account := <-opened:
+		t.Errorf("a malformed signal opened settings for %q", account)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
