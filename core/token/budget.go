@@ -196,8 +196,10 @@ type SpentError struct {
 	// Until is when the window ends and the token may send again.
 	Until time.Time
 	// Reached is set on the one refusal that is the first to find the
-	// budget spent in its window (when no admission or charge said so
-	// before, because the limits were lowered): announce it.
+	// budget spent in its window when no admission or charge said so
+	// before (the limits were lowered, or it overtook the last admission
+	// between that one's count and its word): announce it. Per window,
+	// one Grant, Charge or SpentError says so, never two.
 	Reached bool
 }
 
@@ -212,7 +214,8 @@ type Grant struct {
 	w *window // nil: the token has no limits
 	// Reached is set when this request was the last one the budget allowed
 	// in its window: the budget is spent from now on. It is set on one
-	// request per window at most (with Charge's and SpentError's).
+	// request per window at most (with Charge's and SpentError's; a
+	// refusal racing this request may say it instead).
 	Reached bool
 }
 

@@ -189,6 +189,11 @@ func TestBudgetConcurrent(t *testing.T) {
 				}
 			case errors.As(err, new(*SpentError)):
 				refused.Add(1)
+				// A refusal racing the last admission may be the one
+				// to tell: once in all is what counts.
+				if err.(*SpentError).Reached {
+					reached.Add(1)
+				}
 			default:
 				t.Error(err)
 			}
@@ -200,7 +205,7 @@ func TestBudgetConcurrent(t *testing.T) {
 		t.Errorf("counted window = %+v, want %d requests, %d tokens, %d cache reads", w, n, 7*n, 3*n)
 	}
 	if admitted.Load() != 150 || refused.Load() != 50 || reached.Load() != 1 || chReached.Load() != 0 {
-		t.Errorf("capped: admitted %d, refused %d, reached told %d times; want 150, 50, once (and the uncapped never)", admitted.Load(), refused.Load(), reached.Load())
+		t.Errorf("capped: admitted %d, refused %d, reached told %d times; want 150, 50, once (and the uncapped never)", admitted.Load(), refused.Load(), reached.Load()+chReached.Load())
 	}
 	if w := windowOf(t, s, capped.ID()); w == nil || w.Requests != 150 {
 		t.Errorf("capped window = %+v, want 150 requests", w)
