@@ -93,16 +93,15 @@ const newAccount = time.Minute
 //
 // Switches: the configuration's notify is the master switch for all of it.
 // The per-kind switches (config.Notifications) apply as follows:
-// cooldown_started to limits hit, to accounts failing (error) and to
-// accounts billing extra usage, cooldown_ended to cooldowns ended and
-// errors cleared, needs_login to logins needed, completed, failed and
-// about to end, and to accounts added by a login, all_exhausted to all
-// accounts spent and to the pool recovering (told only when its exhaustion
-// was). A client token that spent its budget (token_budget_reached, told
-// once per token and window) is a limit hit too: it follows
-// cooldown_started. "MaxRouter
-// stopped unexpectedly" is about the daemon rather than an account and has
-// no switch of its own. Until the configuration was read every switch is
+// cooldown_started to limits hit and to accounts failing (error),
+// cooldown_ended to cooldowns ended and errors cleared, needs_login to
+// logins needed, completed, failed and about to end, and to accounts added
+// by a login, all_exhausted to all accounts spent and to the pool
+// recovering (told only when its exhaustion was), billing_extra to
+// accounts billing extra usage (once per account and window), and
+// token_budget_reached to client tokens that spent their budget (once per
+// token and window). "MaxRouter stopped unexpectedly" is about the daemon
+// rather than an account and has no switch of its own. Until the configuration was read every switch is
 // on, as config.Default has them.
 type Notifier struct {
 	send Sender
@@ -556,8 +555,12 @@ func (n *Notifier) flush(final bool) {
 	for _, e := range reduce(batch) {
 		on := n.notify
 		switch e.Type {
-		case event.CooldownStarted, event.Error, event.BillingExtra, event.TokenBudgetReached:
+		case event.CooldownStarted, event.Error:
 			on = on && n.kinds.CooldownStarted
+		case event.BillingExtra:
+			on = on && n.kinds.BillingExtra
+		case event.TokenBudgetReached:
+			on = on && n.kinds.TokenBudgetReached
 		case event.CooldownEnded, event.ErrorCleared:
 			on = on && n.kinds.CooldownEnded
 		case event.NeedsLogin, event.LoginCompleted, accountAdded, event.LoginFailed, loginEnding:

@@ -893,7 +893,7 @@ func TestLoginEndingOncePerDay(t *testing.T) {
 
 // TestBillingExtraOncePerWindow: billing extra usage is told once per
 // account and window (a repeat of the event, as after the stream resumed,
-// says nothing), follows the cooldown_started switch, and the account
+// says nothing), follows its own switch (billing_extra), and the account
 // that stopped billing is news again the next time.
 func TestBillingExtraOncePerWindow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -929,12 +929,22 @@ func TestBillingExtraOncePerWindow(t *testing.T) {
 		if got, want := s.titles(), []string{"work is billing extra usage", "work is billing extra usage"}; !slices.Equal(got, want) {
 			t.Fatalf("sent %q, want %q", got, want)
 		}
-		// cooldown_started off: not told.
-		off := withPrefs(up(work, side), true, config.Notifications{CooldownEnded: true, NeedsLogin: true, AllExhausted: true})
-		n.Follow(off, events(event.Event{Type: event.BillingExtra, Account: "side", At: time.Now()}))
+		// Its own switch off: not told.
+		side.BillingExtra = true
+		kinds := config.Default().Notifications
+		kinds.BillingExtra = false
+		n.Follow(withPrefs(up(work, side), true, kinds), events(event.Event{Type: event.BillingExtra, Account: "side", Until: &reset, At: time.Now()}))
 		sleep(window)
 		if got := len(s.sent()); got != 2 {
-			t.Errorf("with cooldown_started off: %d notifications, want 2", got)
+			t.Errorf("with billing_extra off: %d notifications, want 2", got)
+		}
+		// cooldown_started off does not silence it (side's next window).
+		kinds = config.Default().Notifications
+		kinds.CooldownStarted = false
+		n.Follow(withPrefs(up(work, side), true, kinds), events(event.Event{Type: event.BillingExtra, Account: "side", Until: &next, At: time.Now()}))
+		sleep(window)
+		if got, want := s.titles(), "side is billing extra usage"; len(got) != 3 || got[2] != want {
+			t.Errorf("with only cooldown_started off: sent %q, want %q third", got, want)
 		}
 	})
 }
@@ -1003,8 +1013,8 @@ func TestLogInAgainAction(t *testing.T) {
 }
 
 // A client token that spent its budget is told once per window, with its
-// label and when its requests are let through again; it follows the
-// cooldown_started switch.
+// label and when its requests are let through again; it follows its own
+// switch (token_budget_reached), not cooldown_started.
 func TestBudgetReached(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &fakeSender{}
@@ -1043,13 +1053,21 @@ func TestBudgetReached(t *testing.T) {
 			t.Fatalf("sent %q, want %q", got, want)
 		}
 
-		// Limits switched off: nothing.
+		// Its switch off: nothing.
 		kinds := config.Default().Notifications
-		kinds.CooldownStarted = false
+		kinds.TokenBudgetReached = false
 		n.Follow(withPrefs(state, true, kinds), events(spent("0a1b", "ci", 12*time.Hour)))
 		sleep(window)
 		if got := len(s.sent()); got != 2 {
-			t.Errorf("sent %d notifications with cooldown_started off, want 2", got)
+			t.Errorf("sent %d notifications with token_budget_reached off, want 2", got)
+		}
+		// cooldown_started off does not silence it.
+		kinds = config.Default().Notifications
+		kinds.CooldownStarted = false
+		n.Follow(withPrefs(state, true, kinds), events(spent("0a1b", "ci", 17*time.Hour)))
+		sleep(window)
+		if got := len(s.sent()); got != 3 {
+			t.Errorf("sent %d notifications with only cooldown_started off, want 3", got)
 		}
 	})
 }

@@ -23,7 +23,7 @@ type draft struct {
 	Affinity bool
 	Port     string // as typed: "8787"
 	Notify   bool
-	Kinds    [4]bool // per kind, in kindLabels' order
+	Kinds    [numKinds]bool // per kind, in the order of notifyKinds
 	Accounts []draftAccount
 	// Removed names the daemon's accounts the person removed (by their
 	// name in the daemon's configuration).
@@ -213,7 +213,7 @@ func (d draft) config(base control.Config) (control.Config, []config.FieldError)
 			kinds[i] = d.Kinds[i]
 		}
 	}
-	c.Notifications = config.Notifications{CooldownStarted: kinds[0], CooldownEnded: kinds[1], NeedsLogin: kinds[2], AllExhausted: kinds[3]}
+	c.Notifications = withKinds(base.Notifications, kinds)
 	if d.accountsEdited(was) {
 		c.Accounts = make([]config.Account, 0, len(d.Accounts))
 		for _, r := range d.Accounts {

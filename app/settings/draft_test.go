@@ -16,7 +16,7 @@ func TestFromConfig(t *testing.T) {
 	d := fromConfig(cfg)
 	want := draft{
 		Strategy: "round-robin", Cooldown: "60s", Affinity: true, Port: "8787", Notify: true,
-		Kinds: [4]bool{true, true, true, true},
+		Kinds: [numKinds]bool{true, true, true, true, true, true},
 		Accounts: []draftAccount{
 			{Orig: "work", Name: "work", Dir: "~/.claude-work"},
 			{Orig: "personal", Name: "personal", Dir: "~/.claude-personal", Enabled: true},

@@ -4,14 +4,44 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/maxrouter/maxrouter/core/config"
 )
 
-// kindLabels name the notification kinds in kindValues' order.
-var kindLabels = [4]string{
-	"An account hits its limit and cools down, or a client token spends its budget",
-	"An account is available again",
-	"An account needs a new login",
-	"All accounts are at their limit",
+// numKinds is how many kinds of notification have a switch.
+const numKinds = 6
+
+// notifyKinds are the notification switches the tab shows, in order: the label
+// and the configuration's field.
+var notifyKinds = [numKinds]struct {
+	label string
+	field func(*config.Notifications) *bool
+}{
+	{"An account hits its limit and cools down, or fails", func(n *config.Notifications) *bool { return &n.CooldownStarted }},
+	{"An account is available again", func(n *config.Notifications) *bool { return &n.CooldownEnded }},
+	{"An account needs a new login", func(n *config.Notifications) *bool { return &n.NeedsLogin }},
+	{"All accounts are at their limit", func(n *config.Notifications) *bool { return &n.AllExhausted }},
+	{"An account's answers are billed to paid extra usage", func(n *config.Notifications) *bool { return &n.BillingExtra }},
+	{"A client token has spent its budget", func(n *config.Notifications) *bool { return &n.TokenBudgetReached }},
+}
+
+// kindValues lists the per-kind notification switches in the order the
+// tab shows them.
+func kindValues(n config.Notifications) [numKinds]bool {
+	var out [numKinds]bool
+	for i, k := range notifyKinds {
+		out[i] = *k.field(&n)
+	}
+	return out
+}
+
+// withKinds returns n with the per-kind switches set as on says, in the
+// order the tab shows them.
+func withKinds(n config.Notifications, on [numKinds]bool) config.Notifications {
+	for i, k := range notifyKinds {
+		*k.field(&n) = on[i]
+	}
+	return n
 }
 
 // notificationsTab is the Notifications tab: the master switch, one
@@ -21,7 +51,7 @@ type notificationsTab struct {
 
 	item      *container.TabItem
 	notify    *widget.Check
-	kinds     [4]*widget.Check
+	kinds     [numKinds]*widget.Check
 	notifyErr *widget.Label
 	// autostart is nil when the window cannot change it.
 	autostart    *widget.Check
@@ -42,8 +72,8 @@ func (t *notificationsTab) buildUI(autostart bool) fyne.CanvasObject {
 		t.onEdit()
 	})
 	kinds := container.NewVBox()
-	for i, l := range kindLabels {
-		t.kinds[i] = widget.NewCheck(l, func(bool) { t.onEdit() })
+	for i, k := range notifyKinds {
+		t.kinds[i] = widget.NewCheck(k.label, func(bool) { t.onEdit() })
 		kinds.Add(t.kinds[i])
 	}
 	t.notifyErr = newErrorLabel()

@@ -867,14 +867,21 @@ func TestNotificationSwitches(t *testing.T) {
 	h := newHarness(t, newBackend(), Options{})
 	n := h.w.notifications
 
+	if got, want := len(n.kinds), 6; got != want {
+		t.Fatalf("%d switches, want %d", got, want)
+	}
+	if got, want := n.kinds[4].Text, "An account's answers are billed to paid extra usage"; got != want {
+		t.Errorf("fifth switch = %q, want %q", got, want)
+	}
 	n.kinds[1].SetChecked(false)
+	n.kinds[5].SetChecked(false)
 	n.notify.SetChecked(false)
-	if !n.kinds[0].Disabled() {
+	if !n.kinds[0].Disabled() || !n.kinds[5].Disabled() {
 		t.Error("per-kind switches enabled while notifications are off")
 	}
 	h.apply()
 	got := lastPut(t, h.b)
-	want := config.Notifications{CooldownStarted: true, CooldownEnded: false, NeedsLogin: true, AllExhausted: true}
+	want := config.Notifications{CooldownStarted: true, CooldownEnded: false, NeedsLogin: true, AllExhausted: true, BillingExtra: true, TokenBudgetReached: false}
 	if got.Notify || got.Notifications != want {
 		t.Errorf("PutConfig notify %v %+v, want false %+v", got.Notify, got.Notifications, want)
 	}

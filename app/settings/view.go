@@ -764,12 +764,6 @@ func strategyValue(label string) string {
 	return ""
 }
 
-// kindValues lists the per-kind notification switches in the order the
-// window shows them.
-func kindValues(n config.Notifications) [4]bool {
-	return [4]bool{n.CooldownStarted, n.CooldownEnded, n.NeedsLogin, n.AllExhausted}
-}
-
 // accountName matches the names the configuration accepts.
 var accountName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 

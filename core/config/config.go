@@ -92,6 +92,11 @@ type Notifications struct {
 	CooldownEnded   bool `toml:"cooldown_ended" json:"cooldown_ended"`     // default true
 	NeedsLogin      bool `toml:"needs_login" json:"needs_login"`           // default true
 	AllExhausted    bool `toml:"all_exhausted" json:"all_exhausted"`       // default true
+	// BillingExtra: an account's answers are billed to paid extra usage.
+	// Default true.
+	BillingExtra bool `toml:"billing_extra" json:"billing_extra"`
+	// TokenBudgetReached: a client token spent its budget. Default true.
+	TokenBudgetReached bool `toml:"token_budget_reached" json:"token_budget_reached"`
 }
 
 // Account is one subscription: a Claude Code config directory, or a
@@ -138,7 +143,7 @@ func Default() Config {
 		SessionAffinity: true,
 		MaxBodyMB:       32,
 		RefreshBefore:   Duration(5 * time.Minute),
-		Notifications:   Notifications{true, true, true, true},
+		Notifications:   Notifications{true, true, true, true, true, true},
 		Models:          openai.DefaultModels(),
 
 		ResponseTimeout:   Duration(10 * time.Minute),
