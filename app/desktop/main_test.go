@@ -78,7 +78,6 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	parkPointer()
 	guiApp = app.NewWithID(AppID + ".test")
 	testDaemon = &switchDaemon{}
 	log := slog.New(slog.DiscardHandler)
@@ -102,6 +101,8 @@ func TestMain(m *testing.M) {
 
 	done := make(chan int, 1)
 	go func() {
+		fyne.DoAndWait(func() {}) // the app is connected to the display now
+		parkPointer()
 		code := m.Run()
 		cancel()
 		testShell.wait()
@@ -119,9 +120,12 @@ func TestMain(m *testing.M) {
 // outside every window the tests open. Xvfb starts it in the middle, over
 // the windows; fyne 2.7.1 then may get a pointer motion for a window it is
 // closing and crash in glfw SetInputMode on the nil window
-// (fyne-io/fyne#5981): seen once in about eight runs here. A person's pointer moves
-// where it likes; the tests need it away. Without xdotool (.ci/run
-// installs it) the tests go on and say so.
+// (fyne-io/fyne#5981): seen once in about eight runs here. A person's
+// pointer moves where it likes; the tests need it away. Call it once the
+// app is connected to the display: Xvfb resets (and centres the pointer
+// again) when its last client leaves, as xdotool does. Without xdotool
+// (.ci/run installs it) the tests go on and say so; a pointer that did not
+// move is said too.
 func parkPointer() {
 	geo, err := exec.Command("xdotool", "getdisplaygeometry").Output()
 	var w, h int
@@ -130,6 +134,13 @@ func parkPointer() {
 	}
 	if err == nil {
 		err = exec.Command("xdotool", "mousemove", strconv.Itoa(w-1), strconv.Itoa(h-1)).Run()
+	}
+	if err == nil {
+		var at []byte
+		at, err = exec.Command("xdotool", "getmouselocation").Output()
+		if want := fmt.Sprintf("x:%d y:%d ", w-1, h-1); err == nil && !strings.HasPrefix(string(at), want) {
+			err = fmt.Errorf("the pointer is at %q, not %q", strings.TrimSpace(string(at)), want)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "could not move the pointer out of the test windows (xdotool):", err)
