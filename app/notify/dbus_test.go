@@ -272,12 +272,7 @@ func TestNotifierOverDBus(t *testing.T) {
 // and its Open settings action opens the settings at the account.
 func TestOpenSettingsOverDBus(t *testing.T) {
 	srv := server(t)
-	opened := make(chan string, 1)
-	n := follow(t, notify.Options{OpenSettings: func(account string) { opened <- account }})
-	side := control.Account{Name: "side", Dir: "/tmp/claude-side", State: control.StateNeedsLogin}
-	n.Follow(connected(side), nil)
-	n.Follow(connected(side), []control.Event{{Type: event.NeedsLogin, Account: "side"}})
-	got := srv.Wait(t, 1, wait)[0]
+	n, side, got, opened := sideNeedsLogin(t, srv)
 	if got.Summary != "side needs a new login" || got.Urgency() != 2 || got.Timeout != 0 {
 		t.Errorf("received %q, urgency %d, timeout %d; want %q, critical (2), no expiry (0)", got.Summary, got.Urgency(), got.Timeout,
 			"side needs a new login")
@@ -287,19 +282,7 @@ func TestOpenSettingsOverDBus(t *testing.T) {
 	}
 	srv.Invoke(t, got.ID+100, got.Actions[0]) // another notification's: ignored
 	srv.Invoke(t, got.ID, got.Actions[0])
-	select {
-	case account := <-opened:
-		if account != "side" {
-			t.Errorf("Open settings opened %q, want %q", account, "side")
-		}
-	case <-time.After(wait):
-		t.Fatal("Open settings was not called")
-	}
-	select {
-	case account := <-opened:
-		t.Errorf("Open settings also opened %q, want it called once", account)
-	default:
-	}
+	openedOnce(t, opened, "side")
 
 	// Logged in again: the notification goes, a confirmation comes.
 	side.State = control.StateAvailable
@@ -394,12 +377,7 @@ func TestBudgetReachedOverDBus(t *testing.T) {
 // nor stops taking the real ones.
 func TestMalformedSignalsAreIgnored(t *testing.T) {
 	srv := server(t)
-	opened := make(chan string, 1)
-	n := follow(t, notify.Options{OpenSettings: func(account string) { opened <- account }})
-	side := control.Account{Name: "side", Dir: "/tmp/claude-side", State: control.StateNeedsLogin}
-	n.Follow(connected(side), nil)
-	n.Follow(connected(side), []control.Event{{Type: event.NeedsLogin, Account: "side"}})
-	got := srv.Wait(t, 1, wait)[0]
+	_, _, got, opened := sideNeedsLogin(t, srv)
 
 	other := notifytest.Connect(t, busAddr)
 	for _, args := range [][]any{
@@ -417,17 +395,37 @@ func TestMalformedSignalsAreIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Invoke(t, got.ID, got.Actions[0])
+	openedOnce(t, opened, "side")
+}
+
+// sideNeedsLogin has a notifier over the bus tell that side needs a new
+// login, and returns the notifier, side, the notification the server
+// received, and where Open settings reports the account it opens.
+func sideNeedsLogin(t *testing.T, srv *notifytest.Server) (*notify.Notifier, control.Account, notifytest.Notification, <-chan string) {
+	t.Helper()
+	opened := make(chan string, 4)
+	n := follow(t, notify.Options{OpenSettings: func(account string) { opened <- account }})
+	side := control.Account{Name: "side", Dir: "/tmp/claude-side", State: control.StateNeedsLogin}
+	n.Follow(connected(side), nil)
+	n.Follow(connected(side), []control.Event{{Type: event.NeedsLogin, Account: "side"}})
+	return n, side, srv.Wait(t, 1, wait)[0], opened
+}
+
+// openedOnce checks that Open settings opened account, once: a second
+// call within a moment is an error.
+func openedOnce(t *testing.T, opened <-chan string, account string) {
+	t.Helper()
 	select {
-	case account := <-opened:
-		if account != "side" {
-			t.Errorf("Open settings opened %q, want %q", account, "side")
+	case got := <-opened:
+		if got != account {
+			t.Errorf("Open settings opened %q, want %q", got, account)
 		}
 	case <-time.After(wait):
-		t.Fatal("the real ActionInvoked after the malformed ones was not taken")
+		t.Fatal("Open settings was not called")
 	}
 	select {
-	case account := <-opened:
-		t.Errorf("a malformed signal opened settings for %q", account)
+	case got := <-opened:
+		t.Errorf("Open settings also opened %q, want it called once", got)
 	case <-time.After(100 * time.Millisecond):
 	}
 }
