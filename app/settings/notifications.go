@@ -11,8 +11,8 @@ import (
 // numKinds is how many kinds of notification have a switch.
 const numKinds = 6
 
-// notifyKinds are the notification switches the tab shows, in order: the label
-// and the configuration's field.
+// notifyKinds are the notification switches the tab shows, in order:
+// the label and the configuration's field.
 var notifyKinds = [numKinds]struct {
 	label string
 	field func(*config.Notifications) *bool

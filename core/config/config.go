@@ -143,8 +143,11 @@ func Default() Config {
 		SessionAffinity: true,
 		MaxBodyMB:       32,
 		RefreshBefore:   Duration(5 * time.Minute),
-		Notifications:   Notifications{true, true, true, true, true, true},
-		Models:          openai.DefaultModels(),
+		Notifications: Notifications{
+			CooldownStarted: true, CooldownEnded: true, NeedsLogin: true, AllExhausted: true,
+			BillingExtra: true, TokenBudgetReached: true,
+		},
+		Models: openai.DefaultModels(),
 
 		ResponseTimeout:   Duration(10 * time.Minute),
 		StreamIdleTimeout: Duration(2 * time.Minute),
