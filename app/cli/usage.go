@@ -17,6 +17,7 @@ import (
 
 	"github.com/maxrouter/maxrouter/core/control"
 	"github.com/maxrouter/maxrouter/core/usage"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
 // usageFile is the usage history's file name inside the data directory.
@@ -181,13 +182,13 @@ var accountColumns = usageColumns{
 	head: []string{"ACCOUNT", "REQUESTS", "429s", "ERRORS", "EXTRA", "INPUT", "OUTPUT", "CACHE READ", "5H PEAK", "7D PEAK"},
 	left: 1,
 	row: func(b control.UsageBucket, total bool) []string {
-		name, five, seven := b.Account, usage.Peak(b.FiveHourPeak), usage.Peak(b.SevenDayPeak)
+		name, five, seven := b.Account, words.Peak(b.FiveHourPeak), words.Peak(b.SevenDayPeak)
 		if total {
 			name, five, seven = "total", "", ""
 		}
 		return []string{name,
-			usage.Count(b.Requests), usage.Count(b.RateLimited), usage.Count(b.Errors), usage.Count(b.ExtraUsageRequests),
-			usage.Count(b.InputTokens), usage.Count(b.OutputTokens), usage.Count(b.CacheReadTokens),
+			words.Approx(b.Requests), words.Approx(b.RateLimited), words.Approx(b.Errors), words.Approx(b.ExtraUsageRequests),
+			words.Approx(b.InputTokens), words.Approx(b.OutputTokens), words.Approx(b.CacheReadTokens),
 			five, seven}
 	},
 }
@@ -200,8 +201,8 @@ var tokenColumns = usageColumns{
 		if total {
 			label, id = "total", ""
 		}
-		return []string{label, id, usage.Count(b.Requests), usage.Count(b.RateLimited),
-			usage.Count(b.InputTokens), usage.Count(b.OutputTokens), usage.Count(b.CacheReadTokens)}
+		return []string{label, id, words.Approx(b.Requests), words.Approx(b.RateLimited),
+			words.Approx(b.InputTokens), words.Approx(b.OutputTokens), words.Approx(b.CacheReadTokens)}
 	},
 }
 

@@ -15,7 +15,7 @@ import (
 
 	"github.com/maxrouter/maxrouter/app/tint"
 	"github.com/maxrouter/maxrouter/core/control"
-	"github.com/maxrouter/maxrouter/core/usage"
+	"github.com/maxrouter/maxrouter/core/words"
 )
 
 // The Usage tab: for the last seven days, one card per account with its
@@ -281,7 +281,7 @@ func (r *barChartRenderer) Refresh() {
 		b.CornerRadius = 2
 		count := ""
 		if r.c.values[i] > 0 {
-			count = usage.Count(r.c.values[i])
+			count = words.Approx(r.c.values[i])
 		}
 		r.counts[i].Text = count
 		r.counts[i].TextSize = caption

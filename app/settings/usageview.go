@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/maxrouter/maxrouter/core/control"
-	"github.com/maxrouter/maxrouter/core/usage"
 	"github.com/maxrouter/maxrouter/core/words"
 )
 
@@ -174,7 +173,7 @@ func usageTotalsText(r accountUsage) string {
 	}
 	parts := []string{words.Count(r.Requests, "request")}
 	if r.Input > 0 || r.Output > 0 {
-		parts = append(parts, usage.Count(r.Input)+" input, "+usage.Count(r.Output)+" output tokens")
+		parts = append(parts, words.Approx(r.Input)+" input, "+words.Approx(r.Output)+" output tokens")
 	}
 	switch {
 	case r.RateLimited > 0 && r.Token != "":
@@ -194,7 +193,7 @@ func usageTotalsText(r accountUsage) string {
 // usagePeaksText says how close a row's account came to its limits:
 // "Peak use: 5-hour 42%, 7-day 18%", with "–" for a window never reported.
 func usagePeaksText(r accountUsage) string {
-	return "Peak use: 5-hour " + usage.Peak(r.FiveHourPeak) + ", 7-day " + usage.Peak(r.SevenDayPeak)
+	return "Peak use: 5-hour " + words.Peak(r.FiveHourPeak) + ", 7-day " + words.Peak(r.SevenDayPeak)
 }
 
 // dayLabels names days under the bars: "Mon", "Tue", …

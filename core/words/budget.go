@@ -35,24 +35,6 @@ func Amount(n int64) string {
 	return s
 }
 
-// approx writes a count coarsely: "950", "12.3k", "456k", "4.5M".
-func approx(n int64) string {
-	if n < 1000 {
-		return strconv.FormatInt(n, 10)
-	}
-	v := float64(n)
-	for _, unit := range [...]string{"k", "M", "B"} {
-		v /= 1000
-		switch {
-		case v < 99.95:
-			return strconv.FormatFloat(v, 'f', 1, 64) + unit
-		case v < 999.5:
-			return strconv.FormatFloat(v, 'f', 0, 64) + unit
-		}
-	}
-	return strconv.FormatFloat(v, 'f', 0, 64) + "B"
-}
-
 // The kinds of a client token's limits, as Limits, TokenUse and
 // BudgetSpent name them.
 const (
@@ -132,7 +114,7 @@ func TokenUse(t control.Token, now time.Time) string {
 	}
 	var parts []string
 	for _, k := range kinds(t.Limits, w) {
-		parts = append(parts, approx(k.used)+"/"+Amount(k.limit)+" "+k.name)
+		parts = append(parts, Approx(k.used)+"/"+Amount(k.limit)+" "+k.name)
 	}
 	s := strings.Join(parts, ", ")
 	if w != nil {

@@ -1,20 +1,18 @@
-package usage
+package words
 
 import (
 	"math"
 	"strconv"
-
-	"github.com/maxrouter/maxrouter/core/control"
 )
 
-// Count writes a count briefly for a person: "950", "12.3k", "456k",
+// Approx writes a count briefly for a person: "950", "12.3k", "456k",
 // "4.5M", "1.2B".
-func Count(n int64) string {
+func Approx(n int64) string {
 	if n < 0 {
 		if n == math.MinInt64 { // -n overflows
 			n++
 		}
-		return "-" + Count(-n)
+		return "-" + Approx(-n)
 	}
 	if n < 1000 {
 		return strconv.FormatInt(n, 10)
@@ -39,18 +37,4 @@ func Peak(p *float64) string {
 		return "–"
 	}
 	return strconv.FormatFloat(math.Round(*p*100), 'f', 0, 64) + "%"
-}
-
-// Labelled returns u, buckets of client tokens (Recorder.QueryClients),
-// with each bucket's Label set from tokens: the label of the token with
-// its ID, "" for a token no longer in the list.
-func Labelled(u control.Usage, tokens []control.Token) control.Usage {
-	labels := make(map[string]string, len(tokens))
-	for _, t := range tokens {
-		labels[t.ID] = t.Label
-	}
-	for i := range u.Buckets {
-		u.Buckets[i].Label = labels[u.Buckets[i].Token]
-	}
-	return u
 }

@@ -1,11 +1,11 @@
-package usage
+package words
 
 import (
 	"math"
 	"testing"
 )
 
-func TestCount(t *testing.T) {
+func TestApprox(t *testing.T) {
 	for _, tt := range []struct {
 		n    int64
 		want string
@@ -25,8 +25,8 @@ func TestCount(t *testing.T) {
 		{-1500, "-1.5k"},
 		{math.MinInt64, "-9223372037B"},
 	} {
-		if got := Count(tt.n); got != tt.want {
-			t.Errorf("Count(%d) = %q, want %q", tt.n, got, tt.want)
+		if got := Approx(tt.n); got != tt.want {
+			t.Errorf("Approx(%d) = %q, want %q", tt.n, got, tt.want)
 		}
 	}
 }
