@@ -378,7 +378,16 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, c token.Client) 
 		h.budgetSpent(c, se.Until)
 	}
 	DropBody(w, r)
-	secs := int64((se.Until.Sub(now) + time.Second - 1) / time.Second)
+	h.retryLater(w, se.Until, now, words.BudgetSpent(se.Label, se.What, se.Limit, se.Per, se.Until, now))
+	return g, false
+}
+
+// retryLater answers 429 rate_limit_error with msg and retry-after until
+// (whole seconds from now, rounded up, at least one), and x-should-retry:
+// false when that is a minute or more away, which the SDKs would not wait
+// for.
+func (h *Handler) retryLater(w http.ResponseWriter, until, now time.Time, msg string) {
+	secs := int64((until.Sub(now) + time.Second - 1) / time.Second)
 	if secs < 1 {
 		secs = 1
 	}
@@ -387,8 +396,7 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, c token.Client) 
 		w.Header().Set(ShouldRetryHeader, "false")
 	}
 	h.metrics.RouterError(http.StatusTooManyRequests)
-	WriteError(w, http.StatusTooManyRequests, "rate_limit_error", "MaxRouter: "+words.BudgetSpent(se.Label, se.What, se.Limit, se.Per, se.Until, now))
-	return g, false
+	WriteError(w, http.StatusTooManyRequests, "rate_limit_error", "MaxRouter: "+msg)
 }
 
 // budgetSpent tells that the client token c spent its budget until until.
@@ -516,16 +524,7 @@ func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 			WriteError(w, http.StatusServiceUnavailable, "api_error", "MaxRouter: "+ex.Error()+" (see `maxrouter accounts`)")
 			return
 		}
-		secs := int64((ex.Until.Sub(h.now()) + time.Second - 1) / time.Second)
-		if secs < 1 {
-			secs = 1
-		}
-		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-		if secs >= maxClientWait {
-			w.Header().Set(ShouldRetryHeader, "false")
-		}
-		h.metrics.RouterError(http.StatusTooManyRequests)
-		WriteError(w, http.StatusTooManyRequests, "rate_limit_error", "MaxRouter: "+ex.Error())
+		h.retryLater(w, ex.Until, h.now(), ex.Error())
 	case errors.As(err, new(*credError)):
 		h.metrics.RouterError(http.StatusServiceUnavailable)
 		WriteError(w, http.StatusServiceUnavailable, "api_error", "MaxRouter: "+err.Error())
