@@ -1,43 +1,27 @@
 package config
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/maxrouter/maxrouter/core/store/storetest"
 )
 
 // TestLoadOrCreateRemovesAbandonedTemps: a save killed before its rename
 // leaves .config.toml.tmp<digits>; LoadOrCreate removes it once it is a
 // few seconds old.
 func TestLoadOrCreateRemovesAbandonedTemps(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.toml")
+	path := filepath.Join(t.TempDir(), "config.toml")
 	if err := Save(path, Default()); err != nil {
 		t.Fatal(err)
 	}
-	abandoned := filepath.Join(dir, ".config.toml.tmp1234")
-	young := filepath.Join(dir, ".config.toml.tmp5678")
-	for _, p := range []string{abandoned, young} {
-		if err := os.WriteFile(p, []byte("listen = "), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	long := time.Now().Add(-time.Hour)
-	if err := os.Chtimes(abandoned, long, long); err != nil {
-		t.Fatal(err)
-	}
+	check := storetest.LeaveTemps(t, path, "listen = ")
 	if _, _, err := LoadOrCreate(path, t.TempDir(), hasCreds); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(abandoned); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("abandoned temp file still there (%v)", err)
-	}
-	if _, err := os.Stat(young); err != nil {
-		t.Errorf("young temp file removed: %v", err)
-	}
+	check()
 }
 
 // TestSaveSymlinked: a config.toml that is a link stays one; Save writes

@@ -1,40 +1,24 @@
 package token
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/maxrouter/maxrouter/core/store/storetest"
 )
 
 // TestOpenRemovesAbandonedTemps: a write killed before its rename leaves
 // .tokens.json.tmp<digits>; Open removes it once it is a few seconds old
 // (a younger one may belong to a write under way in another process).
 func TestOpenRemovesAbandonedTemps(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "tokens.json")
-	abandoned := filepath.Join(dir, ".tokens.json.tmp1234")
-	young := filepath.Join(dir, ".tokens.json.tmp5678")
-	for _, p := range []string{abandoned, young} {
-		if err := os.WriteFile(p, []byte(`{"version":1,"tok`), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	long := time.Now().Add(-time.Hour)
-	if err := os.Chtimes(abandoned, long, long); err != nil {
-		t.Fatal(err)
-	}
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	check := storetest.LeaveTemps(t, path, `{"version":1,"tok`)
 	if _, err := Open(path, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(abandoned); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("abandoned temp file still there (%v)", err)
-	}
-	if _, err := os.Stat(young); err != nil {
-		t.Errorf("young temp file removed: %v", err)
-	}
+	check()
 }
 
 // TestSymlinkedStoreStaysALink: a tokens.json that is a link keeps being

@@ -2,12 +2,14 @@ package usage_test
 
 import (
 	"bytes"
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
+
 	"time"
+
+	"github.com/maxrouter/maxrouter/core/store/storetest"
 
 	"github.com/maxrouter/maxrouter/core/usage"
 )
@@ -15,28 +17,12 @@ import (
 // TestOpenRemovesAbandonedTemps: a flush killed before its rename leaves
 // .usage.json.tmp<digits>; Open removes it once it is a few seconds old.
 func TestOpenRemovesAbandonedTemps(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "usage.json")
-	abandoned := filepath.Join(dir, ".usage.json.tmp1234")
-	young := filepath.Join(dir, ".usage.json.tmp5678")
-	for _, p := range []string{abandoned, young} {
-		if err := os.WriteFile(p, []byte(`{"version":1,"hours":[`), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	long := time.Now().Add(-time.Hour)
-	if err := os.Chtimes(abandoned, long, long); err != nil {
-		t.Fatal(err)
-	}
+	path := filepath.Join(t.TempDir(), "usage.json")
+	check := storetest.LeaveTemps(t, path, `{"version":1,"hours":[`)
 	if _, err := usage.Open(path, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(abandoned); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("abandoned temp file still there (%v)", err)
-	}
-	if _, err := os.Stat(young); err != nil {
-		t.Errorf("young temp file removed: %v", err)
-	}
+	check()
 }
 
 // TestReplaceSymlinked: a corrupt usage.json that is a link: the file it
