@@ -54,20 +54,7 @@ func TestProxyTabWindow(t *testing.T) {
 	backend.ConfigValue = cfg
 	backend.AccountList = realisticAccounts(now)
 	backend.TokenList = realisticTokens(now)
-	client, _ := controltest.NewServer(t, backend)
-	testDaemon.plug(t, client)
-
-	testShell.settings.Show()
-	t.Cleanup(func() {
-		fyne.DoAndWait(func() {
-			if w := settingsWindow(); w != nil {
-				if tabs := findTabs(w.Content()); tabs != nil {
-					tabs.SelectIndex(0)
-				}
-				w.Hide()
-			}
-		})
-	})
+	showSettings(t, backend)
 	wait.For(t, "the settings window to load", func() bool { return slices.Contains(windowTexts(), "side") })
 	fyne.DoAndWait(func() {
 		tabs := findTabs(settingsWindow().Content())

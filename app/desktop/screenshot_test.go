@@ -63,17 +63,7 @@ func TestSettingsWindow(t *testing.T) {
 		{ID: "tok-1", Label: "laptop (tray)", Prefix: "la_sk_3f9a", CreatedAt: created},
 		{ID: "tok-2", Label: "ci runner", Prefix: "la_sk_81c0", CreatedAt: created.Add(2 * time.Hour)},
 	}
-	client, _ := controltest.NewServer(t, backend)
-	testDaemon.plug(t, client)
-
-	testShell.settings.Show()
-	t.Cleanup(func() {
-		fyne.DoAndWait(func() {
-			if w := settingsWindow(); w != nil {
-				w.Hide()
-			}
-		})
-	})
+	showSettings(t, backend)
 
 	var texts []string
 	wait.For(t, "the settings window to show the accounts", func() bool {
@@ -100,6 +90,28 @@ func TestSettingsWindow(t *testing.T) {
 // and copies the PNG to save unless save is "". The GL front buffer reads
 // back blank with Mesa under Xvfb, so the X server is asked for the
 // window's pixels, as a person's screenshot tool would; the frame showing
+
+// showSettings serves backend as the daemon and opens the settings window;
+// when t ends the window goes back to its first tab and hides. It returns
+// the client, to plug the daemon in again.
+func showSettings(t *testing.T, backend *controltest.Backend) *control.Client {
+	t.Helper()
+	client, _ := controltest.NewServer(t, backend)
+	testDaemon.plug(t, client)
+	testShell.settings.Show()
+	t.Cleanup(func() {
+		fyne.DoAndWait(func() {
+			if w := settingsWindow(); w != nil {
+				if tabs := findTabs(w.Content()); tabs != nil {
+					tabs.SelectIndex(0)
+				}
+				w.Hide()
+			}
+		})
+	})
+	return client
+}
+
 // fresh widgets is drawn at the next repaint, hence the steady check.
 func captureWindow(t *testing.T, title string, minW, minH int, save string) {
 	t.Helper()
@@ -249,16 +261,7 @@ func TestDaemonDeathBannerWindow(t *testing.T) {
 	cfg.Accounts = []config.Account{{Name: "work", Dir: "~/.claude-work"}, {Name: "personal", Dir: "~/.claude-personal"}, {Name: "side", Dir: "~/.claude-side"}}
 	backend.ConfigValue = cfg
 	backend.AccountList = realisticAccounts(time.Now())
-	client, _ := controltest.NewServer(t, backend)
-	testDaemon.plug(t, client)
-	testShell.settings.Show()
-	t.Cleanup(func() {
-		fyne.DoAndWait(func() {
-			if w := settingsWindow(); w != nil {
-				w.Hide()
-			}
-		})
-	})
+	client := showSettings(t, backend)
 	hasPrefix := func(texts []string, p string) bool {
 		return slices.ContainsFunc(texts, func(s string) bool { return strings.HasPrefix(s, p) })
 	}

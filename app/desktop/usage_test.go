@@ -93,20 +93,7 @@ func TestUsageTabWindow(t *testing.T) {
 	backend.UsageValue = realisticUsage(now)
 	backend.TokenList = realisticTokens(now)
 	backend.TokenUsageValue = realisticTokenUsage(now)
-	client, _ := controltest.NewServer(t, backend)
-	testDaemon.plug(t, client)
-
-	testShell.settings.Show()
-	t.Cleanup(func() {
-		fyne.DoAndWait(func() {
-			if w := settingsWindow(); w != nil {
-				if tabs := findTabs(w.Content()); tabs != nil {
-					tabs.SelectIndex(0)
-				}
-				w.Hide()
-			}
-		})
-	})
+	showSettings(t, backend)
 	wait.For(t, "the settings window to load", func() bool {
 		var texts []string
 		fyne.DoAndWait(func() {
